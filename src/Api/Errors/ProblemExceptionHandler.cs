@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Triggers.Validation;
+
+namespace Triggers.Api.Errors;
+
+/// <summary>Turns the domain's exceptions, wherever they were thrown (often inside a grain), into problem details.</summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, title, detail, field) = exception switch
+        {
+            InvalidInputException e => (StatusCodes.Status400BadRequest, "Invalid input", e.Message, e.Field),
+            NotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message, null),
+            ConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message, null),
+            BadHttpRequestException { InnerException: JsonException json } =>
+                (StatusCodes.Status400BadRequest, "Malformed JSON", $"The request body is not valid JSON for this route: {json.Message}", (string?)JsonField(json)),
+            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message, null),
+            _ => (0, "", "", null),
+        };
+        if (status == 0)
+        {
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+            return false;
+        }
+        http.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (field is not null) problem.Extensions["field"] = field;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static string? JsonField(JsonException e) => string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
+}

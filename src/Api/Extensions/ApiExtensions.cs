@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Triggers.Api.Auth;
+using Triggers.Api.Errors;
+using Triggers.Api.Jobs;
+using Triggers.Api.KafkaTriggers;
+using Triggers.Api.Platform;
+using Triggers.Api.Resources;
+using Triggers.Api.Scripts;
+using Triggers.Api.Workspaces;
+
+namespace Triggers.Api.Extensions;
+
+public static class ApiExtensions
+{
+    /// <summary>Services the management API needs; the grain factory comes from the silo or a cluster client.</summary>
+    public static IServiceCollection AddTriggersApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.Section));
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so malformed JSON gets a problem body
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<AdminTokenFilter>();
+        services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: ["ready"]);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTriggersApi(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapPlatformApi();
+
+        var api = app.MapGroup("/api").AddEndpointFilter<AdminTokenFilter>();
+        api.MapWorkspacesApi();
+        api.MapDevKafkaApi();
+        var workspace = api.MapGroup("/w/{workspace}").AddEndpointFilter<WorkspaceExistsFilter>();
+        workspace.MapWorkspaceSettingsApi();
+        workspace.MapResourcesApi();
+        workspace.MapScriptsApi();
+        workspace.MapKafkaTriggersApi();
+        workspace.MapJobsApi();
+        return app;
+    }
+
+    /// <summary>The exception handler and status-code pages that give every error a problem-details body.</summary>
+    public static IApplicationBuilder UseTriggersApiErrors(this IApplicationBuilder app) =>
+        app.UseExceptionHandler().UseStatusCodePages();
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Triggers.Jobs;
+using Triggers.Validation;
+
+namespace Triggers.Api.Jobs;
+
+public static class JobsApi
+{
+    public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder workspace)
+    {
+        workspace.MapPost("/jobs/run/p/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
+        {
+            var args = await ReadArgsAsync(http);
+            var id = Guid.NewGuid();
+            await grains.GetGrain<IJobGrain>(id).EnqueueScriptAsync(workspace, path, args);
+            return Results.Text(id.ToString(), statusCode: StatusCodes.Status201Created);
+        });
+        workspace.MapPost("/jobs/run/f/{*path}", (string path) =>
+            Results.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "Not implemented",
+                detail: "Flows are not available yet; run a script with /jobs/run/p/{path}."));
+        workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, JobStatus? status,
+            int? page, int? per_page, IGrainFactory grains) =>
+            await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(new JobQuery
+            {
+                WorkspaceId = workspace,
+                ScriptPath = script_path,
+                TriggerPath = trigger_path,
+                Status = status,
+                Page = page ?? 1,
+                PerPage = per_page ?? 100,
+            }));
+        workspace.MapGet("/jobs_u/get/{id}", async (string workspace, Guid id, IGrainFactory grains) =>
+            await FindAsync(grains, workspace, id) is { } job ? Results.Ok(job) : NotFound(id));
+        workspace.MapGet("/jobs_u/completed/get_result/{id}", async (string workspace, Guid id, IGrainFactory grains) =>
+            await FindAsync(grains, workspace, id) switch
+            {
+                null => NotFound(id),
+                { Status: JobStatus.Success or JobStatus.Failure } job => Results.Json(job.Result),
+                var job => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not completed",
+                    detail: $"Job {id} has not completed yet (status: {job.Status.ToString().ToLowerInvariant()}); poll jobs_u/get/{id}."),
+            });
+        return workspace;
+    }
+
+    private static async Task<JsonElement> ReadArgsAsync(HttpRequest http)
+    {
+        if (http.ContentLength == 0) return default;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(http.Body);
+            return body.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("body", $"The request body must be a JSON object of main's arguments: {e.Message}");
+        }
+    }
+
+    private static async Task<Job?> FindAsync(IGrainFactory grains, string workspace, Guid id) =>
+        await grains.GetGrain<IJobGrain>(id).GetAsync() is { } job && job.WorkspaceId == workspace ? job : null;
+
+    private static IResult NotFound(Guid id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No job {id} in this workspace.");
+}

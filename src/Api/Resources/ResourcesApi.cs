@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Triggers.Resources;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Api.Resources;
+
+public sealed record ResourceRequest(string? Path, string? ResourceType, JsonElement Value, string? Description)
+{
+    public Resource ToResource() => new() { Path = Path ?? "", ResourceType = ResourceType ?? "", Value = Value, Description = Description };
+}
+
+public static class ResourcesApi
+{
+    public static RouteGroupBuilder MapResourcesApi(this RouteGroupBuilder workspace)
+    {
+        var group = workspace.MapGroup("/resources");
+        group.MapPost("/create", async (string workspace, ResourceRequest request, IGrainFactory grains) =>
+        {
+            Names.RequirePath(request.Path);
+            await Grain(grains, workspace, request.Path!).CreateAsync(request.ToResource());
+            return Results.Text(request.Path, statusCode: StatusCodes.Status201Created);
+        });
+        group.MapPost("/update/{*path}", async (string workspace, string path, ResourceRequest request, IGrainFactory grains) =>
+        {
+            Names.RequirePath(path);
+            await Grain(grains, workspace, path).UpdateAsync(request.ToResource());
+            return Results.Text(path);
+        });
+        group.MapGet("/get/{*path}", async (string workspace, string path, IGrainFactory grains) =>
+            await Grain(grains, workspace, path).GetAsync() is { } resource
+                ? Results.Ok(Redacted(resource))
+                : NotFound(path));
+        group.MapDelete("/delete/{*path}", async (string workspace, string path, IGrainFactory grains) =>
+        {
+            await Grain(grains, workspace, path).DeleteAsync();
+            return Results.Text(path);
+        });
+        group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
+        {
+            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.Resource);
+            var resources = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
+            return resources.OfType<Resource>().Select(Redacted);
+        });
+        return workspace;
+    }
+
+    private static IResourceGrain Grain(IGrainFactory grains, string workspace, string path) =>
+        grains.GetGrain<IResourceGrain>(Names.ItemKey(workspace, path));
+
+    /// <summary>Secrets never leave the server: they show as set, not as their value.</summary>
+    private static Resource Redacted(Resource resource) =>
+        resource.ResourceType == KafkaConnection.ResourceType ? resource with { Value = KafkaConnection.Redact(resource.Value) } : resource;
+
+    private static IResult NotFound(string path) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No resource at '{path}'.");
+}

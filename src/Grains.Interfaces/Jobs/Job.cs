@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Triggers.Jobs;
+
+[JsonConverter(typeof(JsonStringEnumConverter<JobStatus>))]
+public enum JobStatus
+{
+    [JsonStringEnumMemberName("queued")] Queued,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("success")] Success,
+    [JsonStringEnumMemberName("failure")] Failure,
+}
+
+/// <summary>One run of a runnable, as the jobs API shows it.</summary>
+[GenerateSerializer, Alias("Triggers.Job")]
+public sealed record Job
+{
+    [Id(0)] public Guid Id { get; init; }
+    [Id(1)] public string WorkspaceId { get; init; } = "";
+    [Id(2)] public string ScriptPath { get; init; } = "";
+    [Id(3)] public bool IsFlow { get; init; }
+    [Id(4)] public JsonElement? Args { get; init; }
+    [Id(5)] public JobStatus Status { get; init; }
+    [Id(6)] public JsonElement? Result { get; init; }
+    [Id(7)] public string? Logs { get; init; }
+    [Id(8)] public JobError? Error { get; init; }
+    [Id(9)] public int Attempts { get; init; }
+    [Id(10)] public string? TriggerKind { get; init; }
+    [Id(11)] public string? TriggerPath { get; init; }
+    [Id(12)] public DateTimeOffset CreatedAt { get; init; }
+    [Id(13)] public DateTimeOffset? StartedAt { get; init; }
+    [Id(14)] public DateTimeOffset? CompletedAt { get; init; }
+    [Id(15)] public long? DurationMs { get; init; }
+}
+
+[GenerateSerializer, Alias("Triggers.JobQuery")]
+public sealed record JobQuery
+{
+    [Id(0)] public string WorkspaceId { get; init; } = "";
+    [Id(1)] public string? ScriptPath { get; init; }
+    [Id(2)] public string? TriggerPath { get; init; }
+    [Id(3)] public JobStatus? Status { get; init; }
+    [Id(4)] public int Page { get; init; } = 1;
+    [Id(5)] public int PerPage { get; init; } = 100;
+}
+
+/// <summary>The authority on one job's lifecycle (key: the job id).</summary>
+[Alias("Triggers.IJobGrain")]
+public interface IJobGrain : IGrainWithGuidKey
+{
+    /// <summary>Queues a run of a stored script with the given arguments (a direct run, not from a trigger).</summary>
+    Task<Job> EnqueueScriptAsync(string workspaceId, string scriptPath, JsonElement args);
+    Task<Job?> GetAsync();
+    /// <summary>Records the outcome of a run a worker finished.</summary>
+    Task CompleteAsync(JobOutcome outcome);
+}
+
+/// <summary>What one run of a job produced.</summary>
+[GenerateSerializer, Alias("Triggers.JobOutcome")]
+public sealed record JobOutcome
+{
+    [Id(0)] public bool Succeeded { get; init; }
+    [Id(1)] public JsonElement? Result { get; init; }
+    /// <summary>The arguments main actually got, after any preprocessor.</summary>
+    [Id(2)] public JsonElement? MainArgs { get; init; }
+    [Id(3)] public string Logs { get; init; } = "";
+    [Id(4)] public JobError? Error { get; init; }
+    [Id(5)] public DateTimeOffset StartedAt { get; init; }
+    [Id(6)] public DateTimeOffset CompletedAt { get; init; }
+}
+
+/// <summary>Queries over the job history; stateless so every silo answers locally.</summary>
+[Alias("Triggers.IJobCatalogGrain")]
+public interface IJobCatalogGrain : IGrainWithIntegerKey
+{
+    Task<IReadOnlyList<Job>> ListAsync(JobQuery query);
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Triggers.KafkaTriggers;
+
+[JsonConverter(typeof(JsonStringEnumConverter<TriggerMode>))]
+public enum TriggerMode
+{
+    [JsonStringEnumMemberName("enabled")] Enabled,
+    [JsonStringEnumMemberName("disabled")] Disabled,
+    [JsonStringEnumMemberName("suspended")] Suspended,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<AutoOffsetReset>))]
+public enum AutoOffsetReset
+{
+    [JsonStringEnumMemberName("earliest")] Earliest,
+    [JsonStringEnumMemberName("latest")] Latest,
+}
+
+/// <summary>What a user configures on a Kafka trigger (the read-only status lives in <see cref="KafkaTriggerStatus"/>).</summary>
+[GenerateSerializer, Alias("Triggers.KafkaTrigger")]
+public sealed record KafkaTrigger
+{
+    [Id(0)] public string Path { get; init; } = "";
+    [Id(1)] public string ScriptPath { get; init; } = "";
+    [Id(2)] public bool IsFlow { get; init; }
+    [Id(3)] public string KafkaResourcePath { get; init; } = "";
+    [Id(4)] public IReadOnlyList<string> Topics { get; init; } = [];
+    [Id(5)] public string? GroupId { get; init; }
+    [Id(6)] public TriggerMode Mode { get; init; } = TriggerMode.Enabled;
+    [Id(7)] public string? ErrorHandlerPath { get; init; }
+    [Id(8)] public JsonElement? ErrorHandlerArgs { get; init; }
+    [Id(9)] public RetryPolicy? Retry { get; init; }
+    [Id(10)] public IReadOnlyList<TriggerFilter>? Filters { get; init; }
+    /// <summary>Where a consumer group with no committed offset starts. Earliest by default, so that
+    /// messages produced before the group first joined are not silently skipped.</summary>
+    [Id(11)] public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
+
+    /// <summary>The consumer group used when none is given: <c>trigger-{ws}-{path with "/" as "__"}</c>.</summary>
+    public static string DefaultGroupId(string workspaceId, string path) => $"trigger-{workspaceId}-{path.Replace("/", "__")}";
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ListenerState>))]
+public enum ListenerState
+{
+    [JsonStringEnumMemberName("starting")] Starting,
+    [JsonStringEnumMemberName("listening")] Listening,
+    [JsonStringEnumMemberName("error")] Error,
+    [JsonStringEnumMemberName("suspended")] Suspended,
+    [JsonStringEnumMemberName("stopped")] Stopped,
+}
+
+[GenerateSerializer, Alias("Triggers.PartitionStatus")]
+public sealed record PartitionStatus(
+    [property: Id(0)] string Topic,
+    [property: Id(1)] int Partition,
+    [property: Id(2)] long? CommittedOffset,
+    [property: Id(3)] long? Lag);
+
+/// <summary>How a trigger's consumer is doing right now.</summary>
+[GenerateSerializer, Alias("Triggers.KafkaTriggerStatus")]
+public sealed record KafkaTriggerStatus
+{
+    [Id(0)] public ListenerState State { get; init; } = ListenerState.Stopped;
+    [Id(1)] public IReadOnlyList<PartitionStatus> Partitions { get; init; } = [];
+    [Id(2)] public long MessagesReceived { get; init; }
+    [Id(3)] public long JobsCreated { get; init; }
+    [Id(4)] public long DuplicatesSkipped { get; init; }
+    [Id(5)] public string? Error { get; init; }
+    [Id(6)] public DateTimeOffset? ErrorAt { get; init; }
+    [Id(7)] public DateTimeOffset? LastMessageAt { get; init; }
+}
+
+/// <summary>A trigger as the API shows it: configuration plus where and how it runs.</summary>
+[GenerateSerializer, Alias("Triggers.KafkaTriggerView")]
+public sealed record KafkaTriggerView
+{
+    [Id(0)] public KafkaTrigger Trigger { get; init; } = new();
+    [Id(1)] public string? ServerId { get; init; }
+    [Id(2)] public DateTimeOffset? LastServerPing { get; init; }
+    [Id(3)] public KafkaTriggerStatus Status { get; init; } = new();
+}
+
+/// <summary>One Kafka trigger (key <c>{workspace}/{path}</c>): its configuration and the lifetime of its consumer.</summary>
+[Alias("Triggers.IKafkaTriggerGrain")]
+public interface IKafkaTriggerGrain : IGrainWithStringKey
+{
+    Task<KafkaTriggerView> CreateAsync(KafkaTrigger trigger);
+    Task<KafkaTriggerView> UpdateAsync(KafkaTrigger trigger);
+    Task DeleteAsync();
+    Task<KafkaTriggerView> SetModeAsync(TriggerMode mode);
+    Task<KafkaTriggerView?> GetAsync();
+    /// <summary>Activates the trigger and starts its consumer if it should be listening; used at startup.</summary>
+    Task EnsureListeningAsync();
+}

@@ -1,0 +1,28 @@
+using Triggers.Scripts;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Definitions;
+
+public sealed class ScriptGrain(
+    [PersistentState("script", StorageNames.Definitions)] IPersistentState<StoredItem<Script>> state,
+    TimeProvider clock) : WorkspaceItemGrain<Script>(state, ItemKind.Script), IScriptGrain
+{
+    protected override string KindName => "script";
+
+    public async Task<Script> CreateAsync(Script script)
+    {
+        if (string.IsNullOrWhiteSpace(script.Content))
+            throw new InvalidInputException("content", "content is required: the script's source code.");
+        ScriptSignature signature;
+        try { signature = ScriptAnalyzer.Analyze(script.Language, script.Content); }
+        catch (ArgumentException e) { throw new InvalidInputException("content", e.Message); }
+        var created = script with { Path = ItemPath, Signature = signature, CreatedAt = clock.GetUtcNow() };
+        await SaveNewAsync(created);
+        return created;
+    }
+
+    public Task<Script?> GetAsync() => Task.FromResult(Current);
+
+    public Task DeleteAsync() => RemoveAsync();
+}

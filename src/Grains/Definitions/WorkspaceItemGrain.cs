@@ -1,0 +1,49 @@
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Definitions;
+
+/// <summary>
+/// What every workspace item grain (key <c>{workspace}/{path}</c>) shares: one persisted definition, listed in
+/// its workspace's index while it exists.
+/// </summary>
+public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> state, ItemKind kind) : Grain where T : class
+{
+    protected string WorkspaceId => Names.SplitItemKey(this.GetPrimaryKeyString()).WorkspaceId;
+    protected string ItemPath => Names.SplitItemKey(this.GetPrimaryKeyString()).Path;
+    protected T? Current => state.State.Item;
+    protected abstract string KindName { get; }
+
+    protected T Existing => state.State.Item ?? throw new NotFoundException($"No {KindName} at '{ItemPath}' in workspace '{WorkspaceId}'.");
+
+    protected async Task SaveNewAsync(T item)
+    {
+        if (state.State.Item is not null) throw new ConflictException($"A {KindName} already exists at '{ItemPath}'; update or delete it instead.");
+        await RequireWorkspaceAsync();
+        state.State.Item = item;
+        await state.WriteStateAsync();
+        await Index.AddAsync(kind, ItemPath);
+    }
+
+    protected async Task SaveAsync(T item)
+    {
+        state.State.Item = item;
+        await state.WriteStateAsync();
+    }
+
+    protected async Task RemoveAsync()
+    {
+        _ = Existing;
+        await state.ClearStateAsync();
+        await Index.RemoveAsync(kind, ItemPath);
+        DeactivateOnIdle();
+    }
+
+    private IWorkspaceIndexGrain Index => GrainFactory.GetGrain<IWorkspaceIndexGrain>(WorkspaceId);
+
+    private async Task RequireWorkspaceAsync()
+    {
+        if (await GrainFactory.GetGrain<IWorkspaceGrain>(WorkspaceId).GetAsync() is null)
+            throw new NotFoundException($"Workspace '{WorkspaceId}' does not exist; create it with POST /api/workspaces/create.");
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+using Triggers.Jobs;
+using Triggers.Kafka;
+using Triggers.Runtimes;
+using Triggers.KafkaTriggers;
+using Triggers.Workers;
+
+namespace Triggers.Extensions;
+
+public static class GrainServiceExtensions
+{
+    /// <summary>
+    /// What the grains and workers of a silo need: the job store (PostgreSQL when a connection string is given,
+    /// else in memory), the language runtimes, the worker slots and the trigger resumer.
+    /// </summary>
+    public static IServiceCollection AddTriggersGrainServices(this IServiceCollection services, IConfiguration configuration, string? postgres)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.Configure<KafkaListenerOptions>(configuration.GetSection(KafkaListenerOptions.Section));
+        services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.Section));
+        services.AddSingleton<JobQueueSignal>();
+        if (postgres is null)
+        {
+            services.AddSingleton<IJobStore, InMemoryJobStore>();
+        }
+        else
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+            services.AddSingleton<JobInsertBatcher>();
+            services.AddSingleton<IJobStore, PostgresJobStore>();
+        }
+        services.AddScriptRuntimes(configuration);
+        services.AddHostedService<JobWorkerService>();
+        services.AddHostedService<TriggerResumeService>();
+        return services;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace Triggers.Jobs;
+
+/// <summary>
+/// A job as the job store keeps it. JSON fields stay as text so the ingest path never parses what it
+/// only passes through to the database.
+/// </summary>
+public sealed record JobRecord
+{
+    public Guid Id { get; init; }
+    public string WorkspaceId { get; init; } = "";
+    public string ScriptPath { get; init; } = "";
+    public bool IsFlow { get; init; }
+    /// <summary>main's arguments: those it was queued with, replaced by those it actually got once it ran.</summary>
+    public string? ArgsJson { get; init; }
+    /// <summary>The trigger event a preprocessor receives (null for direct runs).</summary>
+    public string? EventJson { get; init; }
+    public JobStatus Status { get; init; } = JobStatus.Queued;
+    public string? ResultJson { get; init; }
+    public string? Logs { get; init; }
+    public JobError? Error { get; init; }
+    public int Attempts { get; init; }
+    public string? TriggerKind { get; init; }
+    public string? TriggerPath { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public Job ToJob(bool includeLogs = true) => new()
+    {
+        Id = Id,
+        WorkspaceId = WorkspaceId,
+        ScriptPath = ScriptPath,
+        IsFlow = IsFlow,
+        Args = ParseOrNull(ArgsJson),
+        Status = Status,
+        Result = ParseOrNull(ResultJson),
+        Logs = includeLogs ? Logs : null,
+        Error = Error,
+        Attempts = Attempts,
+        TriggerKind = TriggerKind,
+        TriggerPath = TriggerPath,
+        CreatedAt = CreatedAt,
+        StartedAt = StartedAt,
+        CompletedAt = CompletedAt,
+        DurationMs = StartedAt is { } start && CompletedAt is { } end ? (long)(end - start).TotalMilliseconds : null,
+    };
+
+    private static JsonElement? ParseOrNull(string? json) =>
+        json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}

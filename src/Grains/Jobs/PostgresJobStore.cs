@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Triggers.Jobs;
+
+/// <summary>The job store of PostgreSQL mode (schema: the silo's 0002_jobs.sql).</summary>
+public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inserts) : IJobStore
+{
+    private const string Columns =
+        "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
+        "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at";
+
+    public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
+        jobs.Count == 0 ? Task.FromResult(0) : inserts.InsertAsync(jobs, ct);
+
+    public async Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default)
+    {
+        // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other.
+        await using var cmd = db.CreateCommand($"""
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
+                            claimed_by = @worker, lease_until = now() + @lease
+            WHERE id = (SELECT id FROM jobs
+                        WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
+                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING {Columns}
+            """);
+        cmd.Parameters.AddWithValue("worker", workerId);
+        cmd.Parameters.AddWithValue("lease", lease);
+        return await ReadOneAsync(cmd, ct);
+    }
+
+    public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand(
+            "UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE status = 'running' AND claimed_by = @worker");
+        cmd.Parameters.AddWithValue("worker", workerId);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = @status, result = @result::jsonb, args = COALESCE(@args::jsonb, args), logs = @logs,
+                            error = @error::jsonb, started_at = @started, completed_at = @completed,
+                            claimed_by = NULL, lease_until = NULL
+            WHERE id = @id
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("status", outcome.Succeeded ? "success" : "failure");
+        cmd.Parameters.AddWithValue("result", NpgsqlDbType.Text, Json(outcome.Result));
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, Json(outcome.MainArgs));
+        cmd.Parameters.AddWithValue("logs", outcome.Logs);
+        cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, outcome.Error is null ? DBNull.Value : JsonSerializer.Serialize(outcome.Error, JobJson.Options));
+        cmd.Parameters.AddWithValue("started", outcome.StartedAt);
+        cmd.Parameters.AddWithValue("completed", outcome.CompletedAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static object Json(JsonElement? value) => value is { } v ? JsonSerializer.Serialize(v) : DBNull.Value;
+
+    public async Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand($"SELECT {Columns} FROM jobs WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", id);
+        return await ReadOneAsync(cmd, ct);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand($"""
+            SELECT {Columns.Replace(" logs,", " NULL,")} FROM jobs
+            WHERE workspace_id = @ws
+              AND (@script::text IS NULL OR script_path = @script)
+              AND (@trigger::text IS NULL OR trigger_path = @trigger)
+              AND (@status::text IS NULL OR status = @status)
+            ORDER BY created_at DESC, seq DESC
+            LIMIT @limit OFFSET @offset
+            """);
+        cmd.Parameters.AddWithValue("ws", query.WorkspaceId);
+        cmd.Parameters.AddWithValue("script", NpgsqlDbType.Text, (object?)query.ScriptPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)query.TriggerPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("status", NpgsqlDbType.Text, query.Status is { } s ? JobJson.StatusName(s) : DBNull.Value);
+        cmd.Parameters.AddWithValue("limit", query.PerPage);
+        cmd.Parameters.AddWithValue("offset", (query.Page - 1) * query.PerPage);
+        var jobs = new List<JobRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) jobs.Add(Read(reader));
+        return jobs;
+    }
+
+    private static async Task<JobRecord?> ReadOneAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    private static JobRecord Read(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetGuid(0),
+        WorkspaceId = r.GetString(1),
+        ScriptPath = r.GetString(2),
+        IsFlow = r.GetBoolean(3),
+        ArgsJson = r.IsDBNull(4) ? null : r.GetString(4),
+        EventJson = r.IsDBNull(5) ? null : r.GetString(5),
+        Status = JobJson.ParseStatus(r.GetString(6)),
+        ResultJson = r.IsDBNull(7) ? null : r.GetString(7),
+        Logs = r.IsDBNull(8) ? null : r.GetString(8),
+        Error = r.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobError>(r.GetString(9), JobJson.Options),
+        Attempts = r.GetInt32(10),
+        TriggerKind = r.IsDBNull(11) ? null : r.GetString(11),
+        TriggerPath = r.IsDBNull(12) ? null : r.GetString(12),
+        CreatedAt = r.GetFieldValue<DateTimeOffset>(13),
+        StartedAt = r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
+        CompletedAt = r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
+    };
+}
+
+internal static class JobJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static string StatusName(JobStatus status) => status switch
+    {
+        JobStatus.Queued => "queued",
+        JobStatus.Running => "running",
+        JobStatus.Success => "success",
+        _ => "failure",
+    };
+
+    public static JobStatus ParseStatus(string status) => status switch
+    {
+        "queued" => JobStatus.Queued,
+        "running" => JobStatus.Running,
+        "success" => JobStatus.Success,
+        _ => JobStatus.Failure,
+    };
+}

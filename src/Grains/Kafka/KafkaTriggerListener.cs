@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Triggers.Jobs;
+using Triggers.KafkaTriggers;
+
+namespace Triggers.Kafka;
+
+/// <summary>
+/// One trigger's consumer: a plain poll loop on a thread of its own (never the Orleans scheduler) that turns
+/// messages into durable jobs and commits their offsets only afterwards. It never gives up: a failure is
+/// reported in <see cref="Status"/> and the consumer is rebuilt after a growing pause.
+/// </summary>
+public sealed class KafkaTriggerListener : IAsyncDisposable
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
+
+    private readonly TriggerListenerSettings _settings;
+    private readonly KafkaListenerOptions _options;
+    private readonly IJobStore _jobs;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly KafkaJobFactory _jobFactory;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ListenerStatusTracker _status;
+    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
+
+    public KafkaTriggerListener(TriggerListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, ILogger logger, TimeProvider clock)
+    {
+        _settings = settings;
+        _options = options;
+        _jobs = jobs;
+        _logger = logger;
+        _clock = clock;
+        _jobFactory = new KafkaJobFactory(settings);
+        _status = new ListenerStatusTracker(clock);
+    }
+
+    public KafkaTriggerStatus Status => _status.Snapshot();
+
+    /// <summary>When the poll loop last went round: proof that this consumer is alive.</summary>
+    public DateTimeOffset? LastPoll => _status.LastPoll;
+
+    public void Start()
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
+        thread.Start();
+    }
+
+    private void Run()
+    {
+        var backoff = _options.RetryBackoffMin;
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    using var consumer = BuildConsumer();
+                    consumer.Subscribe(_settings.Topics);
+                    backoff = _options.RetryBackoffMin;
+                    Poll(consumer);
+                    FlushBatch(consumer);
+                    consumer.Close(); // leaves the group now instead of after the session timeout
+                }
+                catch (Exception e) when (!_stopping.IsCancellationRequested)
+                {
+                    _status.Failed($"The consumer stopped: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
+                    _logger.LogWarning("Kafka trigger {Trigger}: consumer failed ({Error}); retrying in {Backoff}", _settings.TriggerPath, e.Message, backoff);
+                    _stopping.Token.WaitHandle.WaitOne(backoff);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
+                }
+                catch (Exception e)
+                {
+                    _logger.LogDebug(e, "Kafka trigger {Trigger}: error while stopping", _settings.TriggerPath);
+                }
+            }
+        }
+        finally
+        {
+            _status.Stopped();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private IConsumer<byte[]?, byte[]?> BuildConsumer()
+    {
+        var config = KafkaClientConfigs.Apply(new ConsumerConfig
+        {
+            GroupId = _settings.GroupId,
+            ClientId = $"orleans-triggers/{_settings.WorkspaceId}/{_settings.TriggerPath}",
+            EnableAutoCommit = false,
+            AutoOffsetReset = _settings.AutoOffsetReset == KafkaTriggers.AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
+            SessionTimeoutMs = _options.SessionTimeoutMs,
+            HeartbeatIntervalMs = Math.Max(500, _options.SessionTimeoutMs / 3),
+            TopicMetadataRefreshIntervalMs = 30_000,
+        }, _settings.Connection);
+        return new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetErrorHandler((_, error) => OnClientError(error))
+            .SetLogHandler((_, log) => _logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message))
+            .SetPartitionsAssignedHandler((_, partitions) => _status.Assigned(partitions))
+            .SetPartitionsRevokedHandler((consumer, partitions) =>
+            {
+                FlushBatch(consumer); // hand over only partitions whose consumed messages are jobs and committed
+                _status.Revoked(partitions.Select(p => p.TopicPartition));
+            })
+            .SetPartitionsLostHandler((_, partitions) => _status.Revoked(partitions.Select(p => p.TopicPartition)))
+            .Build();
+    }
+
+    private void OnClientError(Error error)
+    {
+        _status.Failed($"{error.Reason} ({error.Code})");
+        _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
+    }
+
+    private void Poll(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var lastRefresh = Stopwatch.StartNew();
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                // Block only while nothing is pending; otherwise drain what is already fetched, then flush.
+                var message = consumer.Consume(_batch.Count == 0 ? PollTimeout : TimeSpan.Zero);
+                if (message is { IsPartitionEOF: false })
+                {
+                    _batch.Add(message);
+                    if (_batch.Count < _options.MaxBatchSize) continue;
+                }
+                FlushBatch(consumer);
+            }
+            catch (ConsumeException e)
+            {
+                _status.Failed(Describe(e.Error));
+                _logger.LogWarning("Kafka trigger {Trigger}: {Error}", _settings.TriggerPath, Describe(e.Error));
+                _stopping.Token.WaitHandle.WaitOne(PollTimeout);
+            }
+            _status.Polled();
+            if (lastRefresh.Elapsed >= StatusRefresh)
+            {
+                _status.Refresh(consumer);
+                lastRefresh.Restart();
+            }
+        }
+    }
+
+    private static string Describe(Error error) => error.Code switch
+    {
+        Confluent.Kafka.ErrorCode.UnknownTopicOrPart or Confluent.Kafka.ErrorCode.Local_UnknownTopic =>
+            $"{error.Reason}. Create the topic or fix the trigger's topics; the trigger keeps checking.",
+        _ => $"{error.Reason} ({error.Code})",
+    };
+
+    /// <summary>Makes the pending messages durable jobs, then commits their offsets; retries until it can.</summary>
+    private void FlushBatch(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_batch.Count == 0) return;
+        var now = _clock.GetUtcNow();
+        var jobs = new JobRecord[_batch.Count];
+        for (var i = 0; i < jobs.Length; i++) jobs[i] = _jobFactory.Create(_batch[i], now);
+
+        var backoff = _options.RetryBackoffMin;
+        int created;
+        while (true)
+        {
+            try
+            {
+                created = _jobs.EnqueueAsync(jobs).GetAwaiter().GetResult();
+                break;
+            }
+            catch (Exception e)
+            {
+                // Nothing is committed, so a crash here loses nothing; keep the batch and try again.
+                _status.Failed($"Could not store jobs: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
+                _logger.LogWarning("Kafka trigger {Trigger}: storing {Count} jobs failed ({Error})", _settings.TriggerPath, jobs.Length, e.Message);
+                if (_stopping.IsCancellationRequested) { _batch.Clear(); return; }
+                _stopping.Token.WaitHandle.WaitOne(backoff);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
+            }
+        }
+
+        var offsets = _batch
+            .GroupBy(m => m.TopicPartition)
+            .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
+            .ToList();
+        _status.Stored(_batch.Count, created, now);
+        _batch.Clear();
+        try
+        {
+            consumer.Commit(offsets);
+            _status.Committed(offsets);
+        }
+        catch (KafkaException e)
+        {
+            // The jobs are durable; if these offsets are redelivered their ids already exist.
+            _logger.LogWarning("Kafka trigger {Trigger}: commit failed ({Error}); redelivered messages will map to their existing jobs", _settings.TriggerPath, e.Error.Reason);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,167 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Triggers.Definitions;
+using Triggers.Jobs;
+using Triggers.Kafka;
+using Triggers.Resources;
+using Triggers.Scripts;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.KafkaTriggers;
+
+/// <summary>
+/// One trigger: its persisted configuration and its consumer. Orleans' single activation means one consumer
+/// per trigger in the cluster; the reminder brings the grain (and so the consumer) back wherever it is needed
+/// after a deactivation or the loss of its silo.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed class KafkaTriggerGrain(
+    [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
+    IJobStore jobs,
+    IOptions<KafkaListenerOptions> listenerOptions,
+    ILocalSiloDetails silo,
+    ILoggerFactory loggers,
+    TimeProvider clock)
+    : WorkspaceItemGrain<KafkaTrigger>(state, ItemKind.KafkaTrigger), IKafkaTriggerGrain, IRemindable
+{
+    private const string KeepListening = "keep-listening";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    private KafkaTriggerListener? _listener;
+    private KafkaTriggerStatus? _startFailure;
+
+    protected override string KindName => "kafka trigger";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken) => await ApplyModeAsync();
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopListenerAsync();
+
+    public async Task<KafkaTriggerView> CreateAsync(KafkaTrigger trigger)
+    {
+        var checkedTrigger = await ValidateAsync(trigger);
+        await SaveNewAsync(checkedTrigger);
+        await ApplyModeAsync();
+        return View();
+    }
+
+    public async Task<KafkaTriggerView> UpdateAsync(KafkaTrigger trigger)
+    {
+        _ = Existing;
+        var checkedTrigger = await ValidateAsync(trigger);
+        await StopListenerAsync(); // a changed group, topic or resource needs a new consumer
+        await SaveAsync(checkedTrigger);
+        await ApplyModeAsync();
+        return View();
+    }
+
+    public async Task DeleteAsync()
+    {
+        _ = Existing;
+        await StopListenerAsync();
+        await UnregisterReminderAsync();
+        await RemoveAsync();
+    }
+
+    public async Task<KafkaTriggerView> SetModeAsync(TriggerMode mode)
+    {
+        var trigger = Existing;
+        if (mode == TriggerMode.Suspended)
+            throw new InvalidInputException("mode", "Suspended mode is not available yet; use \"enabled\" or \"disabled\".");
+        await StopListenerAsync();
+        await SaveAsync(trigger with { Mode = mode });
+        await ApplyModeAsync();
+        return View();
+    }
+
+    public Task<KafkaTriggerView?> GetAsync() => Task.FromResult(Current is null ? null : View());
+
+    public Task EnsureListeningAsync() => ApplyModeAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => ApplyModeAsync();
+
+    private KafkaTriggerView View() => new()
+    {
+        Trigger = Existing,
+        ServerId = _listener is null ? null : silo.SiloAddress.ToString(),
+        LastServerPing = _listener?.LastPoll,
+        Status = _listener?.Status ?? _startFailure ?? new KafkaTriggerStatus { State = ListenerState.Stopped },
+    };
+
+    /// <summary>Makes the consumer and the reminder match the stored mode.</summary>
+    private async Task ApplyModeAsync()
+    {
+        if (Current is not { Mode: TriggerMode.Enabled } trigger)
+        {
+            await StopListenerAsync();
+            if (Current is not null) await UnregisterReminderAsync();
+            return;
+        }
+        await this.RegisterOrUpdateReminder(KeepListening, ReminderPeriod, ReminderPeriod);
+        if (_listener is not null) return;
+        try
+        {
+            var settings = await ResolveAsync(trigger);
+            _listener = new KafkaTriggerListener(settings, listenerOptions.Value, jobs, loggers.CreateLogger<KafkaTriggerListener>(), clock);
+            _listener.Start();
+            _startFailure = null;
+        }
+        catch (Exception e) when (e is NotFoundException or InvalidInputException)
+        {
+            // e.g. its resource was deleted since: report it and try again on the next reminder tick.
+            _startFailure = new KafkaTriggerStatus { State = ListenerState.Error, Error = e.Message, ErrorAt = clock.GetUtcNow() };
+        }
+    }
+
+    private async Task<TriggerListenerSettings> ResolveAsync(KafkaTrigger trigger)
+    {
+        var connection = await ResolveConnectionAsync(trigger.KafkaResourcePath);
+        return new TriggerListenerSettings(WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow,
+            trigger.GroupId!, trigger.Topics, connection, trigger.AutoOffsetReset);
+    }
+
+    private async Task<KafkaConnection> ResolveConnectionAsync(string resourcePath)
+    {
+        var resource = await GrainFactory.GetGrain<IResourceGrain>(Names.ItemKey(WorkspaceId, resourcePath)).GetAsync()
+            ?? throw new NotFoundException($"kafka_resource_path: no resource at '{resourcePath}'; create it first with POST /api/w/{WorkspaceId}/resources/create.");
+        if (resource.ResourceType != KafkaConnection.ResourceType)
+            throw new InvalidInputException("kafka_resource_path", $"The resource at '{resourcePath}' is of type '{resource.ResourceType}', not 'kafka'.");
+        return KafkaConnection.Parse(resource.Value);
+    }
+
+    private async Task<KafkaTrigger> ValidateAsync(KafkaTrigger trigger)
+    {
+        Names.RequirePath(trigger.ScriptPath, "script_path");
+        Names.RequirePath(trigger.KafkaResourcePath, "kafka_resource_path");
+        if (trigger.Topics is null || trigger.Topics.Count == 0)
+            throw new InvalidInputException("topics", "List at least one topic to listen to.");
+        foreach (var topic in trigger.Topics) Names.RequireTopic(topic);
+        var groupId = string.IsNullOrEmpty(trigger.GroupId) ? KafkaTrigger.DefaultGroupId(WorkspaceId, ItemPath) : trigger.GroupId;
+        Names.RequireGroupId(groupId);
+        if (trigger.Mode == TriggerMode.Suspended)
+            throw new InvalidInputException("mode", "Suspended mode is not available yet; use \"enabled\" or \"disabled\".");
+        if (trigger.IsFlow)
+            throw new InvalidInputException("is_flow", "Flows are not available yet; point the trigger at a script.");
+
+        try { await ResolveConnectionAsync(trigger.KafkaResourcePath); }
+        catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
+        if (await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(WorkspaceId, trigger.ScriptPath)).GetAsync() is null)
+            throw new InvalidInputException("script_path", $"No script at '{trigger.ScriptPath}'; create it first with POST /api/w/{WorkspaceId}/scripts/create.");
+
+        return trigger with { Path = ItemPath, GroupId = groupId, Topics = trigger.Topics.Distinct().ToList() };
+    }
+
+    private async Task StopListenerAsync()
+    {
+        if (_listener is null) return;
+        var listener = _listener;
+        _listener = null;
+        await listener.DisposeAsync();
+    }
+
+    private async Task UnregisterReminderAsync()
+    {
+        if (await this.GetReminder(KeepListening) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+}

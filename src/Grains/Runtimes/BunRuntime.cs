@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes;
+
+/// <summary>TypeScript scripts, run by Bun.</summary>
+public sealed class BunRuntime(IOptions<RuntimeOptions> options)
+    : WrappedScriptRuntime(options.Value.Bun, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bun)}")
+{
+    public override ScriptLanguage Language => ScriptLanguage.Bun;
+
+    private protected override string ScriptFileName => "script.ts";
+
+    private protected override string WrapperFileName => "wrapper.ts";
+
+    // Without --no-install, Bun would download any package a script imports, at run time.
+    private protected override IEnumerable<string> InterpreterArguments(string wrapperPath) => ["--no-install", "run", wrapperPath];
+}

@@ -1,0 +1,42 @@
+namespace Triggers.Runtimes;
+
+/// <summary>A job's private working directory (mode 0700), also its HOME and TMPDIR; deleted with everything in it
+/// when disposed.</summary>
+internal sealed class JobDirectory : IDisposable
+{
+    private JobDirectory(string path) => Path = path;
+
+    public string Path { get; }
+
+    public static JobDirectory Create() => new(Directory.CreateTempSubdirectory("triggers-job-").FullName);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The job may have left read-only or inaccessible directories behind (chmod 000).
+            MakeOwnerAccessible(Path);
+            try { Directory.Delete(Path, recursive: true); }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    private static void MakeOwnerAccessible(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        try
+        {
+            System.IO.File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            foreach (var child in Directory.EnumerateDirectories(directory))
+                if (!new DirectoryInfo(child).Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    MakeOwnerAccessible(child);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using Triggers.Jobs;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes;
+
+/// <summary>The errors a job gets for failing as a process rather than by throwing.</summary>
+internal static class JobFailures
+{
+    private const int StderrLinesShown = 10;
+
+    public static JobError Timeout(TimeSpan limit) =>
+        new("Timeout", $"The job ran longer than its time limit of {Describe(limit)} and was killed.");
+
+    public static JobError ExitCode(JobProcessExit exit)
+    {
+        var lastLines = exit.StandardErrorTail
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .TakeLast(StderrLinesShown)
+            .ToList();
+        var killedBy = exit.ExitCode is > 128 and < 160 ? $" (killed by signal {exit.ExitCode - 128})" : "";
+        return new("ExitCode", lastLines.Count == 0
+            ? $"The job's process exited with code {exit.ExitCode}{killedBy} and wrote nothing to stderr."
+            : $"The job's process exited with code {exit.ExitCode}{killedBy}. Last lines of stderr:\n{string.Join('\n', lastLines)}");
+    }
+
+    public static JobError MissingResult() =>
+        new("MissingResult", "The job's process exited with code 0 before main returned; did the script end the process itself?");
+
+    public static JobError InvalidResult(string problem) => new("InvalidResult", problem);
+
+    public static JobError RuntimeNotFound(ScriptLanguage language, string command, string configurationKey) =>
+        new("RuntimeNotFound",
+            $"The {language.ToString().ToLowerInvariant()} runtime `{command}` was not found on this worker; install it " +
+            $"or set the configuration key {configurationKey} to its path.");
+
+    private static string Describe(TimeSpan limit) =>
+        limit < TimeSpan.FromMinutes(1)
+            ? limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s"
+            : limit.ToString("c", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Options;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes;
+
+/// <summary>Python 3 scripts.</summary>
+public sealed class PythonRuntime(IOptions<RuntimeOptions> options)
+    : WrappedScriptRuntime(options.Value.Python, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Python)}")
+{
+    public override ScriptLanguage Language => ScriptLanguage.Python3;
+
+    private protected override string ScriptFileName => "script.py";
+
+    private protected override string WrapperFileName => "wrapper.py";
+
+    // -I: no user site-packages, no PYTHON* variables, no script directory on sys.path.
+    // -u: unbuffered, so prints and tracebacks reach the logs in the order they happened.
+    private protected override IEnumerable<string> InterpreterArguments(string wrapperPath) => ["-I", "-u", wrapperPath];
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes;
+
+/// <summary>
+/// The life of a job that every language shares: find the interpreter, make a private directory, run one process
+/// under the time limit, clean up. A language only says what to put in the directory and how to read the outcome.
+/// </summary>
+public abstract class ScriptProcessRuntime : ILanguageRuntime
+{
+    private readonly string _command;
+    private readonly string _configurationKey;
+
+    /// <param name="command">The interpreter as configured in <see cref="RuntimeOptions"/>.</param>
+    /// <param name="configurationKey">Where that is configured, for the error when it cannot be found.</param>
+    private protected ScriptProcessRuntime(string command, string configurationKey)
+    {
+        _command = command;
+        _configurationKey = configurationKey;
+    }
+
+    public abstract ScriptLanguage Language { get; }
+
+    public async Task<ScriptOutcome> RunAsync(ScriptRun run, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Language != Language)
+            throw new ArgumentException($"The {Language} runtime cannot run a {run.Language} script.", nameof(run));
+
+        var executable = ExecutableLocator.Find(_command);
+        if (executable is null)
+            return ScriptOutcome.Failure(JobFailures.RuntimeNotFound(Language, _command, _configurationKey), new JsonObject(), "");
+
+        using var directory = JobDirectory.Create();
+        var launch = Prepare(run, directory);
+        var exit = await JobProcess.RunAsync(executable, launch.Arguments, directory, run.Timeout, ct);
+        return exit.TimedOut
+            ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
+            : ReadOutcome(directory, exit, launch.KnownMainArgs);
+    }
+
+    /// <summary>Writes the job's files into <paramref name="directory"/> and says how to start the interpreter.</summary>
+    private protected abstract JobLaunch Prepare(ScriptRun run, JobDirectory directory);
+
+    /// <summary>Turns a process that ended on its own into an outcome.</summary>
+    /// <param name="knownMainArgs">What main gets as far as is known before the job runs.</param>
+    private protected abstract ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs);
+}
+
+/// <param name="Arguments">The interpreter's command-line arguments.</param>
+/// <param name="KnownMainArgs">main's arguments as far as they are known before the job runs: empty when a
+/// preprocessor will compute them.</param>
+internal sealed record JobLaunch(IReadOnlyList<string> Arguments, JsonObject KnownMainArgs);

@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes;
+
+/// <summary>One execution of a script.</summary>
+/// <param name="Signature">Read from <paramref name="Content"/> by <see cref="ScriptAnalyzer"/>; arguments are bound
+/// to <see cref="ScriptSignature.MainParameters"/> by name.</param>
+/// <param name="Args">main's arguments when no preprocessor runs. Missing ones are left to the parameter's default,
+/// extra ones are ignored.</param>
+/// <param name="Event">The trigger's event. When present and the script has a preprocessor, <c>preprocessor(Event)</c>
+/// runs first and the object it returns replaces <paramref name="Args"/>.</param>
+/// <param name="Timeout">Wall-clock limit for the whole process, interpreter start-up included
+/// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none).</param>
+public sealed record ScriptRun(
+    ScriptLanguage Language,
+    string Content,
+    ScriptSignature Signature,
+    JsonObject Args,
+    JsonObject? Event,
+    TimeSpan Timeout)
+{
+    public bool RunsPreprocessor => Event is not null && Signature.HasPreprocessor;
+}

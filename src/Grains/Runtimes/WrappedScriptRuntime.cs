@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Triggers.Runtimes;
+
+/// <summary>
+/// A language whose scripts are run by a small wrapper program (see <c>Wrappers/</c>) that imports the script,
+/// runs preprocessor and main, and reports through <see cref="WrapperProtocol"/>'s files, so that whatever the
+/// script prints stays a log line.
+/// </summary>
+public abstract class WrappedScriptRuntime : ScriptProcessRuntime
+{
+    private static readonly ConcurrentDictionary<string, string> WrapperSources = new();
+
+    private protected WrappedScriptRuntime(string command, string configurationKey) : base(command, configurationKey) { }
+
+    /// <summary>The user's script is saved under this name (its extension tells the interpreter the language).</summary>
+    private protected abstract string ScriptFileName { get; }
+
+    /// <summary>The wrapper's file name, both in <c>Wrappers/</c> and in the job's directory.</summary>
+    private protected abstract string WrapperFileName { get; }
+
+    /// <summary>The interpreter's arguments to run <paramref name="wrapperPath"/>, which expects the script, input
+    /// and result paths as its own arguments.</summary>
+    private protected abstract IEnumerable<string> InterpreterArguments(string wrapperPath);
+
+    private protected sealed override JobLaunch Prepare(ScriptRun run, JobDirectory directory)
+    {
+        var scriptPath = directory.File(ScriptFileName);
+        var wrapperPath = directory.File(WrapperFileName);
+        var inputPath = directory.File(WrapperProtocol.InputFileName);
+        File.WriteAllText(scriptPath, run.Content);
+        File.WriteAllText(wrapperPath, WrapperSource(WrapperFileName));
+        WrapperProtocol.WriteInput(inputPath, run);
+
+        var knownMainArgs = run.RunsPreprocessor ? new JsonObject() : ArgumentBinder.Bind(run.Signature.MainParameters, run.Args);
+        return new JobLaunch(
+            [.. InterpreterArguments(wrapperPath), scriptPath, inputPath, directory.File(WrapperProtocol.ResultFileName)],
+            knownMainArgs);
+    }
+
+    private protected sealed override ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs)
+    {
+        var resultPath = directory.File(WrapperProtocol.ResultFileName);
+        if (File.Exists(resultPath)) return WrapperProtocol.ReadResult(resultPath, exit.Logs, knownMainArgs);
+
+        var error = exit.ExitCode != 0 ? JobFailures.ExitCode(exit) : JobFailures.MissingResult();
+        return ScriptOutcome.Failure(error, knownMainArgs, exit.Logs);
+    }
+
+    private static string WrapperSource(string fileName) => WrapperSources.GetOrAdd(fileName, static name =>
+    {
+        var resource = $"Triggers.Runtimes.Wrappers.{name}";
+        using var stream = typeof(WrappedScriptRuntime).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The embedded resource {resource} is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+}

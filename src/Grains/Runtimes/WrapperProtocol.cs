@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Triggers.Runtimes;
+
+/// <summary>
+/// The files through which the runtime and a wrapper program talk, in the job's directory:
+/// <list type="bullet">
+/// <item><c>input.json</c>: <c>{"parameters":[main's parameter names],"args":{…},"preprocess":bool,"event":…}</c></item>
+/// <item><c>result.json</c>: <c>{"ok":true,"result":…,"args":{…}}</c> or
+/// <c>{"ok":false,"error":{"name","message","stack"},"args":{…}}</c>, where <c>args</c> is what main got.</item>
+/// </list>
+/// </summary>
+internal static class WrapperProtocol
+{
+    public const string InputFileName = "input.json";
+    public const string ResultFileName = "result.json";
+
+    // A result is stored with the job; beyond this it is a mistake rather than a result.
+    private const long MaxResultBytes = 16 << 20;
+
+    public static void WriteInput(string path, ScriptRun run)
+    {
+        var input = new JsonObject
+        {
+            ["parameters"] = new JsonArray([.. run.Signature.MainParameters.Select(name => (JsonNode?)JsonValue.Create(name))]),
+            ["args"] = run.Args.DeepClone(),
+            ["preprocess"] = run.RunsPreprocessor,
+            ["event"] = run.RunsPreprocessor ? run.Event!.DeepClone() : null,
+        };
+        File.WriteAllText(path, input.ToJsonString());
+    }
+
+    public static ScriptOutcome ReadResult(string path, string logs, JsonObject knownMainArgs)
+    {
+        var size = new FileInfo(path).Length;
+        if (size > MaxResultBytes)
+            return Invalid($"main's result is {size / (1 << 20)} MiB of JSON; the limit is {MaxResultBytes / (1 << 20)} MiB.");
+
+        JsonObject report;
+        try
+        {
+            report = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new JsonException("it is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            return Invalid($"The job's result file ({ResultFileName}) is not the JSON the runtime expects: {e.Message} " +
+                           "Did the script write to that file or end the process while it was being written?");
+        }
+
+        var mainArgs = Take(report, "args") as JsonObject ?? knownMainArgs;
+        return report["ok"]?.GetValueKind() switch
+        {
+            JsonValueKind.True => ScriptOutcome.Success(Take(report, "result"), mainArgs, logs),
+            JsonValueKind.False when report["error"] is JsonObject error =>
+                ScriptOutcome.Failure(new(Text(error, "name") ?? "Error", Text(error, "message") ?? "", Text(error, "stack")), mainArgs, logs),
+            _ => Invalid($"The job's result file ({ResultFileName}) has neither \"ok\":true nor \"ok\":false with an \"error\"."),
+        };
+
+        ScriptOutcome Invalid(string problem) => ScriptOutcome.Failure(JobFailures.InvalidResult(problem), knownMainArgs, logs);
+    }
+
+    /// <summary>Detaches a property so it can be handed on (a node has only one parent).</summary>
+    private static JsonNode? Take(JsonObject report, string property)
+    {
+        report.TryGetPropertyValue(property, out var node);
+        report.Remove(property);
+        return node;
+    }
+
+    private static string? Text(JsonObject error, string property) =>
+        error[property] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+}

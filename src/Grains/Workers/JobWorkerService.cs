@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Triggers.Jobs;
+using Triggers.Runtimes;
+using Triggers.Scripts;
+using Triggers.Validation;
+
+namespace Triggers.Workers;
+
+/// <summary>
+/// The silo's worker slots: each claims the oldest queued job, runs it in a language runtime and reports the
+/// outcome to the job's grain. Listening to Kafka never takes a slot.
+/// </summary>
+public sealed class JobWorkerService(
+    IJobStore store,
+    JobQueueSignal signal,
+    ScriptRunner runner,
+    IGrainFactory grains,
+    IOptions<WorkerOptions> options,
+    ILogger<JobWorkerService> logger,
+    TimeProvider clock) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.Count <= 0)
+        {
+            logger.LogInformation("Workers:Count is 0: this silo listens but runs no jobs");
+            return;
+        }
+        var workerId = _options.Id ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+        var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
+        if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
+        await Task.WhenAll(Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(workerId, stoppingToken)));
+    }
+
+    private async Task RunSlotAsync(string workerId, CancellationToken ct)
+    {
+        var timeout = TimeSpan.FromSeconds(_options.JobTimeoutSeconds);
+        // A claim expires long after the run's own timeout, so only a vanished worker loses its jobs.
+        var lease = timeout + TimeSpan.FromSeconds(60);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var job = await store.ClaimAsync(workerId, lease, ct);
+                if (job is null)
+                {
+                    await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
+                    continue;
+                }
+                var outcome = await RunAsync(job, timeout, ct);
+                await grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Worker slot failed; it carries on");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { });
+            }
+        }
+    }
+
+    private async Task<JobOutcome> RunAsync(JobRecord job, TimeSpan timeout, CancellationToken ct)
+    {
+        var started = clock.GetUtcNow();
+        var script = await grains.GetGrain<IScriptGrain>(Names.ItemKey(job.WorkspaceId, job.ScriptPath)).GetAsync();
+        if (script?.Signature is null)
+            return Failed(started, new JobError("ScriptNotFound", $"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."));
+
+        var run = new ScriptRun(script.Language, script.Content, script.Signature, ArgsOf(job), EventOf(job), timeout);
+        var result = await runner.RunAsync(run, ct);
+        return new JobOutcome
+        {
+            Succeeded = result.Succeeded,
+            Result = result.Result is null ? null : JsonSerializer.SerializeToElement(result.Result),
+            MainArgs = JsonSerializer.SerializeToElement(result.MainArgs),
+            Logs = result.Logs,
+            Error = result.Error,
+            StartedAt = started,
+            CompletedAt = clock.GetUtcNow(),
+        };
+    }
+
+    private JobOutcome Failed(DateTimeOffset started, JobError error) =>
+        new() { Succeeded = false, Error = error, StartedAt = started, CompletedAt = clock.GetUtcNow() };
+
+    /// <summary>A triggered job without a preprocessor gets the message value as <c>payload</c>.</summary>
+    private static JsonObject ArgsOf(JobRecord job)
+    {
+        if (job.ArgsJson is not null) return JsonNode.Parse(job.ArgsJson)!.AsObject();
+        if (EventOf(job) is { } e) return new JsonObject { ["payload"] = e["payload"]?.DeepClone() };
+        return [];
+    }
+
+    private static JsonObject? EventOf(JobRecord job) => job.EventJson is null ? null : JsonNode.Parse(job.EventJson)!.AsObject();
+}

@@ -1,0 +1,103 @@
+using Orleans.Dashboard;
+using System.Net;
+using Orleans.Configuration;
+using Orleans.Storage;
+using Triggers.Api.Extensions;
+using Triggers.Api.Platform;
+using Triggers.Definitions;
+using Triggers.Extensions;
+using Triggers.Kafka.Development;
+//TMP using Triggers.Silo.Storage;
+
+namespace Triggers.Silo.Extensions;
+
+public static class SiloExtensions
+{
+    private const string AdoInvariant = "Npgsql";
+
+    /// <summary>
+    /// One silo with the API co-hosted. Without <c>ConnectionStrings:Postgres</c> it is the embedded default
+    /// (localhost clustering, in-memory state and a development Kafka broker); with it, everything lives in
+    /// that database.
+    /// </summary>
+    public static WebApplicationBuilder AddTriggersSilo(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var postgres = config.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(postgres)) postgres = null;
+
+        EnsureAdminToken(config);
+        builder.Services.AddTriggersApi(config);
+        builder.Services.AddSingleton(new StartupInfo(postgres is null ? "embedded (in-memory state)" : "PostgreSQL"));
+        if (config.GetValue("DevKafka:Enabled", postgres is null)) AddDevKafka(builder.Services);
+        //TMP if (postgres is not null) builder.Services.AddSingleton(sp => new SchemaMigrator(postgres, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+
+        builder.UseOrleans(silo => ConfigureSilo(silo, config, postgres));
+        // Registered after the silo, so they start once it has joined the cluster.
+        builder.Services.AddTriggersGrainServices(config, postgres);
+        builder.Services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    public static void ConfigureSilo(ISiloBuilder silo, IConfiguration config, string? postgres)
+    {
+        var siloPort = config.GetValue("Orleans:SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
+        var gatewayPort = config.GetValue("Orleans:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = config["Orleans:ClusterId"] ?? "orleans-triggers";
+            o.ServiceId = config["Orleans:ServiceId"] ?? "orleans-triggers";
+        });
+        // Definitions hold free-form JSON, which only Orleans' own serializer carries (through our surrogate).
+        silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        silo.AddDashboard();
+        if (postgres is null)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.AddMemoryGrainStorage(StorageNames.Definitions);
+            silo.UseInMemoryReminderService();
+            return;
+        }
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
+        });
+        silo.UseAdoNetClustering(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
+        silo.AddAdoNetGrainStorage(StorageNames.Definitions, o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
+        silo.UseAdoNetReminderService(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
+    }
+
+    private static void AddDevKafka(IServiceCollection services)
+    {
+        var cluster = new MockKafkaCluster(brokers: 1);
+        services.AddSingleton(cluster);
+        services.AddSingleton(new DevKafkaBroker(cluster.BootstrapServers));
+    }
+
+    private static void EnsureAdminToken(ConfigurationManager config)
+    {
+        if (!string.IsNullOrEmpty(config["Auth:AdminToken"])) return;
+        config["Auth:AdminToken"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        config["Auth:AdminTokenGenerated"] = "true";
+    }
+
+    /// <summary>Creates or upgrades the PostgreSQL schema before the silo touches the database.</summary>
+    public static async Task PrepareStorageAsync(this WebApplication app)
+    {
+        //TMP if (app.Services.GetService<SchemaMigrator>() is { } migrator) await migrator.MigrateAsync(CancellationToken.None);
+    }
+
+    public static WebApplication MapTriggersEndpoints(this WebApplication app)
+    {
+        app.UseTriggersApiErrors();
+        app.MapTriggersApi();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        return app;
+    }
+}
+
+public sealed record StartupInfo(string Storage);

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Triggers.Api.Platform;
+
+namespace Triggers.Silo.Extensions;
+
+/// <summary>Tells the person who started the silo where everything is, once it is listening.</summary>
+public sealed class StartupBanner(
+    IServer server, IHostApplicationLifetime lifetime, IConfiguration config, StartupInfo info, IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(Print);
+        return Task.CompletedTask;
+    }
+
+    private void Print()
+    {
+        var url = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5000";
+        url = url.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://+", "://localhost");
+        var token = config["Auth:AdminToken"];
+        var lines = new List<string>
+        {
+            "",
+            "Orleans Triggers is running",
+            $"  storage:      {info.Storage}",
+            $"  API:          {url}/api",
+            $"  dashboard:    {url}/dashboard",
+            config["Auth:AdminTokenGenerated"] == "true"
+                ? $"  admin token:  {token}   (generated; set Auth__AdminToken to choose one)"
+                : "  admin token:  (from configuration Auth:AdminToken)",
+        };
+        if (services.GetService<DevKafkaBroker>() is { } broker)
+            lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (embedded development broker; also GET /api/dev_kafka)");
+        lines.Add("");
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the tests need (PostgreSQL, Bun), builds, tests, and
+# ends with the line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== preparing PostgreSQL and Bun" >&2
+TRIGGERS_TEST_POSTGRES="$(scripts/postgres.sh)"
+TRIGGERS_TEST_BUN="$(scripts/install-bun.sh)"
+export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_BUN
+
+echo "== building" >&2
+dotnet build Orleans.Triggers.sln -c Release -nologo -v quiet
+
+echo "== testing" >&2
+log="$(mktemp)"
+status=0
+dotnet test tests/Triggers.Tests/Triggers.Tests.csproj -c Release --no-build -nologo \
+  --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test's own summary is not read by CI, so print the plain closing line.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Triggers.Tests.Infrastructure;
+
+/// <summary>
+/// The real silo host (Program) in this process, on the embedded default or on PostgreSQL, with its own
+/// Orleans ports so several can run side by side. Kafka traffic goes over TCP to the tests' mock cluster.
+/// </summary>
+public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+{
+    public const string AdminToken = "test-admin-token";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Auth:AdminToken", AdminToken);
+        builder.UseSetting("DevKafka:Enabled", "false");
+        builder.UseSetting("Orleans:SiloPort", FreePorts.Next().ToString());
+        builder.UseSetting("Orleans:GatewayPort", FreePorts.Next().ToString());
+        builder.UseSetting("Orleans:ClusterId", $"test-{Guid.NewGuid():N}");
+        builder.UseSetting("Runtimes:Bun", new BunFixture().BunPath);
+        builder.UseSetting("Kafka:SessionTimeoutMs", "6000");
+        builder.UseSetting("Workers:Count", "2");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    public TriggersApiClient CreateApiClient()
+    {
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        return new TriggersApiClient(http);
+    }
+}
