@@ -10,9 +10,6 @@
 # Everything except the connection string goes to stderr, so callers can capture stdout as-is.
 set -euo pipefail
 
-# Keep the real stdout on fd 3 for the connection string; everything else goes to stderr.
-exec 3>&1 1>&2
-
 BASE_DIR="${PGTEST_DIR:-/tmp/orleans-triggers-pg}"
 PORT="${PGTEST_PORT:-55432}"
 DATA_DIR="$BASE_DIR/data"
@@ -57,22 +54,26 @@ as_postgres() {
     fi
 }
 
-# A postmaster.pid survives a kill -9; a dead (or zombie, or recycled) PID in it makes start fail.
+# True if the PID named on the first line of a postgres lock file is a live (not zombie) postgres.
+lock_owner_alive() {
+    local pid state comm
+    pid="$(head -n 1 "$1" 2>/dev/null | tr -dc '0-9')"
+    [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+    state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || echo '?')"
+    comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+    [[ "$state" != "Z" && "$state" != "X" && "$comm" == postgres* ]]
+}
+
+# After a kill -9 the postmaster can linger as a zombie (nobody reaps it here) and leave
+# postmaster.pid and the socket lock file behind; either one makes the next start fail.
 clear_stale_pid() {
-    local pid_file="$DATA_DIR/postmaster.pid" pid state comm
-    [[ -f "$pid_file" ]] || return 0
-    pid="$(head -n 1 "$pid_file" 2>/dev/null | tr -dc '0-9')"
-    if [[ -n "$pid" && -r "/proc/$pid/stat" ]]; then
-        state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || echo '?')"
-        comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
-        if [[ "$state" != "Z" && "$state" != "X" && "$comm" == postgres* ]]; then
-            return 0
+    local lock
+    for lock in "$DATA_DIR/postmaster.pid" "$SOCKET_DIR/.s.PGSQL.$PORT.lock"; do
+        if [[ -f "$lock" ]] && ! lock_owner_alive "$lock"; then
+            log "removing stale $(basename "$lock") (pid $(head -n 1 "$lock" 2>/dev/null | tr -dc '0-9') is gone or a zombie)"
+            rm -f "$lock"
         fi
-        log "removing stale postmaster.pid (pid $pid, state $state, command '${comm:-?}')"
-    else
-        log "removing stale postmaster.pid (pid ${pid:-?} is gone)"
-    fi
-    rm -f "$pid_file"
+    done
 }
 
 is_running() {
@@ -113,6 +114,12 @@ EOF
     chown postgres:postgres "$DATA_DIR/throwaway.conf" "$DATA_DIR/pg_hba.conf"
 }
 
+# Serialise concurrent callers (e.g. two test runs starting at once) around initdb/start/stop.
+take_lock() {
+    exec 9>"$BASE_DIR/.postgres-sh.lock"
+    flock -w 120 9 || { log "timed out waiting for $BASE_DIR/.postgres-sh.lock"; exit 1; }
+}
+
 wait_ready() {
     local i
     for ((i = 0; i < 120; i++)); do
@@ -131,6 +138,7 @@ start() {
     PG_BIN="$(find_pg_bin)"
     install -d -o postgres -g postgres -m 0755 "$BASE_DIR"
     install -d -o postgres -g postgres -m 0755 "$SOCKET_DIR"
+    take_lock
     # initdb/pg_ctl as postgres must not inherit an unreadable working directory (e.g. /root).
     cd "$BASE_DIR"
     init_cluster
@@ -138,14 +146,15 @@ start() {
         write_config
         touch "$LOG_FILE" && chown postgres:postgres "$LOG_FILE"
         log "starting PostgreSQL on 127.0.0.1:$PORT (data: $DATA_DIR, log: $LOG_FILE)"
-        if ! as_postgres "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t 60 start >&2; then
+        # 9>&-: the server must not inherit (and hold forever) our script lock.
+        if ! as_postgres "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t 60 start >&2 9>&-; then
             log "pg_ctl start failed; last log lines:"
             tail -n 30 "$LOG_FILE" >&2 || true
             exit 1
         fi
     fi
     wait_ready
-    echo "Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres" >&3
+    CONNECTION_STRING="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres"
 }
 
 stop() {
@@ -155,6 +164,7 @@ stop() {
         return 0
     fi
     cd "$BASE_DIR"
+    take_lock
     if is_running; then
         log "stopping PostgreSQL in $DATA_DIR"
         as_postgres "$PG_BIN/pg_ctl" -D "$DATA_DIR" -m fast -w -t 60 stop >&2
@@ -163,9 +173,15 @@ stop() {
     fi
 }
 
+CONNECTION_STRING=""
+# Everything runs with stdout pointed at stderr (so nothing we start inherits the caller's stdout,
+# e.g. a $(...) pipe a daemon would keep open); only the connection string goes to the real stdout.
 case "$ACTION" in
-    start) start ;;
-    stop) stop ;;
+    start)
+        start >&2
+        echo "$CONNECTION_STRING"
+        ;;
+    stop) stop >&2 ;;
     *)
         log "usage: $0 [start|stop]"
         exit 2

@@ -20,6 +20,7 @@ public sealed class JobWorkerService(
     ScriptRunner runner,
     IGrainFactory grains,
     IOptions<WorkerOptions> options,
+    ILocalSiloDetails silo,
     ILogger<JobWorkerService> logger,
     TimeProvider clock) : BackgroundService
 {
@@ -32,7 +33,8 @@ public sealed class JobWorkerService(
             logger.LogInformation("Workers:Count is 0: this silo listens but runs no jobs");
             return;
         }
-        var workerId = _options.Id ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+        // Stable across restarts of this silo, so it can take back what it was running when it died.
+        var workerId = _options.Id ?? $"{Environment.MachineName}:{silo.SiloAddress.Endpoint.Port}";
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
         await Task.WhenAll(Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(workerId, stoppingToken)));

@@ -8,7 +8,8 @@ public sealed class WorkerOptions
     /// <summary>Job slots in this silo; 0 makes a listen-only silo.</summary>
     public int Count { get; set; } = 2;
 
-    /// <summary>A stable name for this silo's workers, so a restarted silo takes back the jobs it was running.</summary>
+    /// <summary>A stable name for this silo's workers, so a restarted silo takes back the jobs it was running
+    /// (default: host name and silo port).</summary>
     public string? Id { get; set; }
 
     /// <summary>How long one run may take before it is killed.</summary>

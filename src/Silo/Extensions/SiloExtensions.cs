@@ -7,7 +7,7 @@ using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
 using Triggers.Kafka.Development;
-//TMP using Triggers.Silo.Storage;
+using Triggers.Silo.Storage;
 
 namespace Triggers.Silo.Extensions;
 
@@ -30,7 +30,7 @@ public static class SiloExtensions
         builder.Services.AddTriggersApi(config);
         builder.Services.AddSingleton(new StartupInfo(postgres is null ? "embedded (in-memory state)" : "PostgreSQL"));
         if (config.GetValue("DevKafka:Enabled", postgres is null)) AddDevKafka(builder.Services);
-        //TMP if (postgres is not null) builder.Services.AddSingleton(sp => new SchemaMigrator(postgres, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+        if (postgres is not null) builder.Services.AddSingleton(sp => new SchemaMigrator(postgres, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
 
         builder.UseOrleans(silo => ConfigureSilo(silo, config, postgres));
         // Registered after the silo, so they start once it has joined the cluster.
@@ -88,7 +88,7 @@ public static class SiloExtensions
     /// <summary>Creates or upgrades the PostgreSQL schema before the silo touches the database.</summary>
     public static async Task PrepareStorageAsync(this WebApplication app)
     {
-        //TMP if (app.Services.GetService<SchemaMigrator>() is { } migrator) await migrator.MigrateAsync(CancellationToken.None);
+        if (app.Services.GetService<SchemaMigrator>() is { } migrator) await migrator.MigrateAsync(CancellationToken.None);
     }
 
     public static WebApplication MapTriggersEndpoints(this WebApplication app)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (tests/Benchmarks) in Release against a local PostgreSQL and prints a markdown report.
+# Arguments: [messages=40000] [latency-seconds=30] [latency-rate=20]
+set -euo pipefail
+cd "$(dirname "$0")"
+TRIGGERS_BENCH_POSTGRES="$(scripts/postgres.sh)"
+TRIGGERS_BENCH_BUN="$(scripts/install-bun.sh)"
+export TRIGGERS_BENCH_POSTGRES TRIGGERS_BENCH_BUN
+dotnet build tests/Benchmarks/Benchmarks.csproj -c Release -nologo -v quiet >&2
+exec dotnet tests/Benchmarks/bin/Release/net10.0/Triggers.Benchmarks.dll "$@"

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Triggers.Resources;
+using Triggers.Scripts;
+using Triggers.KafkaTriggers;
+using Triggers.Silo.Extensions;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Benchmarks;
+
+/// <summary>A real silo (the same wiring as the Silo host) in PostgreSQL mode, in this process.</summary>
+internal sealed class BenchSilo : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BenchSilo(WebApplication app) => _app = app;
+
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<BenchSilo> StartAsync(string postgres, int workers, string? bun = null)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration["ConnectionStrings:Postgres"] = postgres;
+        builder.Configuration["Auth:AdminToken"] = "bench";
+        builder.Configuration["Workers:Count"] = workers.ToString();
+        builder.Configuration["Kafka:SessionTimeoutMs"] = "6000";
+        builder.Configuration["Orleans:ClusterId"] = $"bench-{Guid.NewGuid():N}";
+        builder.Configuration["Orleans:SiloPort"] = "21111";
+        builder.Configuration["Orleans:GatewayPort"] = "21112";
+        if (bun is not null) builder.Configuration["Runtimes:Bun"] = bun;
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddTriggersSilo();
+        var app = builder.Build();
+        await app.PrepareStorageAsync();
+        app.MapTriggersEndpoints();
+        await app.StartAsync();
+        return new BenchSilo(app);
+    }
+
+    /// <summary>A workspace with a Kafka resource and a Bun script, ready for triggers.</summary>
+    public async Task DefineAsync(string ws, string bootstrap, string script)
+    {
+        await Grains.GetGrain<IWorkspaceGrain>(ws).CreateAsync(ws);
+        await Grains.GetGrain<IResourceGrain>(Names.ItemKey(ws, "u/bench/kafka")).CreateAsync(new Resource
+        {
+            ResourceType = "kafka",
+            Value = System.Text.Json.JsonSerializer.SerializeToElement(new { brokers = bootstrap.Split(','), security = new { label = "PLAINTEXT" } }),
+        });
+        await Grains.GetGrain<IScriptGrain>(Names.ItemKey(ws, "u/bench/script")).CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = script });
+    }
+
+    public Task CreateTriggerAsync(string ws, string path, string topic) =>
+        Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey(ws, path)).CreateAsync(new KafkaTrigger
+        {
+            ScriptPath = "u/bench/script", KafkaResourcePath = "u/bench/kafka", Topics = [topic],
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    public static async Task<string> CreateDatabaseAsync(string postgres)
+    {
+        var name = $"bench_{Guid.NewGuid():N}";
+        await using var db = NpgsqlDataSource.Create(postgres);
+        await using var cmd = db.CreateCommand($"CREATE DATABASE {name}");
+        await cmd.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(postgres) { Database = name }.ConnectionString;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Triggers.Tests.Infrastructure;
+
+/// <summary>
+/// The silo as an operator runs it: a separate `dotnet Triggers.Silo.dll` process, which tests can stop
+/// gracefully (SIGTERM) or kill outright (SIGKILL) and start again with the same configuration.
+/// </summary>
+public sealed partial class SiloProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public SiloProcess(string postgres, string clusterId)
+    {
+        HttpPort = FreePorts.Next();
+        _environment = new()
+        {
+            ["ConnectionStrings__Postgres"] = postgres,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
+            ["Orleans__ClusterId"] = clusterId,
+            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
+            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
+            ["Auth__AdminToken"] = SiloFactory.AdminToken,
+            ["Runtimes__Bun"] = new BunFixture().BunPath,
+            ["Kafka__SessionTimeoutMs"] = "6000",
+            ["Workers__Count"] = "2",
+        };
+    }
+
+    public int HttpPort { get; }
+
+    /// <summary>What the silo printed, for failure messages.</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public TriggersApiClient CreateApiClient()
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", SiloFactory.AdminToken);
+        return new TriggersApiClient(http);
+    }
+
+    public async Task StartAsync()
+    {
+        var dll = Path.Combine(RepoPaths.Root, "src", "Silo", "bin", BuildConfiguration, "net10.0", "Triggers.Silo.dll");
+        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in _environment) start.Environment[key] = value;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
+        await Eventually.WaitAsync(async () =>
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The silo exited with code {_process.ExitCode}:\n{Output}");
+            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(90), "the silo to be ready");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null) return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+        _process = null;
+    }
+
+    /// <summary>SIGTERM: the silo shuts down cleanly, as on a rolling upgrade.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null) return;
+        _ = SendSignal(_process.Id, 15);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false }) await KillAsync();
+    }
+
+    private static string BuildConfiguration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SendSignal(int pid, int signal);
+}

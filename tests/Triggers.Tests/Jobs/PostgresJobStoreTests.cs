@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Triggers.Jobs;
+using Triggers.Silo.Storage;
+using Triggers.Tests.Infrastructure;
+
+namespace Triggers.Tests.Jobs;
+
+/// <summary>The PostgreSQL job store against a real, freshly migrated database.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private NpgsqlDataSource _db = null!;
+    private JobInsertBatcher _batcher = null!;
+    private PostgresJobStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        _db = NpgsqlDataSource.Create(connectionString);
+        _batcher = new JobInsertBatcher(_db, new JobQueueSignal(), NullLogger<JobInsertBatcher>.Instance);
+        _store = new PostgresJobStore(_db, _batcher);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _batcher.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    private static JobRecord NewJob(int n) => new()
+    {
+        Id = Guid.NewGuid(), WorkspaceId = "ws", ScriptPath = "u/a/script", ArgsJson = $$"""{"n": {{n}}}""",
+        TriggerKind = "kafka", TriggerPath = "u/a/trigger", CreatedAt = DateTimeOffset.UtcNow,
+    };
+
+    [Fact]
+    public async Task Enqueueing_the_same_ids_again_creates_nothing()
+    {
+        var jobs = Enumerable.Range(0, 50).Select(NewJob).ToList();
+        Assert.Equal(50, await _store.EnqueueAsync(jobs));
+        Assert.Equal(0, await _store.EnqueueAsync(jobs));
+        Assert.Equal(10, await _store.EnqueueAsync([.. jobs.Take(5), .. Enumerable.Range(50, 10).Select(NewJob)]));
+        Assert.Equal(60, (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 })).Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_enqueues_are_all_durable_and_claimed_in_order()
+    {
+        var batches = Enumerable.Range(0, 20).Select(b => Enumerable.Range(b * 100, 100).Select(NewJob).ToList()).ToList();
+        var counts = await Task.WhenAll(batches.Select(b => _store.EnqueueAsync(b)));
+        Assert.All(counts, c => Assert.Equal(100, c));
+
+        // Each batch's jobs come out in the order they went in (a partition's offset order).
+        var claimed = new List<JobRecord>();
+        while (await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)) is { } job) claimed.Add(job);
+        Assert.Equal(2000, claimed.Count);
+        foreach (var batch in batches)
+        {
+            var ids = batch.Select(j => j.Id).ToHashSet();
+            Assert.Equal(batch.Select(j => j.Id), claimed.Where(j => ids.Contains(j.Id)).Select(j => j.Id));
+        }
+        Assert.All(claimed, j => Assert.Equal((JobStatus.Running, 1), (j.Status, j.Attempts)));
+    }
+
+    [Fact]
+    public async Task Concurrent_claimers_never_get_the_same_job()
+    {
+        await _store.EnqueueAsync(Enumerable.Range(0, 300).Select(NewJob).ToList());
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(async w =>
+        {
+            var mine = new List<Guid>();
+            while (await _store.ClaimAsync($"w{w}", TimeSpan.FromMinutes(1)) is { } job) mine.Add(job.Id);
+            return mine;
+        }));
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(300, all.Count);
+        Assert.Equal(300, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_completed_job_keeps_its_outcome()
+    {
+        var job = NewJob(1);
+        await _store.EnqueueAsync([job]);
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1));
+        Assert.Equal(job.Id, claimed!.Id);
+        var started = DateTimeOffset.UtcNow;
+        await _store.CompleteAsync(job.Id, new JobOutcome
+        {
+            Succeeded = false,
+            MainArgs = JsonSerializer.SerializeToElement(new { n = 1, extra = "from preprocessor" }),
+            Logs = "line 1\nline 2",
+            Error = new JobError("TypeError", "boom", "at main"),
+            StartedAt = started,
+            CompletedAt = started.AddMilliseconds(120),
+        });
+        var stored = await _store.GetAsync(job.Id);
+        Assert.Equal(JobStatus.Failure, stored!.Status);
+        Assert.Equal(new JobError("TypeError", "boom", "at main"), stored.Error);
+        Assert.Equal("line 1\nline 2", stored.Logs);
+        Assert.Equal("from preprocessor", JsonDocument.Parse(stored.ArgsJson!).RootElement.GetProperty("extra").GetString());
+        Assert.Equal(120, stored.ToJob().DurationMs);
+        Assert.Null(await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task Jobs_of_a_dead_worker_come_back_by_restart_or_by_expired_lease()
+    {
+        await _store.EnqueueAsync([NewJob(1), NewJob(2)]);
+        var first = await _store.ClaimAsync("restarting-worker", TimeSpan.FromMinutes(10));
+        var second = await _store.ClaimAsync("vanished-worker", TimeSpan.FromMilliseconds(1));
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+
+        Assert.Equal(1, await _store.RequeueClaimedByAsync("restarting-worker"));
+        var reclaimed = await Eventually.WaitAsync(async () =>
+        {
+            var ids = new List<Guid>();
+            while (await _store.ClaimAsync("survivor", TimeSpan.FromMinutes(1)) is { } job) ids.Add(job.Id);
+            return ids;
+        }, ids => ids.Count > 0, TimeSpan.FromSeconds(5), "the requeued and expired jobs to be claimable");
+        Assert.Equal(new[] { first!.Id, second!.Id }.Order(), reclaimed.Order());
+    }
+}
