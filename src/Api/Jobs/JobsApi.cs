@@ -21,14 +21,14 @@ public static class JobsApi
         workspace.MapPost("/jobs/run/f/{*path}", (string path) =>
             Results.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "Not implemented",
                 detail: "Flows are not available yet; run a script with /jobs/run/p/{path}."));
-        workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, JobStatus? status,
+        workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, string? status,
             int? page, int? per_page, IGrainFactory grains) =>
             await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(new JobQuery
             {
                 WorkspaceId = workspace,
                 ScriptPath = script_path,
                 TriggerPath = trigger_path,
-                Status = status,
+                Status = ParseStatus(status),
                 Page = page ?? 1,
                 PerPage = per_page ?? 100,
             }));
@@ -57,6 +57,14 @@ public static class JobsApi
         {
             throw new InvalidInputException("body", $"The request body must be a JSON object of main's arguments: {e.Message}");
         }
+    }
+
+    /// <summary>Reads a status by its API name (the enum's JSON name), so query and response spell it alike.</summary>
+    private static JobStatus? ParseStatus(string? status)
+    {
+        if (string.IsNullOrEmpty(status)) return null;
+        try { return JsonSerializer.Deserialize<JobStatus>(JsonSerializer.Serialize(status)); }
+        catch (JsonException) { throw new InvalidInputException("status", $"'{status}' is not a job status: use queued, running, success or failure."); }
     }
 
     private static async Task<Job?> FindAsync(IGrainFactory grains, string workspace, Guid id) =>

@@ -26,6 +26,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ListenerStatusTracker _status;
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
+    private PendingWrite? _inFlight;
 
     public KafkaTriggerListener(TriggerListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, ILogger logger, TimeProvider clock)
     {
@@ -62,7 +63,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
                     consumer.Subscribe(_settings.Topics);
                     backoff = _options.RetryBackoffMin;
                     Poll(consumer);
-                    FlushBatch(consumer);
+                    Drain(consumer);
                     consumer.Close(); // leaves the group now instead of after the session timeout
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
@@ -96,6 +97,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             SessionTimeoutMs = _options.SessionTimeoutMs,
             HeartbeatIntervalMs = Math.Max(500, _options.SessionTimeoutMs / 3),
             TopicMetadataRefreshIntervalMs = 30_000,
+            FetchWaitMaxMs = _options.FetchWaitMaxMs,
         }, _settings.Connection);
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, error) => OnClientError(error))
@@ -103,7 +105,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             .SetPartitionsAssignedHandler((_, partitions) => _status.Assigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
-                FlushBatch(consumer); // hand over only partitions whose consumed messages are jobs and committed
+                Drain(consumer); // hand over only partitions whose consumed messages are jobs and committed
                 _status.Revoked(partitions.Select(p => p.TopicPartition));
             })
             .SetPartitionsLostHandler((_, partitions) => _status.Revoked(partitions.Select(p => p.TopicPartition)))
@@ -123,14 +125,16 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         {
             try
             {
-                // Block only while nothing is pending; otherwise drain what is already fetched, then flush.
-                var message = consumer.Consume(_batch.Count == 0 ? PollTimeout : TimeSpan.Zero);
+                // Block only when nothing is pending; otherwise drain what is already fetched.
+                var idle = _batch.Count == 0 && _inFlight is null;
+                var message = consumer.Consume(idle ? PollTimeout : TimeSpan.Zero);
                 if (message is { IsPartitionEOF: false })
                 {
                     _batch.Add(message);
                     if (_batch.Count < _options.MaxBatchSize) continue;
                 }
-                FlushBatch(consumer);
+                if (_batch.Count > 0) StartWrite(consumer);
+                else FinishWrite(consumer); // nothing more to read right now: settle the write in flight
             }
             catch (ConsumeException e)
             {
@@ -154,49 +158,76 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         _ => $"{error.Reason} ({error.Code})",
     };
 
-    /// <summary>Makes the pending messages durable jobs, then commits their offsets; retries until it can.</summary>
-    private void FlushBatch(IConsumer<byte[]?, byte[]?> consumer)
+    /// <summary>A batch whose jobs are being written; its offsets are committed once the write is done.</summary>
+    private sealed record PendingWrite(Task<int> Created, List<TopicPartitionOffset> Offsets, int Messages, DateTimeOffset At);
+
+    /// <summary>
+    /// Hands the pending messages to the job store. The write runs while the next batch is read (a two-stage
+    /// pipeline), so the poll thread waits for the database only when it has nothing else to do.
+    /// </summary>
+    private void StartWrite(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (_batch.Count == 0) return;
+        FinishWrite(consumer);
         var now = _clock.GetUtcNow();
         var jobs = new JobRecord[_batch.Count];
         for (var i = 0; i < jobs.Length; i++) jobs[i] = _jobFactory.Create(_batch[i], now);
-
-        var backoff = _options.RetryBackoffMin;
-        int created;
-        while (true)
-        {
-            try
-            {
-                created = _jobs.EnqueueAsync(jobs).GetAwaiter().GetResult();
-                break;
-            }
-            catch (Exception e)
-            {
-                // Nothing is committed, so a crash here loses nothing; keep the batch and try again.
-                _status.Failed($"Could not store jobs: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
-                _logger.LogWarning("Kafka trigger {Trigger}: storing {Count} jobs failed ({Error})", _settings.TriggerPath, jobs.Length, e.Message);
-                if (_stopping.IsCancellationRequested) { _batch.Clear(); return; }
-                _stopping.Token.WaitHandle.WaitOne(backoff);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
-            }
-        }
-
         var offsets = _batch
             .GroupBy(m => m.TopicPartition)
             .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
             .ToList();
-        _status.Stored(_batch.Count, created, now);
+        _inFlight = new PendingWrite(StoreAsync(jobs), offsets, jobs.Length, now);
         _batch.Clear();
+    }
+
+    /// <summary>Waits for the write in flight, then commits its offsets: only durable jobs advance the group.</summary>
+    private void FinishWrite(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_inFlight is not { } write) return;
+        _inFlight = null;
+        int created;
+        try { created = write.Created.GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) { return; } // stopping before the jobs were stored: nothing is committed
+        _status.Stored(write.Messages, created, write.At);
         try
         {
-            consumer.Commit(offsets);
-            _status.Committed(offsets);
+            consumer.Commit(write.Offsets);
+            _status.Committed(write.Offsets);
         }
         catch (KafkaException e)
         {
             // The jobs are durable; if these offsets are redelivered their ids already exist.
             _logger.LogWarning("Kafka trigger {Trigger}: commit failed ({Error}); redelivered messages will map to their existing jobs", _settings.TriggerPath, e.Error.Reason);
+        }
+    }
+
+    /// <summary>Stores and commits everything consumed so far, e.g. before partitions are handed over.</summary>
+    private void Drain(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_batch.Count > 0) StartWrite(consumer);
+        FinishWrite(consumer);
+    }
+
+    /// <summary>Writes the jobs, retrying until the store takes them (nothing is committed meanwhile, so a crash loses nothing).</summary>
+    private async Task<int> StoreAsync(JobRecord[] jobs)
+    {
+        var backoff = _options.RetryBackoffMin;
+        while (true)
+        {
+            try
+            {
+                return await _jobs.EnqueueAsync(jobs).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                _status.Failed($"Could not store jobs: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
+                _logger.LogWarning("Kafka trigger {Trigger}: storing {Count} jobs failed ({Error})", _settings.TriggerPath, jobs.Length, e.Message);
+                await Task.Delay(backoff, _stopping.Token).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(_stopping.Token);
+            }
         }
     }
 

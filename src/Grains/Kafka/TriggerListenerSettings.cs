@@ -22,6 +22,12 @@ public sealed class KafkaListenerOptions
     /// <summary>How long the group waits for a silent consumer before giving its partitions to others.</summary>
     public int SessionTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// Longest time a broker may hold a fetch while it has no new data (librdkafka's fetch.wait.max.ms). Kafka
+    /// answers as soon as data arrives, so this mostly bounds idle round trips.
+    /// </summary>
+    public int FetchWaitMaxMs { get; set; } = 500;
+
     /// <summary>Largest number of messages turned into jobs in one store write.</summary>
     public int MaxBatchSize { get; set; } = 5_000;
 

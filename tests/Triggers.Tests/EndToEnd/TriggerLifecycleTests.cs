@@ -156,4 +156,24 @@ public sealed class TriggerLifecycleTests(EmbeddedSiloFixture fixture)
 
         using var delete = await Api.Http.DeleteAsync($"/api/w/{ws}/kafka_triggers/delete/u/test/trigger");
     }
+
+    [Fact]
+    public async Task A_trigger_on_a_missing_topic_says_so_and_starts_consuming_once_it_exists()
+    {
+        var ws = $"mt-{Guid.NewGuid():N}"[..20];
+        var topic = $"missing-{Guid.NewGuid():N}";
+        await Api.CreateWorkspaceAsync(ws);
+        await Api.CreateKafkaResourceAsync(ws, "u/test/kafka", Bootstrap);
+        await Api.CreateScriptAsync(ws, "u/test/echo", "bun", Echo);
+        await Api.CreateTriggerAsync(ws, new { path = "u/test/trigger", script_path = "u/test/echo", kafka_resource_path = "u/test/kafka", topics = new[] { topic } });
+
+        var waiting = await Eventually.WaitAsync(() => Api.GetTriggerAsync(ws, "u/test/trigger"),
+            t => (string?)t["status"]!["state"] == "error", TimeSpan.FromSeconds(30), "the missing topic to show in the status");
+        Assert.Contains(topic, (string?)waiting["error"]);
+
+        fixture.Kafka.CreateTopic(topic, 1);
+        await TestProducer.ProduceAsync(Bootstrap, topic, "finally");
+        var job = Assert.Single(await Api.WaitForFinishedJobsAsync(ws, "u/test/trigger", 1));
+        Assert.Equal("finally", (string?)job["result"]);
+    }
 }
