@@ -21,7 +21,7 @@ internal sealed class BenchSilo : IAsyncDisposable
 
     public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<BenchSilo> StartAsync(string postgres, int workers, string? bun = null)
+    public static async Task<BenchSilo> StartAsync(string postgres, int workers, string? bun = null, int fetchWaitMaxMs = 500)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -29,6 +29,7 @@ internal sealed class BenchSilo : IAsyncDisposable
         builder.Configuration["Auth:AdminToken"] = "bench";
         builder.Configuration["Workers:Count"] = workers.ToString();
         builder.Configuration["Kafka:SessionTimeoutMs"] = "6000";
+        builder.Configuration["Kafka:FetchWaitMaxMs"] = fetchWaitMaxMs.ToString();
         builder.Configuration["Orleans:ClusterId"] = $"bench-{Guid.NewGuid():N}";
         builder.Configuration["Orleans:SiloPort"] = "21111";
         builder.Configuration["Orleans:GatewayPort"] = "21112";
