@@ -37,7 +37,9 @@ public sealed class MessageToJobTests(EmbeddedSiloFixture fixture)
     public async Task Each_message_runs_the_script_with_its_base64_payload(string language, string script)
     {
         var (ws, topic) = await SetUpAsync(language, script);
-        await Api.WaitUntilListeningAsync(ws, "u/test/trigger");
+        var trigger = await Api.WaitUntilListeningAsync(ws, "u/test/trigger");
+        Assert.Equal($"trigger-{ws}-u__test__trigger", (string?)trigger["group_id"]);
+        Assert.Equal("earliest", (string?)trigger["auto_offset_reset"]);
 
         await TestProducer.ProduceAsync(fixture.Kafka.BootstrapServers, topic, "one", "two", "three");
 
