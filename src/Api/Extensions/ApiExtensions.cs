@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Api.Auth;
 using Triggers.Api.Errors;
+using Triggers.Api.Flows;
 using Triggers.Api.Jobs;
 using Triggers.Api.KafkaTriggers;
 using Triggers.Api.Platform;
@@ -43,6 +44,7 @@ public static class ApiExtensions
         workspace.MapWorkspaceSettingsApi();
         workspace.MapResourcesApi();
         workspace.MapScriptsApi();
+        workspace.MapFlowsApi();
         workspace.MapKafkaTriggersApi();
         workspace.MapJobsApi();
         return app;

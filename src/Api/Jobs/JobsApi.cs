@@ -11,24 +11,19 @@ public static class JobsApi
 {
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder workspace)
     {
-        workspace.MapPost("/jobs/run/p/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
-        {
-            var args = await ReadArgsAsync(http);
-            var id = Guid.NewGuid();
-            await grains.GetGrain<IJobGrain>(id).EnqueueScriptAsync(workspace, path, args);
-            return Results.Text(id.ToString(), statusCode: StatusCodes.Status201Created);
-        });
-        workspace.MapPost("/jobs/run/f/{*path}", (string path) =>
-            Results.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "Not implemented",
-                detail: "Flows are not available yet; run a script with /jobs/run/p/{path}."));
+        workspace.MapPost("/jobs/run/p/{*path}", (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
+            RunAsync(workspace, path, isFlow: false, http, grains));
+        workspace.MapPost("/jobs/run/f/{*path}", (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
+            RunAsync(workspace, path, isFlow: true, http, grains));
         workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, string? status,
-            int? page, int? per_page, IGrainFactory grains) =>
+            Guid? flow_job_id, int? page, int? per_page, IGrainFactory grains) =>
             await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(new JobQuery
             {
                 WorkspaceId = workspace,
                 ScriptPath = script_path,
                 TriggerPath = trigger_path,
                 Status = ParseStatus(status),
+                FlowJobId = flow_job_id,
                 Page = page ?? 1,
                 PerPage = per_page ?? 100,
             }));
@@ -43,6 +38,15 @@ public static class JobsApi
                     detail: $"Job {id} has not completed yet (status: {job.Status.ToString().ToLowerInvariant()}); poll jobs_u/get/{id}."),
             });
         return workspace;
+    }
+
+    /// <summary>Queues a direct run of a script or flow; the body holds its arguments; answers the job id.</summary>
+    private static async Task<IResult> RunAsync(string workspace, string path, bool isFlow, HttpRequest http, IGrainFactory grains)
+    {
+        var args = await ReadArgsAsync(http);
+        var id = Guid.NewGuid();
+        await grains.GetGrain<IJobGrain>(id).EnqueueAsync(workspace, path, isFlow, args);
+        return Results.Text(id.ToString(), statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<JsonElement> ReadArgsAsync(HttpRequest http)

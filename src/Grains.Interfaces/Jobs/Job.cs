@@ -32,7 +32,26 @@ public sealed record Job
     [Id(13)] public DateTimeOffset? StartedAt { get; init; }
     [Id(14)] public DateTimeOffset? CompletedAt { get; init; }
     [Id(15)] public long? DurationMs { get; init; }
+    /// <summary>For a step of a flow: the flow's job.</summary>
+    [Id(16)] public Guid? FlowJobId { get; init; }
+    /// <summary>For a job that finally failed: the error handler job it started.</summary>
+    [Id(17)] public Guid? ErrorHandlerJobId { get; init; }
+    /// <summary>For an error handler job: the job whose failure it handles.</summary>
+    [Id(18)] public Guid? FailedJobId { get; init; }
+    /// <summary>When a queued rerun becomes due.</summary>
+    [Id(19)] public DateTimeOffset? ScheduledFor { get; init; }
+    /// <summary>Every run so far, oldest first.</summary>
+    [Id(20)] public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
 }
+
+/// <summary>One run of a job.</summary>
+[GenerateSerializer, Alias("Triggers.JobAttempt")]
+public sealed record JobAttempt(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] DateTimeOffset StartedAt,
+    [property: Id(2)] DateTimeOffset CompletedAt,
+    [property: Id(3)] bool Succeeded,
+    [property: Id(4)] JobError? Error);
 
 [GenerateSerializer, Alias("Triggers.JobQuery")]
 public sealed record JobQuery
@@ -43,14 +62,15 @@ public sealed record JobQuery
     [Id(3)] public JobStatus? Status { get; init; }
     [Id(4)] public int Page { get; init; } = 1;
     [Id(5)] public int PerPage { get; init; } = 100;
+    [Id(6)] public Guid? FlowJobId { get; init; }
 }
 
 /// <summary>The authority on one job's lifecycle (key: the job id).</summary>
 [Alias("Triggers.IJobGrain")]
 public interface IJobGrain : IGrainWithGuidKey
 {
-    /// <summary>Queues a run of a stored script with the given arguments (a direct run, not from a trigger).</summary>
-    Task<Job> EnqueueScriptAsync(string workspaceId, string scriptPath, JsonElement args);
+    /// <summary>Queues a run of a stored script or flow with the given arguments (a direct run, not from a trigger).</summary>
+    Task<Job> EnqueueAsync(string workspaceId, string path, bool isFlow, JsonElement args);
     Task<Job?> GetAsync();
     /// <summary>Records the outcome of a run a worker finished.</summary>
     Task CompleteAsync(JobOutcome outcome);

@@ -36,6 +36,9 @@ public sealed record KafkaTrigger
     /// <summary>Where a consumer group with no committed offset starts. Earliest by default, so that
     /// messages produced before the group first joined are not silently skipped.</summary>
     [Id(11)] public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
+    /// <summary>When set, a message whose job finally fails is produced here unchanged, with headers naming the
+    /// trigger, the job and the error.</summary>
+    [Id(12)] public string? DeadLetterTopic { get; init; }
 
     /// <summary>The consumer group used when none is given: <c>trigger-{ws}-{path with "/" as "__"}</c>.</summary>
     public static string DefaultGroupId(string workspaceId, string path) => $"trigger-{workspaceId}-{path.Replace("/", "__")}";
@@ -67,6 +70,8 @@ public sealed record KafkaTriggerStatus
     [Id(2)] public long MessagesReceived { get; init; }
     [Id(3)] public long JobsCreated { get; init; }
     [Id(4)] public long DuplicatesSkipped { get; init; }
+    /// <summary>Messages committed without a job because they did not match the trigger's filters.</summary>
+    [Id(8)] public long MessagesFiltered { get; init; }
     [Id(5)] public string? Error { get; init; }
     [Id(6)] public DateTimeOffset? ErrorAt { get; init; }
     [Id(7)] public DateTimeOffset? LastMessageAt { get; init; }

@@ -31,7 +31,7 @@ public interface IWorkspaceDirectoryGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<string>> ListAsync();
 }
 
-public enum ItemKind { Resource, Script, KafkaTrigger }
+public enum ItemKind { Resource, Script, KafkaTrigger, Flow }
 
 /// <summary>The paths of a workspace's items of every kind, for listing and for resuming triggers at startup.</summary>
 [Alias("Triggers.IWorkspaceIndexGrain")]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Kafka;
 using Triggers.Runtimes;
@@ -33,6 +34,8 @@ public static class GrainServiceExtensions
             services.AddSingleton<IJobStore, PostgresJobStore>();
         }
         services.AddScriptRuntimes(configuration);
+        services.AddSingleton<FlowRunner>();
+        services.AddSingleton<DeadLetterProducer>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<TriggerResumeService>();
         return services;

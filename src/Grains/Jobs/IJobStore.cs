@@ -15,7 +15,20 @@ public interface IJobStore
     /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died.</summary>
     Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default);
 
+    /// <summary>Records the last run's outcome as the job's final state.</summary>
     Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default);
+
+    /// <summary>Records a failed run and queues the job again, to be claimed no earlier than <paramref name="due"/>.</summary>
+    Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default);
+
+    /// <summary>Notes on a failed job which job handles its failure.</summary>
+    Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default);
+
+    /// <summary>Keeps a running job claimed for another <paramref name="lease"/> (a flow runs many steps under one claim).</summary>
+    Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default);
+
+    /// <summary>Stores a job that this worker runs at once (a flow's step): it never waits in the queue.</summary>
+    Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default);
 
     Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default);
 

@@ -33,10 +33,10 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         lock (_gate)
         {
             ReclaimExpiredLeases();
-            if (_queue.Count == 0) return Task.FromResult<JobRecord?>(null);
-            var (seq, id) = _queue.First();
-            _queue.Remove(seq);
             var now = clock.GetUtcNow();
+            var (seq, id) = _queue.FirstOrDefault(q => _jobs[q.Value].ScheduledFor is not { } due || due <= now);
+            if (id == Guid.Empty) return Task.FromResult<JobRecord?>(null);
+            _queue.Remove(seq);
             var claimed = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
             _jobs[id] = claimed;
             _claims[id] = (workerId, now + lease);
@@ -78,6 +78,42 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.CompletedTask;
     }
 
+    public Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _claims.Remove(id);
+            _jobs[id] = _jobs[id].Requeued(outcome, due);
+            _queue[_sequence[id]] = id;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
+    {
+        lock (_gate)
+            if (_jobs.TryGetValue(failedJobId, out var job)) _jobs[failedJobId] = job with { ErrorHandlerJobId = handlerJobId };
+        return Task.CompletedTask;
+    }
+
+    public Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
+    {
+        lock (_gate)
+            if (_claims.TryGetValue(id, out var claim)) _claims[id] = claim with { LeaseEnd = clock.GetUtcNow() + lease };
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (_jobs.ContainsKey(job.Id)) return Task.CompletedTask;
+            _jobs[job.Id] = job with { Status = JobStatus.Running, Attempts = 1, StartedAt = clock.GetUtcNow() };
+            _sequence[job.Id] = _nextSequence++;
+        }
+        return Task.CompletedTask;
+    }
+
     public Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default)
     {
         lock (_gate) return Task.FromResult(_jobs.GetValueOrDefault(id));
@@ -91,7 +127,8 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
                 .Where(j => j.WorkspaceId == query.WorkspaceId
                             && (query.ScriptPath is null || j.ScriptPath == query.ScriptPath)
                             && (query.TriggerPath is null || j.TriggerPath == query.TriggerPath)
-                            && (query.Status is null || j.Status == query.Status))
+                            && (query.Status is null || j.Status == query.Status)
+                            && (query.FlowJobId is null || j.FlowJobId == query.FlowJobId))
                 .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => _sequence[j.Id])
                 .Skip((query.Page - 1) * query.PerPage).Take(query.PerPage)
                 .Select(j => j with { Logs = null })

@@ -76,6 +76,8 @@ public sealed class JobInsertBatcher : IAsyncDisposable
         var kinds = new string?[rows];
         var triggers = new string?[rows];
         var created = new DateTimeOffset[rows];
+        var flowJobs = new Guid?[rows];
+        var failedJobs = new Guid?[rows];
         var i = 0;
         foreach (var job in group.SelectMany(p => p.Jobs))
         {
@@ -88,14 +90,17 @@ public sealed class JobInsertBatcher : IAsyncDisposable
             kinds[i] = job.TriggerKind;
             triggers[i] = job.TriggerPath;
             created[i] = job.CreatedAt;
+            flowJobs[i] = job.FlowJobId;
+            failedJobs[i] = job.FailedJobId;
             i++;
         }
         // unnest keeps array order, so seq (queue order) follows the order the jobs were handed in.
         await using var cmd = _db.CreateCommand("""
-            INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, event, status, trigger_kind, trigger_path, created_at)
-            SELECT id, ws, script, flow, a::jsonb, e::jsonb, 'queued', kind, trig, created
-            FROM unnest(@ids, @ws, @scripts, @flows, @args, @events, @kinds, @triggers, @created)
-                 AS t(id, ws, script, flow, a, e, kind, trig, created)
+            INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, event, status, trigger_kind, trigger_path, created_at,
+                              flow_job_id, failed_job_id)
+            SELECT id, ws, script, flow, a::jsonb, e::jsonb, 'queued', kind, trig, created, fj, fd
+            FROM unnest(@ids, @ws, @scripts, @flows, @args, @events, @kinds, @triggers, @created, @flow_jobs, @failed_jobs)
+                 AS t(id, ws, script, flow, a, e, kind, trig, created, fj, fd)
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """);
@@ -108,6 +113,8 @@ public sealed class JobInsertBatcher : IAsyncDisposable
         cmd.Parameters.AddWithValue("kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, kinds);
         cmd.Parameters.AddWithValue("triggers", NpgsqlDbType.Array | NpgsqlDbType.Text, triggers);
         cmd.Parameters.AddWithValue("created", created);
+        cmd.Parameters.AddWithValue("flow_jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid, flowJobs);
+        cmd.Parameters.AddWithValue("failed_jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid, failedJobs);
         var inserted = new HashSet<Guid>(rows);
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync()) inserted.Add(reader.GetGuid(0));

@@ -26,6 +26,14 @@ public sealed record JobRecord
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
+    public Guid? FlowJobId { get; init; }
+    public Guid? ErrorHandlerJobId { get; init; }
+    public Guid? FailedJobId { get; init; }
+    public DateTimeOffset? ScheduledFor { get; init; }
+    public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
+
+    public bool IsErrorHandler => FailedJobId is not null;
+    public bool IsFlowStep => FlowJobId is not null;
 
     public Job ToJob(bool includeLogs = true) => new()
     {
@@ -45,6 +53,11 @@ public sealed record JobRecord
         StartedAt = StartedAt,
         CompletedAt = CompletedAt,
         DurationMs = StartedAt is { } start && CompletedAt is { } end ? (long)(end - start).TotalMilliseconds : null,
+        FlowJobId = FlowJobId,
+        ErrorHandlerJobId = ErrorHandlerJobId,
+        FailedJobId = FailedJobId,
+        ScheduledFor = ScheduledFor,
+        AttemptHistory = AttemptHistory,
     };
 
     private static JsonElement? ParseOrNull(string? json) =>

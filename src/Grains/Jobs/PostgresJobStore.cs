@@ -9,7 +9,8 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
 {
     private const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
-        "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at";
+        "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text";
 
     public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
         jobs.Count == 0 ? Task.FromResult(0) : inserts.InsertAsync(jobs, ct);
@@ -21,7 +22,8 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
                             claimed_by = @worker, lease_until = now() + @lease
             WHERE id = (SELECT id FROM jobs
-                        WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
+                        WHERE (status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                           OR (status = 'running' AND lease_until < now())
                         ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING {Columns}
             """);
@@ -42,18 +44,81 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
     {
         await using var cmd = db.CreateCommand("""
             UPDATE jobs SET status = @status, result = @result::jsonb, args = COALESCE(@args::jsonb, args), logs = @logs,
-                            error = @error::jsonb, started_at = @started, completed_at = @completed,
+                            error = @error::jsonb, started_at = @started, completed_at = @completed, scheduled_for = NULL,
+                            attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
                             claimed_by = NULL, lease_until = NULL
             WHERE id = @id
             """);
-        cmd.Parameters.AddWithValue("id", id);
+        AddRun(cmd, id, outcome);
         cmd.Parameters.AddWithValue("status", outcome.Succeeded ? "success" : "failure");
         cmd.Parameters.AddWithValue("result", NpgsqlDbType.Text, Json(outcome.Result));
+        cmd.Parameters.AddWithValue("completed", outcome.CompletedAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', scheduled_for = @due, args = COALESCE(@args::jsonb, args), logs = @logs,
+                            error = @error::jsonb, started_at = @started,
+                            attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
+                            claimed_by = NULL, lease_until = NULL
+            WHERE id = @id
+            """);
+        AddRun(cmd, id, outcome);
+        cmd.Parameters.AddWithValue("due", due);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The parameters every finished run writes: its arguments, logs, error and attempt record.</summary>
+    private static void AddRun(NpgsqlCommand cmd, Guid id, JobOutcome outcome)
+    {
+        cmd.Parameters.AddWithValue("id", id);
         cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, Json(outcome.MainArgs));
         cmd.Parameters.AddWithValue("logs", outcome.Logs);
         cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, outcome.Error is null ? DBNull.Value : JsonSerializer.Serialize(outcome.Error, JobJson.Options));
         cmd.Parameters.AddWithValue("started", outcome.StartedAt);
-        cmd.Parameters.AddWithValue("completed", outcome.CompletedAt);
+        // The attempt number is the row's own run count, added in SQL.
+        cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JsonSerializer.Serialize(new
+        {
+            started_at = outcome.StartedAt, completed_at = outcome.CompletedAt, succeeded = outcome.Succeeded, error = outcome.Error,
+        }, JobJson.Options));
+    }
+
+    public async Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET error_handler_job_id = @handler WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", failedJobId);
+        cmd.Parameters.AddWithValue("handler", handlerJobId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET lease_until = now() + @lease WHERE id = @id AND status = 'running'");
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("lease", lease);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, status, attempts, trigger_kind, trigger_path,
+                              created_at, started_at, flow_job_id, claimed_by)
+            VALUES (@id, @ws, @script, @flow, @args::jsonb, 'running', 1, @kind, @trigger, @created, now(), @flow_job, @worker)
+            ON CONFLICT (id) DO NOTHING
+            """);
+        cmd.Parameters.AddWithValue("id", job.Id);
+        cmd.Parameters.AddWithValue("ws", job.WorkspaceId);
+        cmd.Parameters.AddWithValue("script", job.ScriptPath);
+        cmd.Parameters.AddWithValue("flow", job.IsFlow);
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)job.ArgsJson ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("kind", NpgsqlDbType.Text, (object?)job.TriggerKind ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)job.TriggerPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("created", job.CreatedAt);
+        cmd.Parameters.AddWithValue("flow_job", NpgsqlDbType.Uuid, (object?)job.FlowJobId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("worker", workerId);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -74,6 +139,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
               AND (@script::text IS NULL OR script_path = @script)
               AND (@trigger::text IS NULL OR trigger_path = @trigger)
               AND (@status::text IS NULL OR status = @status)
+              AND (@flow::uuid IS NULL OR flow_job_id = @flow)
             ORDER BY created_at DESC, seq DESC
             LIMIT @limit OFFSET @offset
             """);
@@ -81,6 +147,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         cmd.Parameters.AddWithValue("script", NpgsqlDbType.Text, (object?)query.ScriptPath ?? DBNull.Value);
         cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)query.TriggerPath ?? DBNull.Value);
         cmd.Parameters.AddWithValue("status", NpgsqlDbType.Text, query.Status is { } s ? JobJson.StatusName(s) : DBNull.Value);
+        cmd.Parameters.AddWithValue("flow", NpgsqlDbType.Uuid, (object?)query.FlowJobId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("limit", query.PerPage);
         cmd.Parameters.AddWithValue("offset", (query.Page - 1) * query.PerPage);
         var jobs = new List<JobRecord>();
@@ -113,6 +180,11 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         CreatedAt = r.GetFieldValue<DateTimeOffset>(13),
         StartedAt = r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
         CompletedAt = r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
+        FlowJobId = r.IsDBNull(16) ? null : r.GetGuid(16),
+        ErrorHandlerJobId = r.IsDBNull(17) ? null : r.GetGuid(17),
+        FailedJobId = r.IsDBNull(18) ? null : r.GetGuid(18),
+        ScheduledFor = r.IsDBNull(19) ? null : r.GetFieldValue<DateTimeOffset>(19),
+        AttemptHistory = JsonSerializer.Deserialize<List<JobAttempt>>(r.GetString(20), JobJson.Options) ?? [],
     };
 }
 

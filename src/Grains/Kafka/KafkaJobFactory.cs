@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -28,14 +27,7 @@ public sealed class KafkaJobFactory(TriggerListenerSettings settings)
     /// A name-based (version 5 style) UUID of workspace, trigger, group, topic, partition and offset: a message
     /// redelivered after a crash or rebalance maps to the job it already has.
     /// </summary>
-    public Guid JobId(string topic, int partition, long offset)
-    {
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(Encoding.UTF8.GetBytes($"{_idPrefix}{topic}\n{partition}\n{offset}"), hash);
-        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
-        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
-        return new Guid(hash[..16], bigEndian: true);
-    }
+    public Guid JobId(string topic, int partition, long offset) => JobIds.FromName($"{_idPrefix}{topic}\n{partition}\n{offset}");
 
     /// <summary>The event a preprocessor receives; payload, key and header values are base64.</summary>
     private string EventJson(ConsumeResult<byte[]?, byte[]?> message)

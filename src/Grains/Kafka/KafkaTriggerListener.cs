@@ -22,6 +22,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly KafkaJobFactory _jobFactory;
+    private readonly MessageFilter _filter;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ListenerStatusTracker _status;
@@ -36,6 +37,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         _logger = logger;
         _clock = clock;
         _jobFactory = new KafkaJobFactory(settings);
+        _filter = new MessageFilter(settings.Filters);
         _status = new ListenerStatusTracker(clock);
     }
 
@@ -159,7 +161,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     };
 
     /// <summary>A batch whose jobs are being written; its offsets are committed once the write is done.</summary>
-    private sealed record PendingWrite(Task<int> Created, List<TopicPartitionOffset> Offsets, int Messages, DateTimeOffset At);
+    private sealed record PendingWrite(Task<int> Created, List<TopicPartitionOffset> Offsets, int Messages, int Filtered, DateTimeOffset At);
 
     /// <summary>
     /// Hands the pending messages to the job store. The write runs while the next batch is read (a two-stage
@@ -169,13 +171,15 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     {
         FinishWrite(consumer);
         var now = _clock.GetUtcNow();
-        var jobs = new JobRecord[_batch.Count];
-        for (var i = 0; i < jobs.Length; i++) jobs[i] = _jobFactory.Create(_batch[i], now);
+        var jobs = new List<JobRecord>(_batch.Count);
+        foreach (var message in _batch)
+            if (_filter.Matches(message.Message.Value)) jobs.Add(_jobFactory.Create(message, now));
+        // Filtered-out messages get no job but are committed with the rest: they are handled by being skipped.
         var offsets = _batch
             .GroupBy(m => m.TopicPartition)
             .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
             .ToList();
-        _inFlight = new PendingWrite(StoreAsync(jobs), offsets, jobs.Length, now);
+        _inFlight = new PendingWrite(jobs.Count == 0 ? Task.FromResult(0) : StoreAsync(jobs), offsets, _batch.Count, _batch.Count - jobs.Count, now);
         _batch.Clear();
     }
 
@@ -187,7 +191,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         int created;
         try { created = write.Created.GetAwaiter().GetResult(); }
         catch (OperationCanceledException) { return; } // stopping before the jobs were stored: nothing is committed
-        _status.Stored(write.Messages, created, write.At);
+        _status.Stored(write.Messages, created, write.Filtered, write.At);
         try
         {
             consumer.Commit(write.Offsets);
@@ -208,7 +212,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     }
 
     /// <summary>Writes the jobs, retrying until the store takes them (nothing is committed meanwhile, so a crash loses nothing).</summary>
-    private async Task<int> StoreAsync(JobRecord[] jobs)
+    private async Task<int> StoreAsync(List<JobRecord> jobs)
     {
         var backoff = _options.RetryBackoffMin;
         while (true)
@@ -220,7 +224,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
                 _status.Failed($"Could not store jobs: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
-                _logger.LogWarning("Kafka trigger {Trigger}: storing {Count} jobs failed ({Error})", _settings.TriggerPath, jobs.Length, e.Message);
+                _logger.LogWarning("Kafka trigger {Trigger}: storing {Count} jobs failed ({Error})", _settings.TriggerPath, jobs.Count, e.Message);
                 await Task.Delay(backoff, _stopping.Token).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
             }

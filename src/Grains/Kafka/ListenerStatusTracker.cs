@@ -15,7 +15,7 @@ internal sealed class ListenerStatusTracker(TimeProvider clock)
     private string? _error;
     private DateTimeOffset? _errorAt;
     private DateTimeOffset? _lastMessageAt;
-    private long _received, _created, _duplicates;
+    private long _received, _created, _duplicates, _filtered;
     private long _lastPollTicks;
 
     public DateTimeOffset? LastPoll => Interlocked.Read(ref _lastPollTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -46,13 +46,14 @@ internal sealed class ListenerStatusTracker(TimeProvider clock)
         }
     }
 
-    public void Stored(int received, int created, DateTimeOffset at)
+    public void Stored(int received, int created, int filtered, DateTimeOffset at)
     {
         lock (_gate)
         {
             _received += received;
             _created += created;
-            _duplicates += received - created;
+            _filtered += filtered;
+            _duplicates += received - filtered - created;
             _lastMessageAt = at;
             Recovered();
         }
@@ -122,6 +123,7 @@ internal sealed class ListenerStatusTracker(TimeProvider clock)
                 MessagesReceived = _received,
                 JobsCreated = _created,
                 DuplicatesSkipped = _duplicates,
+                MessagesFiltered = _filtered,
                 Error = _error,
                 ErrorAt = _errorAt,
                 LastMessageAt = _lastMessageAt,

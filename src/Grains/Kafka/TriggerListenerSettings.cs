@@ -12,7 +12,8 @@ public sealed record TriggerListenerSettings(
     string GroupId,
     IReadOnlyList<string> Topics,
     KafkaConnection Connection,
-    AutoOffsetReset AutoOffsetReset);
+    AutoOffsetReset AutoOffsetReset,
+    IReadOnlyList<TriggerFilter>? Filters = null);
 
 /// <summary>Consumer tuning shared by all triggers of a silo (configuration section <c>Kafka</c>).</summary>
 public sealed class KafkaListenerOptions

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Triggers.Definitions;
+using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Kafka;
 using Triggers.Resources;
@@ -118,7 +119,7 @@ public sealed class KafkaTriggerGrain(
     {
         var connection = await ResolveConnectionAsync(trigger.KafkaResourcePath);
         return new TriggerListenerSettings(WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow,
-            trigger.GroupId!, trigger.Topics, connection, trigger.AutoOffsetReset);
+            trigger.GroupId!, trigger.Topics, connection, trigger.AutoOffsetReset, trigger.Filters);
     }
 
     private async Task<KafkaConnection> ResolveConnectionAsync(string resourcePath)
@@ -141,13 +142,31 @@ public sealed class KafkaTriggerGrain(
         Names.RequireGroupId(groupId);
         if (trigger.Mode == TriggerMode.Suspended)
             throw new InvalidInputException("mode", "Suspended mode is not available yet; use \"enabled\" or \"disabled\".");
-        if (trigger.IsFlow)
-            throw new InvalidInputException("is_flow", "Flows are not available yet; point the trigger at a script.");
+        trigger.Retry?.Validate();
+        foreach (var filter in trigger.Filters ?? [])
+            if (string.IsNullOrEmpty(filter.Key)) throw new InvalidInputException("filters", "Every filter needs a key: {\"key\": \"type\", \"value\": \"order\"}.");
+        if (trigger.DeadLetterTopic is { } deadLetters)
+        {
+            Names.RequireTopic(deadLetters, "dead_letter_topic");
+            if (deadLetters.StartsWith('^') || trigger.Topics.Contains(deadLetters))
+                throw new InvalidInputException("dead_letter_topic", "The dead-letter topic must be a plain topic name other than the ones the trigger listens to.");
+        }
+        if (trigger.ErrorHandlerPath is { } handler)
+        {
+            Names.RequirePath(handler, "error_handler_path");
+            if (await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(WorkspaceId, handler)).GetAsync() is null)
+                throw new InvalidInputException("error_handler_path", $"No script at '{handler}' to handle errors; create it first.");
+        }
 
         try { await ResolveConnectionAsync(trigger.KafkaResourcePath); }
         catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
-        if (await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(WorkspaceId, trigger.ScriptPath)).GetAsync() is null)
-            throw new InvalidInputException("script_path", $"No script at '{trigger.ScriptPath}'; create it first with POST /api/w/{WorkspaceId}/scripts/create.");
+        var runnableExists = trigger.IsFlow
+            ? await GrainFactory.GetGrain<IFlowGrain>(Names.ItemKey(WorkspaceId, trigger.ScriptPath)).GetAsync() is not null
+            : await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(WorkspaceId, trigger.ScriptPath)).GetAsync() is not null;
+        if (!runnableExists)
+            throw new InvalidInputException("script_path", trigger.IsFlow
+                ? $"No flow at '{trigger.ScriptPath}'; create it first with POST /api/w/{WorkspaceId}/flows/create (or set is_flow to false for a script)."
+                : $"No script at '{trigger.ScriptPath}'; create it first with POST /api/w/{WorkspaceId}/scripts/create.");
 
         return trigger with { Path = ItemPath, GroupId = groupId, Topics = trigger.Topics.Distinct().ToList() };
     }

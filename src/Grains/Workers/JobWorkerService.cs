@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Runtimes;
 using Triggers.Scripts;
@@ -18,6 +19,7 @@ public sealed class JobWorkerService(
     IJobStore store,
     JobQueueSignal signal,
     ScriptRunner runner,
+    FlowRunner flows,
     IGrainFactory grains,
     IOptions<WorkerOptions> options,
     ILocalSiloDetails silo,
@@ -55,7 +57,7 @@ public sealed class JobWorkerService(
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
                     continue;
                 }
-                var outcome = await RunAsync(job, timeout, ct);
+                var outcome = await RunAsync(job, workerId, timeout, ct);
                 await grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -67,29 +69,17 @@ public sealed class JobWorkerService(
         }
     }
 
-    private async Task<JobOutcome> RunAsync(JobRecord job, TimeSpan timeout, CancellationToken ct)
+    private async Task<JobOutcome> RunAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
     {
+        if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
         var started = clock.GetUtcNow();
         var script = await grains.GetGrain<IScriptGrain>(Names.ItemKey(job.WorkspaceId, job.ScriptPath)).GetAsync();
         if (script?.Signature is null)
-            return Failed(started, new JobError("ScriptNotFound", $"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."));
+            return JobOutcomes.Failed(new JobError("ScriptNotFound", $"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
         var run = new ScriptRun(script.Language, script.Content, script.Signature, ArgsOf(job), EventOf(job), timeout);
-        var result = await runner.RunAsync(run, ct);
-        return new JobOutcome
-        {
-            Succeeded = result.Succeeded,
-            Result = result.Result is null ? null : JsonSerializer.SerializeToElement(result.Result),
-            MainArgs = JsonSerializer.SerializeToElement(result.MainArgs),
-            Logs = result.Logs,
-            Error = result.Error,
-            StartedAt = started,
-            CompletedAt = clock.GetUtcNow(),
-        };
+        return JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
     }
-
-    private JobOutcome Failed(DateTimeOffset started, JobError error) =>
-        new() { Succeeded = false, Error = error, StartedAt = started, CompletedAt = clock.GetUtcNow() };
 
     /// <summary>A triggered job without a preprocessor gets the message value as <c>payload</c>.</summary>
     private static JsonObject ArgsOf(JobRecord job)

@@ -124,4 +124,45 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         }, ids => ids.Count > 0, TimeSpan.FromSeconds(5), "the requeued and expired jobs to be claimable");
         Assert.Equal(new[] { first!.Id, second!.Id }.Order(), reclaimed.Order());
     }
+
+    [Fact]
+    public async Task A_requeued_job_waits_for_its_due_time_and_keeps_the_failed_run_in_its_history()
+    {
+        var job = NewJob(1);
+        await _store.EnqueueAsync([job]);
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1));
+        var now = DateTimeOffset.UtcNow;
+        var failedRun = new JobOutcome { Succeeded = false, Error = new JobError("Error", "first"), StartedAt = now, CompletedAt = now, Logs = "" };
+
+        await _store.RequeueAsync(claimed!.Id, failedRun, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Null(await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)));
+        var rerun = await Eventually.WaitAsync(() => _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)), j => j is not null,
+            TimeSpan.FromSeconds(10), "the rerun to become due");
+        Assert.Equal(2, rerun!.Attempts);
+        var first = Assert.Single(rerun.AttemptHistory);
+        Assert.Equal((1, false, "first"), (first.Attempt, first.Succeeded, first.Error!.Message));
+
+        await _store.CompleteAsync(job.Id, failedRun with { Succeeded = true, Error = null });
+        var done = await _store.GetAsync(job.Id);
+        Assert.Equal([1, 2], done!.AttemptHistory.Select(a => a.Attempt));
+        Assert.Equal(JobStatus.Success, done.Status);
+        Assert.Null(done.ScheduledFor);
+    }
+
+    [Fact]
+    public async Task Flow_steps_and_error_handlers_are_linked_to_their_jobs()
+    {
+        var flowJob = NewJob(1);
+        await _store.EnqueueAsync([flowJob]);
+        var step = NewJob(2) with { FlowJobId = flowJob.Id, TriggerKind = "flow", TriggerPath = null };
+        await _store.StartAsync(step, "w1");
+        var handler = NewJob(3) with { FailedJobId = flowJob.Id, TriggerKind = "error_handler" };
+        await _store.EnqueueAsync([handler]);
+        await _store.LinkErrorHandlerAsync(flowJob.Id, handler.Id);
+
+        Assert.Equal(JobStatus.Running, (await _store.GetAsync(step.Id))!.Status);
+        Assert.Equal(step.Id, Assert.Single(await _store.ListAsync(new JobQuery { WorkspaceId = "ws", FlowJobId = flowJob.Id })).Id);
+        Assert.Equal(handler.Id, (await _store.GetAsync(flowJob.Id))!.ErrorHandlerJobId);
+        Assert.Equal(flowJob.Id, (await _store.GetAsync(handler.Id))!.FailedJobId);
+    }
 }

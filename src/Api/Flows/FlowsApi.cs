@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Triggers.Flows;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Api.Flows;
+
+public sealed record FlowRequest(string? Path, string? Summary, FlowValue? Value)
+{
+    public Flow ToFlow() => new() { Path = Path ?? "", Summary = Summary, Value = Value ?? new FlowValue() };
+}
+
+public static class FlowsApi
+{
+    public static RouteGroupBuilder MapFlowsApi(this RouteGroupBuilder workspace)
+    {
+        var group = workspace.MapGroup("/flows");
+        group.MapPost("/create", async (string workspace, FlowRequest request, IGrainFactory grains) =>
+        {
+            Names.RequirePath(request.Path);
+            await Grain(grains, workspace, request.Path!).CreateAsync(request.ToFlow());
+            return Results.Text(request.Path, statusCode: StatusCodes.Status201Created);
+        });
+        group.MapPost("/update/{*path}", async (string workspace, string path, FlowRequest request, IGrainFactory grains) =>
+        {
+            Names.RequirePath(path);
+            await Grain(grains, workspace, path).UpdateAsync(request.ToFlow());
+            return Results.Text(path);
+        });
+        group.MapGet("/get/{*path}", async (string workspace, string path, IGrainFactory grains) =>
+            await Grain(grains, workspace, path).GetAsync() is { } flow
+                ? Results.Ok(flow)
+                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No flow at '{path}'."));
+        group.MapDelete("/delete/{*path}", async (string workspace, string path, IGrainFactory grains) =>
+        {
+            await Grain(grains, workspace, path).DeleteAsync();
+            return Results.Text(path);
+        });
+        group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
+        {
+            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.Flow);
+            var flows = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
+            return flows.OfType<Flow>().Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt });
+        });
+        return workspace;
+    }
+
+    private static IFlowGrain Grain(IGrainFactory grains, string workspace, string path) =>
+        grains.GetGrain<IFlowGrain>(Names.ItemKey(workspace, path));
+}

@@ -1,0 +1,77 @@
+using Triggers.Tests.EndToEnd;
+using Triggers.Tests.Infrastructure;
+
+namespace Triggers.Tests.Failures;
+
+/// <summary>A trigger's retry policy reruns failed jobs, visibly, with the configured spacing.</summary>
+[Collection(EmbeddedSiloCollection.Name)]
+public sealed class RetryTests(EmbeddedSiloFixture fixture)
+{
+    private const string AlwaysFails = "export async function main(payload: string) { throw new Error('failing: ' + atob(payload)); }";
+
+    /// <summary>Fails its first run and succeeds afterwards, remembering the first run in the file named by the payload.</summary>
+    public const string FailsOnce = """
+        import { existsSync, writeFileSync } from "node:fs";
+        export async function main(payload: string) {
+          const marker = atob(payload);
+          if (!existsSync(marker)) { writeFileSync(marker, "ran"); throw new Error("first run fails"); }
+          return "recovered";
+        }
+        """;
+
+    private static double[] Gaps(System.Text.Json.Nodes.JsonObject job) =>
+        job["attempt_history"]!.AsArray().Zip(job["attempt_history"]!.AsArray().Skip(1),
+            (a, b) => ((DateTimeOffset)b!["started_at"]! - (DateTimeOffset)a!["completed_at"]!).TotalSeconds).ToArray();
+
+    [Fact]
+    public async Task A_constant_policy_reruns_a_failing_job_its_number_of_attempts_seconds_apart()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/fails", "bun", AlwaysFails);
+        await s.CreateTriggerAsync("u/test/fails", new { retry = new { constant = new { attempts = 2, seconds = 1 } } });
+
+        await s.ProduceAsync("boom");
+
+        var job = Assert.Single(await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 1));
+        Assert.Equal("failure", (string?)job["status"]);
+        Assert.Equal(3, (int)job["attempts"]!);
+        var history = job["attempt_history"]!.AsArray();
+        Assert.Equal([1, 2, 3], history.Select(a => (int)a!["attempt"]!));
+        Assert.All(history, a => Assert.Equal("failing: boom", (string?)a!["error"]!["message"]));
+        Assert.All(Gaps(job), gap => Assert.True(gap >= 0.95, $"reruns must wait the policy's 1 s, waited {gap:0.00} s"));
+    }
+
+    [Fact]
+    public async Task An_exponential_policy_waits_longer_before_each_rerun()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/fails", "bun", AlwaysFails);
+        await s.CreateTriggerAsync("u/test/fails",
+            new { retry = new { exponential = new { attempts = 2, multiplier = 1, seconds = 2, random_factor = 0 } } });
+
+        await s.ProduceAsync("boom");
+
+        var job = Assert.Single(await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 1, TimeSpan.FromSeconds(60)));
+        Assert.Equal(3, (int)job["attempts"]!);
+        var gaps = Gaps(job);
+        Assert.True(gaps[0] >= 1.95, $"the first rerun waits 1 × 2^1 = 2 s, waited {gaps[0]:0.00} s");
+        Assert.True(gaps[1] >= 3.95, $"the second rerun waits 1 × 2^2 = 4 s, waited {gaps[1]:0.00} s");
+    }
+
+    [Fact]
+    public async Task A_job_that_succeeds_on_a_rerun_ends_in_success()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/flaky", "bun", FailsOnce);
+        await s.CreateTriggerAsync("u/test/flaky", new { retry = new { constant = new { attempts = 3, seconds = 0 } } });
+
+        await s.ProduceAsync(Path.Combine(Path.GetTempPath(), $"marker-{Guid.NewGuid():N}"));
+
+        var job = Assert.Single(await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 1));
+        Assert.Equal("success", (string?)job["status"]);
+        Assert.Equal("recovered", (string?)job["result"]);
+        Assert.Equal(2, (int)job["attempts"]!);
+        Assert.Equal([false, true], job["attempt_history"]!.AsArray().Select(a => (bool)a!["succeeded"]!));
+        Assert.Null(job["error_handler_job_id"]);
+    }
+}
