@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using Triggers.Validation;
 
 namespace Triggers.Api.Errors;
@@ -19,6 +20,11 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "Malformed JSON", $"The request body is not valid JSON for this route: {json.Message}", (string?)JsonField(json)),
             BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message, null),
+            JsonException json => (StatusCodes.Status400BadRequest, "Malformed JSON", $"The request body is not valid JSON for this route: {json.Message}", JsonField(json)),
+            // A silo just left: its grains come back on a survivor within seconds.
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                 $"The cluster is moving this item to another silo after a silo left; retry in a few seconds. ({exception.Message})", null),
             _ => (0, "", "", null),
         };
         if (status == 0)

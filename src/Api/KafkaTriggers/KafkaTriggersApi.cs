@@ -11,6 +11,8 @@ namespace Triggers.Api.KafkaTriggers;
 
 public sealed record SetModeRequest(TriggerMode? Mode);
 
+public sealed record ResetOffsetsRequest(AutoOffsetReset? Offset);
+
 public static class KafkaTriggersApi
 {
     public static RouteGroupBuilder MapKafkaTriggersApi(this RouteGroupBuilder workspace)
@@ -48,9 +50,16 @@ public static class KafkaTriggersApi
         group.MapPost("/setmode/{*path}", async (string workspace, string path, SetModeRequest request, IGrainFactory grains) =>
         {
             if (request.Mode is not { } mode)
-                throw new InvalidInputException("mode", "mode is required: \"enabled\" or \"disabled\".");
+                throw new InvalidInputException("mode", "mode is required: \"enabled\", \"disabled\" or \"suspended\".");
             await Grain(grains, workspace, path).SetModeAsync(mode);
             return Results.Text(path);
+        });
+        group.MapPost("/reset_offsets/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
+        {
+            // The body is optional: without it the group goes back to the trigger's auto_offset_reset.
+            var request = http.ContentLength > 0 ? await http.ReadFromJsonAsync<ResetOffsetsRequest>(ApiJson.Options) : null;
+            var view = await Grain(grains, workspace, path).ResetOffsetsAsync(request?.Offset);
+            return Results.Json(Flatten(view), ApiJson.Options);
         });
         return workspace;
     }

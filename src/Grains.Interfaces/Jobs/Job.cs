@@ -42,6 +42,8 @@ public sealed record Job
     [Id(19)] public DateTimeOffset? ScheduledFor { get; init; }
     /// <summary>Every run so far, oldest first.</summary>
     [Id(20)] public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
+    /// <summary>Queued by a suspended trigger: workers leave it until the trigger is enabled again.</summary>
+    [Id(21)] public bool Held { get; init; }
 }
 
 /// <summary>One run of a job.</summary>

@@ -96,6 +96,12 @@ public interface IKafkaTriggerGrain : IGrainWithStringKey
     Task DeleteAsync();
     Task<KafkaTriggerView> SetModeAsync(TriggerMode mode);
     Task<KafkaTriggerView?> GetAsync();
+    /// <summary>
+    /// Moves the consumer group's committed offsets on every partition of the trigger's topics to the earliest or
+    /// latest offset (by default the trigger's <see cref="KafkaTrigger.AutoOffsetReset"/>), then resumes.
+    /// </summary>
+    Task<KafkaTriggerView> ResetOffsetsAsync(AutoOffsetReset? to);
+
     /// <summary>Activates the trigger and starts its consumer if it should be listening; used at startup.</summary>
     Task EnsureListeningAsync();
 }

@@ -38,6 +38,7 @@ public static class GrainServiceExtensions
         services.AddSingleton<DeadLetterProducer>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<TriggerResumeService>();
+        services.AddHostedService<DeadWorkerRecovery>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Triggers.Extensions;
 using Triggers.Jobs;
 using Triggers.Runtimes;
 using Triggers.Scripts;
@@ -23,7 +24,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, IGrainFact
     {
         var started = clock.GetUtcNow();
         var log = new StringBuilder();
-        var flow = await grains.GetGrain<IFlowGrain>(Names.ItemKey(flowJob.WorkspaceId, flowJob.ScriptPath)).GetAsync();
+        var flow = await ClusterCalls.RetryAsync(() => grains.GetGrain<IFlowGrain>(Names.ItemKey(flowJob.WorkspaceId, flowJob.ScriptPath)).GetAsync(), ct);
         if (flow is null)
             return JobOutcomes.Failed(new JobError("FlowNotFound", $"No flow at '{flowJob.ScriptPath}' in workspace '{flowJob.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
@@ -122,14 +123,14 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, IGrainFact
             var run = await scripts.RunAsync(new ScriptRun(script.Language, script.Content, script.Signature!, args, null, context.StepTimeout), context.Ct);
             outcome = JobOutcomes.FromRun(run, started, clock.GetUtcNow());
         }
-        await grains.GetGrain<IJobGrain>(step.Id).CompleteAsync(outcome);
+        await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(step.Id).CompleteAsync(outcome), context.Ct);
         context.Log.AppendLine($"step {module.Id} ({step.Id}): {(outcome.Succeeded ? "success" : $"failure: {outcome.Error?.Message}")} in {stopwatch.ElapsedMilliseconds} ms");
         return new StepRun(outcome.Succeeded, outcome.Result is { } r ? JsonNode.Parse(r.GetRawText()) : null, outcome.Error);
     }
 
     private async Task<Script?> ResolveAsync(ModuleValue module, string workspaceId) => module.Type switch
     {
-        ModuleValue.Script => await grains.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, module.Path!)).GetAsync(),
+        ModuleValue.Script => await ClusterCalls.RetryAsync(() => grains.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, module.Path!)).GetAsync()),
         _ => new Script
         {
             Language = module.Language!.Value,

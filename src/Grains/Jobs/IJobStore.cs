@@ -24,6 +24,9 @@ public interface IJobStore
     /// <summary>Notes on a failed job which job handles its failure.</summary>
     Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default);
 
+    /// <summary>Lets workers take the jobs a suspended trigger held back; returns how many.</summary>
+    Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default);
+
     /// <summary>Keeps a running job claimed for another <paramref name="lease"/> (a flow runs many steps under one claim).</summary>
     Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default);
 

@@ -34,7 +34,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         {
             ReclaimExpiredLeases();
             var now = clock.GetUtcNow();
-            var (seq, id) = _queue.FirstOrDefault(q => _jobs[q.Value].ScheduledFor is not { } due || due <= now);
+            var (seq, id) = _queue.FirstOrDefault(q => _jobs[q.Value] is { Held: false } job && (job.ScheduledFor is not { } due || due <= now));
             if (id == Guid.Empty) return Task.FromResult<JobRecord?>(null);
             _queue.Remove(seq);
             var claimed = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
@@ -94,6 +94,19 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         lock (_gate)
             if (_jobs.TryGetValue(failedJobId, out var job)) _jobs[failedJobId] = job with { ErrorHandlerJobId = handlerJobId };
         return Task.CompletedTask;
+    }
+
+    public Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    {
+        int released;
+        lock (_gate)
+        {
+            var held = _jobs.Values.Where(j => j.Held && j.WorkspaceId == workspaceId && j.TriggerPath == triggerPath).ToList();
+            foreach (var job in held) _jobs[job.Id] = job with { Held = false };
+            released = held.Count;
+        }
+        if (released > 0) signal.Notify(released);
+        return Task.FromResult(released);
     }
 
     public Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)

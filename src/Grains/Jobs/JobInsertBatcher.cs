@@ -78,6 +78,7 @@ public sealed class JobInsertBatcher : IAsyncDisposable
         var created = new DateTimeOffset[rows];
         var flowJobs = new Guid?[rows];
         var failedJobs = new Guid?[rows];
+        var held = new bool[rows];
         var i = 0;
         foreach (var job in group.SelectMany(p => p.Jobs))
         {
@@ -92,15 +93,16 @@ public sealed class JobInsertBatcher : IAsyncDisposable
             created[i] = job.CreatedAt;
             flowJobs[i] = job.FlowJobId;
             failedJobs[i] = job.FailedJobId;
+            held[i] = job.Held;
             i++;
         }
         // unnest keeps array order, so seq (queue order) follows the order the jobs were handed in.
         await using var cmd = _db.CreateCommand("""
             INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, event, status, trigger_kind, trigger_path, created_at,
-                              flow_job_id, failed_job_id)
-            SELECT id, ws, script, flow, a::jsonb, e::jsonb, 'queued', kind, trig, created, fj, fd
-            FROM unnest(@ids, @ws, @scripts, @flows, @args, @events, @kinds, @triggers, @created, @flow_jobs, @failed_jobs)
-                 AS t(id, ws, script, flow, a, e, kind, trig, created, fj, fd)
+                              flow_job_id, failed_job_id, held)
+            SELECT id, ws, script, flow, a::jsonb, e::jsonb, 'queued', kind, trig, created, fj, fd, h
+            FROM unnest(@ids, @ws, @scripts, @flows, @args, @events, @kinds, @triggers, @created, @flow_jobs, @failed_jobs, @held)
+                 AS t(id, ws, script, flow, a, e, kind, trig, created, fj, fd, h)
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """);
@@ -115,6 +117,7 @@ public sealed class JobInsertBatcher : IAsyncDisposable
         cmd.Parameters.AddWithValue("created", created);
         cmd.Parameters.AddWithValue("flow_jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid, flowJobs);
         cmd.Parameters.AddWithValue("failed_jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid, failedJobs);
+        cmd.Parameters.AddWithValue("held", held);
         var inserted = new HashSet<Guid>(rows);
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync()) inserted.Add(reader.GetGuid(0));

@@ -31,6 +31,7 @@ public sealed record JobRecord
     public Guid? FailedJobId { get; init; }
     public DateTimeOffset? ScheduledFor { get; init; }
     public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
+    public bool Held { get; init; }
 
     public bool IsErrorHandler => FailedJobId is not null;
     public bool IsFlowStep => FlowJobId is not null;
@@ -58,6 +59,7 @@ public sealed record JobRecord
         FailedJobId = FailedJobId,
         ScheduledFor = ScheduledFor,
         AttemptHistory = AttemptHistory,
+        Held = Held,
     };
 
     private static JsonElement? ParseOrNull(string? json) =>

@@ -10,7 +10,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
     private const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
-        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text";
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held";
 
     public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
         jobs.Count == 0 ? Task.FromResult(0) : inserts.InsertAsync(jobs, ct);
@@ -22,7 +22,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
                             claimed_by = @worker, lease_until = now() + @lease
             WHERE id = (SELECT id FROM jobs
-                        WHERE (status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                        WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
                            OR (status = 'running' AND lease_until < now())
                         ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING {Columns}
@@ -91,6 +91,14 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         cmd.Parameters.AddWithValue("id", failedJobId);
         cmd.Parameters.AddWithValue("handler", handlerJobId);
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET held = false WHERE held AND workspace_id = @ws AND trigger_path = @trigger");
+        cmd.Parameters.AddWithValue("ws", workspaceId);
+        cmd.Parameters.AddWithValue("trigger", triggerPath);
+        return await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public async Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
@@ -185,6 +193,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         FailedJobId = r.IsDBNull(18) ? null : r.GetGuid(18),
         ScheduledFor = r.IsDBNull(19) ? null : r.GetFieldValue<DateTimeOffset>(19),
         AttemptHistory = JsonSerializer.Deserialize<List<JobAttempt>>(r.GetString(20), JobJson.Options) ?? [],
+        Held = r.GetBoolean(21),
     };
 }
 

@@ -21,6 +21,7 @@ public sealed class KafkaJobFactory(TriggerListenerSettings settings)
         TriggerKind = "kafka",
         TriggerPath = settings.TriggerPath,
         CreatedAt = now,
+        Held = settings.Suspended,
     };
 
     /// <summary>

@@ -28,6 +28,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private readonly ListenerStatusTracker _status;
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
     private PendingWrite? _inFlight;
+    private volatile Error? _fatal;
 
     public KafkaTriggerListener(TriggerListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, ILogger logger, TimeProvider clock)
     {
@@ -38,7 +39,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         _clock = clock;
         _jobFactory = new KafkaJobFactory(settings);
         _filter = new MessageFilter(settings.Filters);
-        _status = new ListenerStatusTracker(clock);
+        _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
     }
 
     public KafkaTriggerStatus Status => _status.Snapshot();
@@ -66,7 +67,8 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
                     backoff = _options.RetryBackoffMin;
                     Poll(consumer);
                     Drain(consumer);
-                    consumer.Close(); // leaves the group now instead of after the session timeout
+                    consumer.Close();
+                    _logger.LogInformation("Kafka trigger {Trigger}: consumer closed", _settings.TriggerPath);
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
@@ -88,26 +90,38 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         }
     }
 
+    /// <summary>The consumer settings of a trigger; offset resets use them too, to act as the trigger's own member.</summary>
+    public static ConsumerConfig ConsumerConfig(TriggerListenerSettings settings, KafkaListenerOptions options) =>
+        KafkaClientConfigs.Apply(new ConsumerConfig
+        {
+            GroupId = settings.GroupId,
+            // Static membership: the trigger's next consumer, wherever Orleans reactivates it, takes over this one's
+            // partitions at once instead of waiting for a dead consumer's session to time out.
+            GroupInstanceId = $"{settings.WorkspaceId}/{settings.TriggerPath}",
+            ClientId = $"orleans-triggers/{settings.WorkspaceId}/{settings.TriggerPath}",
+            EnableAutoCommit = false,
+            AutoOffsetReset = settings.AutoOffsetReset == KafkaTriggers.AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
+            SessionTimeoutMs = options.SessionTimeoutMs,
+            HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 3),
+            TopicMetadataRefreshIntervalMs = 30_000,
+            FetchWaitMaxMs = options.FetchWaitMaxMs,
+        }, settings.Connection);
+
     private IConsumer<byte[]?, byte[]?> BuildConsumer()
     {
-        var config = KafkaClientConfigs.Apply(new ConsumerConfig
-        {
-            GroupId = _settings.GroupId,
-            ClientId = $"orleans-triggers/{_settings.WorkspaceId}/{_settings.TriggerPath}",
-            EnableAutoCommit = false,
-            AutoOffsetReset = _settings.AutoOffsetReset == KafkaTriggers.AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
-            SessionTimeoutMs = _options.SessionTimeoutMs,
-            HeartbeatIntervalMs = Math.Max(500, _options.SessionTimeoutMs / 3),
-            TopicMetadataRefreshIntervalMs = 30_000,
-            FetchWaitMaxMs = _options.FetchWaitMaxMs,
-        }, _settings.Connection);
+        var config = ConsumerConfig(_settings, _options);
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, error) => OnClientError(error))
             .SetLogHandler((_, log) => _logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message))
-            .SetPartitionsAssignedHandler((_, partitions) => _status.Assigned(partitions))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                _logger.LogInformation("Kafka trigger {Trigger}: assigned {Partitions}", _settings.TriggerPath, string.Join(", ", partitions));
+                _status.Assigned(partitions);
+            })
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
                 Drain(consumer); // hand over only partitions whose consumed messages are jobs and committed
+                _logger.LogInformation("Kafka trigger {Trigger}: revoked {Partitions}", _settings.TriggerPath, string.Join(", ", partitions.Select(p => p.TopicPartition)));
                 _status.Revoked(partitions.Select(p => p.TopicPartition));
             })
             .SetPartitionsLostHandler((_, partitions) => _status.Revoked(partitions.Select(p => p.TopicPartition)))
@@ -116,6 +130,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
 
     private void OnClientError(Error error)
     {
+        if (error.IsFatal) _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
         _status.Failed($"{error.Reason} ({error.Code})");
         _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
     }
@@ -125,6 +140,11 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         var lastRefresh = Stopwatch.StartNew();
         while (!_stopping.IsCancellationRequested)
         {
+            if (_fatal is { } fatal)
+            {
+                _fatal = null;
+                throw new KafkaException(fatal);
+            }
             try
             {
                 // Block only when nothing is pending; otherwise drain what is already fetched.

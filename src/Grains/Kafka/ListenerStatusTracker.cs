@@ -7,7 +7,7 @@ namespace Triggers.Kafka;
 /// The listener's status, written by its poll thread and read by the trigger grain; a lock keeps each
 /// snapshot consistent.
 /// </summary>
-internal sealed class ListenerStatusTracker(TimeProvider clock)
+internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState healthy)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<TopicPartition, PartitionStatus> _partitions = [];
@@ -109,7 +109,7 @@ internal sealed class ListenerStatusTracker(TimeProvider clock)
     private void Recovered()
     {
         if (_state == ListenerState.Stopped) return;
-        _state = ListenerState.Listening;
+        _state = healthy;
         _error = null;
     }
 

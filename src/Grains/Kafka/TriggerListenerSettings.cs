@@ -13,7 +13,8 @@ public sealed record TriggerListenerSettings(
     IReadOnlyList<string> Topics,
     KafkaConnection Connection,
     AutoOffsetReset AutoOffsetReset,
-    IReadOnlyList<TriggerFilter>? Filters = null);
+    IReadOnlyList<TriggerFilter>? Filters = null,
+    bool Suspended = false);
 
 /// <summary>Consumer tuning shared by all triggers of a silo (configuration section <c>Kafka</c>).</summary>
 public sealed class KafkaListenerOptions

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Triggers.Definitions;
+using Triggers.Extensions;
 using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Kafka;
@@ -18,12 +20,14 @@ namespace Triggers.KafkaTriggers;
 /// after a deactivation or the loss of its silo.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[ActivationCountBasedPlacement] // spreads consumers over the silos, and new activations towards a silo that joins
 public sealed class KafkaTriggerGrain(
     [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
     IJobStore jobs,
     IOptions<KafkaListenerOptions> listenerOptions,
     ILocalSiloDetails silo,
     ILoggerFactory loggers,
+    ILogger<KafkaTriggerGrain> logger,
     TimeProvider clock)
     : WorkspaceItemGrain<KafkaTrigger>(state, ItemKind.KafkaTrigger), IKafkaTriggerGrain, IRemindable
 {
@@ -68,11 +72,29 @@ public sealed class KafkaTriggerGrain(
     public async Task<KafkaTriggerView> SetModeAsync(TriggerMode mode)
     {
         var trigger = Existing;
-        if (mode == TriggerMode.Suspended)
-            throw new InvalidInputException("mode", "Suspended mode is not available yet; use \"enabled\" or \"disabled\".");
         await StopListenerAsync();
         await SaveAsync(trigger with { Mode = mode });
+        // Enabling a suspended trigger lets the workers take the jobs it held back while suspended.
+        if (trigger.Mode == TriggerMode.Suspended && mode == TriggerMode.Enabled) await jobs.ReleaseHeldAsync(WorkspaceId, ItemPath);
         await ApplyModeAsync();
+        return View();
+    }
+
+    public async Task<KafkaTriggerView> ResetOffsetsAsync(AutoOffsetReset? to)
+    {
+        var trigger = Existing;
+        var settings = await ResolveAsync(trigger);
+        await StopListenerAsync(); // the group's offsets can only be moved while its consumer is away
+        try
+        {
+            // The reset is a consumer's blocking work: keep it off the grain's scheduler.
+            var moved = await Task.Run(() => KafkaOffsets.Reset(settings, to ?? trigger.AutoOffsetReset, listenerOptions.Value));
+            logger.LogInformation("Kafka trigger {Trigger}: offsets reset to {Offsets}", ItemPath, string.Join(", ", moved));
+        }
+        finally
+        {
+            await ApplyModeAsync();
+        }
         return View();
     }
 
@@ -93,7 +115,7 @@ public sealed class KafkaTriggerGrain(
     /// <summary>Makes the consumer and the reminder match the stored mode.</summary>
     private async Task ApplyModeAsync()
     {
-        if (Current is not { Mode: TriggerMode.Enabled } trigger)
+        if (Current is not { Mode: TriggerMode.Enabled or TriggerMode.Suspended } trigger)
         {
             await StopListenerAsync();
             if (Current is not null) await UnregisterReminderAsync();
@@ -119,12 +141,12 @@ public sealed class KafkaTriggerGrain(
     {
         var connection = await ResolveConnectionAsync(trigger.KafkaResourcePath);
         return new TriggerListenerSettings(WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow,
-            trigger.GroupId!, trigger.Topics, connection, trigger.AutoOffsetReset, trigger.Filters);
+            trigger.GroupId!, trigger.Topics, connection, trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended);
     }
 
     private async Task<KafkaConnection> ResolveConnectionAsync(string resourcePath)
     {
-        var resource = await GrainFactory.GetGrain<IResourceGrain>(Names.ItemKey(WorkspaceId, resourcePath)).GetAsync()
+        var resource = await ClusterCalls.RetryAsync(() => GrainFactory.GetGrain<IResourceGrain>(Names.ItemKey(WorkspaceId, resourcePath)).GetAsync())
             ?? throw new NotFoundException($"kafka_resource_path: no resource at '{resourcePath}'; create it first with POST /api/w/{WorkspaceId}/resources/create.");
         if (resource.ResourceType != KafkaConnection.ResourceType)
             throw new InvalidInputException("kafka_resource_path", $"The resource at '{resourcePath}' is of type '{resource.ResourceType}', not 'kafka'.");
@@ -140,8 +162,6 @@ public sealed class KafkaTriggerGrain(
         foreach (var topic in trigger.Topics) Names.RequireTopic(topic);
         var groupId = string.IsNullOrEmpty(trigger.GroupId) ? KafkaTrigger.DefaultGroupId(WorkspaceId, ItemPath) : trigger.GroupId;
         Names.RequireGroupId(groupId);
-        if (trigger.Mode == TriggerMode.Suspended)
-            throw new InvalidInputException("mode", "Suspended mode is not available yet; use \"enabled\" or \"disabled\".");
         trigger.Retry?.Validate();
         foreach (var filter in trigger.Filters ?? [])
             if (string.IsNullOrEmpty(filter.Key)) throw new InvalidInputException("filters", "Every filter needs a key: {\"key\": \"type\", \"value\": \"order\"}.");

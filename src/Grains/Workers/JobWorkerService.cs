@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Triggers.Extensions;
 using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Runtimes;
@@ -35,8 +36,7 @@ public sealed class JobWorkerService(
             logger.LogInformation("Workers:Count is 0: this silo listens but runs no jobs");
             return;
         }
-        // Stable across restarts of this silo, so it can take back what it was running when it died.
-        var workerId = _options.Id ?? $"{Environment.MachineName}:{silo.SiloAddress.Endpoint.Port}";
+        var workerId = WorkerIds.Of(silo.SiloAddress, _options);
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
         await Task.WhenAll(Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(workerId, stoppingToken)));
@@ -58,7 +58,7 @@ public sealed class JobWorkerService(
                     continue;
                 }
                 var outcome = await RunAsync(job, workerId, timeout, ct);
-                await grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome);
+                await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome), ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
@@ -73,7 +73,7 @@ public sealed class JobWorkerService(
     {
         if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
         var started = clock.GetUtcNow();
-        var script = await grains.GetGrain<IScriptGrain>(Names.ItemKey(job.WorkspaceId, job.ScriptPath)).GetAsync();
+        var script = await ClusterCalls.RetryAsync(() => grains.GetGrain<IScriptGrain>(Names.ItemKey(job.WorkspaceId, job.ScriptPath)).GetAsync(), ct);
         if (script?.Signature is null)
             return JobOutcomes.Failed(new JobError("ScriptNotFound", $"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 

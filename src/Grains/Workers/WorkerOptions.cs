@@ -8,8 +8,8 @@ public sealed class WorkerOptions
     /// <summary>Job slots in this silo; 0 makes a listen-only silo.</summary>
     public int Count { get; set; } = 2;
 
-    /// <summary>A stable name for this silo's workers, so a restarted silo takes back the jobs it was running
-    /// (default: host name and silo port).</summary>
+    /// <summary>A stable name for this silo's workers, so that a restarted silo takes back the jobs it was running.
+    /// By default the silo's address is used, and the cluster puts a dead silo's jobs back (see WorkerIds).</summary>
     public string? Id { get; set; }
 
     /// <summary>How long one run may take before it is killed.</summary>

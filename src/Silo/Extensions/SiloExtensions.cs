@@ -58,6 +58,14 @@ public static class SiloExtensions
             silo.UseInMemoryReminderService();
             return;
         }
+        // Notice a dead silo in seconds, so its triggers move soon (Orleans' defaults take tens of seconds).
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 2;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+        });
+        silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
         silo.Configure<EndpointOptions>(o =>
         {
             o.AdvertisedIPAddress = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
@@ -66,6 +74,8 @@ public static class SiloExtensions
             o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
             o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
         });
+        // In Kubernetes, Orleans also watches the pods, so a deleted pod's silo is declared dead at once.
+        if (config.GetValue("Orleans:Kubernetes", false)) silo.UseKubernetesHosting();
         silo.UseAdoNetClustering(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
         silo.AddAdoNetGrainStorage(StorageNames.Definitions, o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
         silo.UseAdoNetReminderService(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });

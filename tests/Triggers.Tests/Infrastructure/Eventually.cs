@@ -10,8 +10,16 @@ public static class Eventually
         T last;
         while (true)
         {
-            last = await probe();
-            if (done(last)) return last;
+            try
+            {
+                last = await probe();
+                if (done(last)) return last;
+            }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+            {
+                // The API answers 503 while a grain moves after a silo loss: that is "not yet", not a failure.
+                last = default!;
+            }
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} s waiting for {what}. Last value: {Describe(last)}");
             await Task.Delay(delay);

@@ -14,24 +14,27 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public SiloProcess(string postgres, string clusterId)
+    public SiloProcess(string postgres, string clusterId, IReadOnlyDictionary<string, string>? settings = null)
     {
         HttpPort = FreePorts.Next();
+        SiloPort = FreePorts.Next();
         _environment = new()
         {
             ["ConnectionStrings__Postgres"] = postgres,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
             ["Orleans__ClusterId"] = clusterId,
-            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
+            ["Orleans__SiloPort"] = SiloPort.ToString(),
             ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
             ["Auth__AdminToken"] = SiloFactory.AdminToken,
             ["Runtimes__Bun"] = new BunFixture().BunPath,
-            ["Kafka__SessionTimeoutMs"] = "6000",
+            ["Kafka__SessionTimeoutMs"] = "3000", // the mock broker delays every rebalance by about this much
             ["Workers__Count"] = "2",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }
 
     public int HttpPort { get; }
+    public int SiloPort { get; }
 
     /// <summary>What the silo printed, for failure messages.</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }

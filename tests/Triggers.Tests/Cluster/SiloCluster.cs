@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Triggers.Kafka.Development;
+using Triggers.Tests.Infrastructure;
+
+namespace Triggers.Tests.Cluster;
+
+/// <summary>Several silo processes in one cluster on one PostgreSQL database, and a mock Kafka cluster.</summary>
+public sealed class SiloCluster : IAsyncDisposable
+{
+    public const string Ws = "cluster";
+    private readonly string _database;
+    private readonly string _clusterId = $"cluster-{Guid.NewGuid():N}";
+
+    private SiloCluster(string database) => _database = database;
+
+    public MockKafkaCluster Kafka { get; } = new(brokers: 1);
+    public List<SiloProcess> Silos { get; } = [];
+
+    /// <summary>The API of the first silo, which the tests never stop.</summary>
+    public TriggersApiClient Api => Silos[0].CreateApiClient();
+
+    public static async Task<SiloCluster> StartAsync(PostgresFixture postgres, int silos)
+    {
+        var cluster = new SiloCluster(await postgres.CreateDatabaseAsync());
+        await cluster.AddSiloAsync(); // the first one creates the schema
+        await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.AddSiloAsync()));
+        await cluster.Api.CreateWorkspaceAsync(Ws);
+        await cluster.Api.CreateKafkaResourceAsync(Ws, "u/ops/kafka", cluster.Kafka.BootstrapServers);
+        await cluster.Api.CreateScriptAsync(Ws, "u/ops/echo", "bun", "export async function main(payload: string) { return atob(payload); }");
+        return cluster;
+    }
+
+    public async Task<SiloProcess> AddSiloAsync()
+    {
+        var silo = new SiloProcess(_database, _clusterId);
+        lock (Silos) Silos.Add(silo);
+        await silo.StartAsync();
+        return silo;
+    }
+
+    public async Task CreateTriggerAsync(string path, string topic) =>
+        await Api.CreateTriggerAsync(Ws, new { path, script_path = "u/ops/echo", kafka_resource_path = "u/ops/kafka", topics = new[] { topic } });
+
+    /// <summary>The silo port a trigger's server_id names (server_id is the Orleans silo address "S{ip}:{port}:{generation}").</summary>
+    public static string? SiloOf(JsonObject trigger) => ((string?)trigger["server_id"])?.Split(':')[1];
+
+    public static string SiloPortOf(SiloProcess silo) => silo.SiloPort.ToString();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in Silos) await silo.DisposeAsync();
+        Kafka.Dispose();
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net.Http.Json;
+using Triggers.Tests.Infrastructure;
+
+namespace Triggers.Tests.EndToEnd;
+
+/// <summary>Suspended mode holds jobs back; reset_offsets moves the consumer group.</summary>
+[Collection(EmbeddedSiloCollection.Name)]
+public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
+{
+    private const string Echo = "export async function main(payload: string) { return atob(payload); }";
+
+    private static async Task PostAsync(TriggerScenario s, string route, object? body)
+    {
+        using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/{route}/{TriggerScenario.Trigger}", body);
+        response.EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task A_suspended_trigger_keeps_consuming_but_holds_its_jobs_until_enabled()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Echo);
+        await s.CreateTriggerAsync("u/test/echo");
+        await PostAsync(s, "setmode", new { mode = "suspended" });
+        var suspended = await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
+            t => (string?)t["status"]!["state"] == "suspended" && t["status"]!["partitions"]!.AsArray().Count > 0,
+            TimeSpan.FromSeconds(30), "the trigger to consume while suspended");
+        Assert.Equal("suspended", (string?)suspended["mode"]);
+
+        await s.ProduceAsync("held-1", "held-2");
+        await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
+            t => (long)t["status"]!["jobs_created"]! == 2, TimeSpan.FromSeconds(30), "both messages to be queued");
+        // A direct run queued after the held jobs finishes first: the workers are busy, just not with held jobs.
+        using (var run = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/jobs/run/p/u/test/echo", new { payload = TestProducer.Base64("direct") }))
+        {
+            var id = await run.Content.ReadAsStringAsync();
+            await Eventually.WaitAsync(() => s.Api.GetJobAsync(s.Ws, id), j => (string?)j["status"] == "success", TimeSpan.FromSeconds(30), "the direct run");
+        }
+        var held = await s.Api.ListJobsAsync(s.Ws, TriggerScenario.Trigger);
+        Assert.Equal(2, held.Count);
+        Assert.All(held, j => Assert.Equal(("queued", true), ((string)j["status"]!, (bool)j["held"]!)));
+
+        await PostAsync(s, "setmode", new { mode = "enabled" });
+        var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 2);
+        Assert.Equal(["held-1", "held-2"], jobs.Select(j => (string)j["result"]!).Order());
+        Assert.All(jobs, j => Assert.False((bool)j["held"]!));
+    }
+
+    [Fact]
+    public async Task Reset_offsets_replays_from_the_earliest_offset_and_skips_to_the_latest()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Echo);
+        await s.CreateTriggerAsync("u/test/echo");
+        await s.ProduceAsync("a", "b", "c");
+        await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 3);
+
+        // Back to the start: the three messages are read again and map to their existing jobs.
+        await PostAsync(s, "reset_offsets", new { offset = "earliest" });
+        var replayed = await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
+            t => (long)t["status"]!["duplicates_skipped"]! == 3, TimeSpan.FromSeconds(60), "the replay");
+        Assert.Equal(0, (long)replayed["status"]!["jobs_created"]!);
+
+        // To the end, while disabled: what was produced meanwhile is skipped.
+        await PostAsync(s, "setmode", new { mode = "disabled" });
+        await s.ProduceAsync("skipped-1", "skipped-2");
+        await PostAsync(s, "reset_offsets", new { offset = "latest" });
+        await PostAsync(s, "setmode", new { mode = "enabled" });
+        await s.Api.WaitUntilListeningAsync(s.Ws, TriggerScenario.Trigger);
+        await s.ProduceAsync("after-reset");
+        var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 4);
+        Assert.Equal(["a", "after-reset", "b", "c"], jobs.Select(j => (string)j["result"]!).Order());
+    }
+}
