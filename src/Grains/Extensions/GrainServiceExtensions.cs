@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Triggers.Flows;
+using Triggers.Telemetry;
 using Triggers.Jobs;
 using Triggers.Kafka;
 using Triggers.Runtimes;
@@ -36,6 +37,7 @@ public static class GrainServiceExtensions
         services.AddScriptRuntimes(configuration);
         services.AddSingleton<FlowRunner>();
         services.AddSingleton<DeadLetterProducer>();
+        services.AddSingleton<TriggerMetrics>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<TriggerResumeService>();
         services.AddHostedService<DeadWorkerRecovery>();

@@ -6,6 +6,7 @@ using Triggers.Kafka;
 using Triggers.KafkaTriggers;
 using Triggers.Resources;
 using Triggers.Scripts;
+using Triggers.Telemetry;
 using Triggers.Validation;
 
 namespace Triggers.Jobs;
@@ -15,7 +16,8 @@ namespace Triggers.Jobs;
 /// call per message would cap throughput); from then on every change to a job goes through its grain: the outcome
 /// of each run, the decision to rerun it, and on its final failure the error handler and the dead-letter topic.
 /// </summary>
-public sealed class JobGrain(IJobStore store, DeadLetterProducer deadLetters, ILogger<JobGrain> logger, TimeProvider clock) : Grain, IJobGrain
+public sealed class JobGrain(IJobStore store, DeadLetterProducer deadLetters, TriggerMetrics metrics, ILogger<JobGrain> logger, TimeProvider clock)
+    : Grain, IJobGrain
 {
     private Guid Id => this.GetPrimaryKey();
 
@@ -47,6 +49,7 @@ public sealed class JobGrain(IJobStore store, DeadLetterProducer deadLetters, IL
     public async Task CompleteAsync(JobOutcome outcome)
     {
         var job = await store.GetAsync(Id) ?? throw new NotFoundException($"No job {Id}.");
+        metrics.JobFinished(job.TriggerPath is { } t ? Names.ItemKey(job.WorkspaceId, t) : null, job.IsFlow, outcome.Succeeded, outcome.CompletedAt - outcome.StartedAt);
         // A flow's steps are retried and handled as part of their flow; handlers never get handlers.
         if (outcome.Succeeded || job.IsFlowStep)
         {

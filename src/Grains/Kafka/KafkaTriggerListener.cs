@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Triggers.Jobs;
 using Triggers.KafkaTriggers;
+using Triggers.Telemetry;
 
 namespace Triggers.Kafka;
 
@@ -29,9 +30,15 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
     private PendingWrite? _inFlight;
     private volatile Error? _fatal;
+    private IDisposable? _lagTracking;
 
-    public KafkaTriggerListener(TriggerListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, ILogger logger, TimeProvider clock)
+    private readonly TriggerMetrics _metrics;
+    private readonly string _metricsName;
+
+    public KafkaTriggerListener(TriggerListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, TriggerMetrics metrics, ILogger logger, TimeProvider clock)
     {
+        _metrics = metrics;
+        _metricsName = $"{settings.WorkspaceId}/{settings.TriggerPath}";
         _settings = settings;
         _options = options;
         _jobs = jobs;
@@ -49,6 +56,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
 
     public void Start()
     {
+        _lagTracking = _metrics.Track(_metricsName, () => Status);
         var thread = new Thread(Run) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
         thread.Start();
     }
@@ -181,7 +189,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     };
 
     /// <summary>A batch whose jobs are being written; its offsets are committed once the write is done.</summary>
-    private sealed record PendingWrite(Task<int> Created, List<TopicPartitionOffset> Offsets, int Messages, int Filtered, DateTimeOffset At);
+    private sealed record PendingWrite(Task<int> Created, List<TopicPartitionOffset> Offsets, int Messages, int Filtered, DateTimeOffset At, Stopwatch Since);
 
     /// <summary>
     /// Hands the pending messages to the job store. The write runs while the next batch is read (a two-stage
@@ -199,7 +207,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             .GroupBy(m => m.TopicPartition)
             .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
             .ToList();
-        _inFlight = new PendingWrite(jobs.Count == 0 ? Task.FromResult(0) : StoreAsync(jobs), offsets, _batch.Count, _batch.Count - jobs.Count, now);
+        _inFlight = new PendingWrite(jobs.Count == 0 ? Task.FromResult(0) : StoreAsync(jobs), offsets, _batch.Count, _batch.Count - jobs.Count, now, Stopwatch.StartNew());
         _batch.Clear();
     }
 
@@ -216,6 +224,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
         {
             consumer.Commit(write.Offsets);
             _status.Committed(write.Offsets);
+            _metrics.BatchStored(_metricsName, write.Messages, created, write.Filtered, write.Since.Elapsed);
         }
         catch (KafkaException e)
         {
@@ -258,6 +267,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
+        _lagTracking?.Dispose();
         await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         _stopping.Dispose();
     }

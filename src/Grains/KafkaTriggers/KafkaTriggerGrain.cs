@@ -9,6 +9,7 @@ using Triggers.Jobs;
 using Triggers.Kafka;
 using Triggers.Resources;
 using Triggers.Scripts;
+using Triggers.Telemetry;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -24,6 +25,7 @@ namespace Triggers.KafkaTriggers;
 public sealed class KafkaTriggerGrain(
     [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
     IJobStore jobs,
+    TriggerMetrics metrics,
     IOptions<KafkaListenerOptions> listenerOptions,
     ILocalSiloDetails silo,
     ILoggerFactory loggers,
@@ -126,7 +128,7 @@ public sealed class KafkaTriggerGrain(
         try
         {
             var settings = await ResolveAsync(trigger);
-            _listener = new KafkaTriggerListener(settings, listenerOptions.Value, jobs, loggers.CreateLogger<KafkaTriggerListener>(), clock);
+            _listener = new KafkaTriggerListener(settings, listenerOptions.Value, jobs, metrics, loggers.CreateLogger<KafkaTriggerListener>(), clock);
             _listener.Start();
             _startFailure = null;
         }

@@ -7,7 +7,9 @@ using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
 using Triggers.Kafka.Development;
+using OpenTelemetry.Metrics;
 using Triggers.Silo.Storage;
+using Triggers.Telemetry;
 
 namespace Triggers.Silo.Extensions;
 
@@ -36,6 +38,7 @@ public static class SiloExtensions
         // Registered after the silo, so they start once it has joined the cluster.
         builder.Services.AddTriggersGrainServices(config, postgres);
         builder.Services.AddHostedService<StartupBanner>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(TriggerMetrics.MeterName).AddPrometheusExporter());
         return builder;
     }
 
@@ -106,6 +109,7 @@ public static class SiloExtensions
         app.UseTriggersApiErrors();
         app.MapTriggersApi();
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 }

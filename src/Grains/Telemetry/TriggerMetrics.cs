@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Triggers.KafkaTriggers;
+
+namespace Triggers.Telemetry;
+
+/// <summary>
+/// The service's OpenTelemetry metrics (meter <see cref="MeterName"/>), tagged by trigger (<c>{workspace}/{path}</c>):
+/// messages received and filtered, jobs created, commit latency, consumer lag, job durations and outcomes.
+/// </summary>
+public sealed class TriggerMetrics : IDisposable
+{
+    public const string MeterName = "Orleans.Triggers";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _received;
+    private readonly Counter<long> _filtered;
+    private readonly Counter<long> _created;
+    private readonly Histogram<double> _commit;
+    private readonly Counter<long> _completed;
+    private readonly Histogram<double> _duration;
+    private readonly ConcurrentDictionary<string, Func<KafkaTriggerStatus>> _listening = new();
+
+    public TriggerMetrics(IMeterFactory meters)
+    {
+        _meter = meters.Create(MeterName);
+        _received = _meter.CreateCounter<long>("triggers.messages.received", "{message}", "Messages read from Kafka by a trigger");
+        _filtered = _meter.CreateCounter<long>("triggers.messages.filtered", "{message}", "Messages committed without a job because the trigger's filters did not match");
+        _created = _meter.CreateCounter<long>("triggers.jobs.created", "{job}", "Jobs created for messages (redeliveries that found their job excluded)");
+        _commit = _meter.CreateHistogram<double>("triggers.commit.duration", "ms", "Time to store a batch's jobs and commit its offsets");
+        _completed = _meter.CreateCounter<long>("triggers.jobs.completed", "{job}", "Finished job runs by outcome");
+        _duration = _meter.CreateHistogram<double>("triggers.job.duration", "ms", "Duration of job runs by outcome");
+        _meter.CreateObservableGauge("triggers.consumer.lag", ObserveLag, "{message}", "Messages behind the end of each assigned partition");
+    }
+
+    /// <summary>Makes a running consumer's lag observable until the returned handle is disposed.</summary>
+    public IDisposable Track(string trigger, Func<KafkaTriggerStatus> status)
+    {
+        _listening[trigger] = status;
+        return new Untrack(() => _listening.TryRemove(trigger, out _));
+    }
+
+    public void BatchStored(string trigger, int received, int created, int filtered, TimeSpan commitDuration)
+    {
+        var tag = new KeyValuePair<string, object?>("trigger", trigger);
+        _received.Add(received, tag);
+        _created.Add(created, tag);
+        if (filtered > 0) _filtered.Add(filtered, tag);
+        _commit.Record(commitDuration.TotalMilliseconds, tag);
+    }
+
+    public void JobFinished(string? trigger, bool isFlow, bool succeeded, TimeSpan duration)
+    {
+        var tags = new TagList
+        {
+            { "trigger", trigger ?? "" },
+            { "runnable", isFlow ? "flow" : "script" },
+            { "outcome", succeeded ? "success" : "failure" },
+        };
+        _completed.Add(1, tags);
+        _duration.Record(duration.TotalMilliseconds, tags);
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        from trigger in _listening
+        from partition in trigger.Value().Partitions
+        where partition.Lag is not null
+        select new Measurement<long>(partition.Lag!.Value,
+            new("trigger", trigger.Key), new("topic", partition.Topic), new("partition", partition.Partition));
+
+    public void Dispose() => _meter.Dispose();
+
+    private sealed class Untrack(Action untrack) : IDisposable
+    {
+        public void Dispose() => untrack();
+    }
+}
