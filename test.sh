@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs what the tests need (PostgreSQL, Bun), builds, tests, and
+# Runs every test on a fresh machine: installs what the tests need (PostgreSQL, Bun, Chromium), builds, tests, and
 # ends with the line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
-echo "== preparing PostgreSQL and Bun" >&2
+echo "== preparing PostgreSQL, Bun and Chromium" >&2
 TRIGGERS_TEST_POSTGRES="$(scripts/postgres.sh)"
 TRIGGERS_TEST_BUN="$(scripts/install-bun.sh)"
-export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_BUN
+TRIGGERS_TEST_CHROMIUM="$(scripts/install-chromium.sh)"
+export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_BUN TRIGGERS_TEST_CHROMIUM
 
 echo "== building" >&2
 dotnet build Orleans.Triggers.sln -c Release -nologo -v quiet

@@ -14,8 +14,12 @@ public sealed partial class SiloProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public SiloProcess(string postgres, string clusterId, IReadOnlyDictionary<string, string>? settings = null)
+    private readonly string _project;
+
+    /// <param name="project">The host to run: <c>Silo</c>, or <c>ApiHost</c> for the standalone API front end.</param>
+    public SiloProcess(string postgres, string clusterId, IReadOnlyDictionary<string, string>? settings = null, string project = "Silo")
     {
+        _project = project;
         HttpPort = FreePorts.Next();
         SiloPort = FreePorts.Next();
         _environment = new()
@@ -48,7 +52,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var dll = Path.Combine(RepoPaths.Root, "src", "Silo", "bin", BuildConfiguration, "net10.0", "Triggers.Silo.dll");
+        var dll = Path.Combine(RepoPaths.Root, "src", _project, "bin", BuildConfiguration, "net10.0", $"Triggers.{_project}.dll");
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (key, value) in _environment) start.Environment[key] = value;
         _process = Process.Start(start)!;
@@ -60,10 +64,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
         await Eventually.WaitAsync(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"The silo exited with code {_process.ExitCode}:\n{Output}");
+            if (_process.HasExited) throw new InvalidOperationException($"{_project} exited with code {_process.ExitCode}:\n{Output}");
             try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
             catch (HttpRequestException) { return false; }
-        }, TimeSpan.FromSeconds(90), "the silo to be ready");
+        }, TimeSpan.FromSeconds(90), $"{_project} to be ready");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
