@@ -71,4 +71,25 @@ public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
         var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 4);
         Assert.Equal(["a", "after-reset", "b", "c"], jobs.Select(j => (string)j["result"]!).Order());
     }
+
+    [Fact]
+    public async Task A_new_group_with_auto_offset_reset_latest_skips_the_history_and_earliest_reads_it()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Echo);
+        await s.ProduceAsync("history-1", "history-2");
+
+        await s.CreateTriggerAsync("u/test/echo", new { auto_offset_reset = "latest" }, path: "u/test/from_latest");
+        await s.CreateTriggerAsync("u/test/echo", new { auto_offset_reset = "earliest" }, path: "u/test/from_earliest");
+        // "latest" is resolved when the consumer first fetches: wait until it has a position (its lag shows).
+        await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, "u/test/from_latest"),
+            t => t["status"]!["partitions"]!.AsArray().All(p => p!["lag"] is not null), TimeSpan.FromSeconds(30), "the latest offset to be resolved");
+        await s.ProduceAsync("new-1");
+
+        var earliest = await s.Api.WaitForFinishedJobsAsync(s.Ws, "u/test/from_earliest", 3);
+        Assert.Equal(["history-1", "history-2", "new-1"], earliest.Select(j => (string)j["result"]!).Order());
+        var latest = await s.Api.WaitForFinishedJobsAsync(s.Ws, "u/test/from_latest", 1);
+        Assert.Equal(["new-1"], latest.Select(j => (string)j["result"]!));
+        Assert.Equal(1, (long)(await s.Api.GetTriggerAsync(s.Ws, "u/test/from_latest"))["status"]!["messages_received"]!);
+    }
 }
