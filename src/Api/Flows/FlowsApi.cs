@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Triggers.Api.Extensions;
 using Triggers.Flows;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -39,11 +40,8 @@ public static class FlowsApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-        {
-            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.Flow);
-            var flows = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
-            return flows.OfType<Flow>().Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt });
-        });
+            (await WorkspaceItems.ListAsync<IFlowGrain, Flow>(grains, workspace, ItemKind.Flow, g => g.GetAsync()))
+                .Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt }));
         return workspace;
     }
 

@@ -42,11 +42,8 @@ public static class KafkaTriggersApi
         group.MapGet("/exists/{*path}", async (string workspace, string path, IGrainFactory grains) =>
             await Grain(grains, workspace, path).GetAsync() is not null);
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-        {
-            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.KafkaTrigger);
-            var views = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
-            return Results.Json(views.OfType<KafkaTriggerView>().Select(Flatten), ApiJson.Options);
-        });
+            Results.Json((await WorkspaceItems.ListAsync<IKafkaTriggerGrain, KafkaTriggerView>(grains, workspace, ItemKind.KafkaTrigger, g => g.GetAsync()))
+                .Select(Flatten), ApiJson.Options));
         group.MapPost("/setmode/{*path}", async (string workspace, string path, SetModeRequest request, IGrainFactory grains) =>
         {
             if (request.Mode is not { } mode)

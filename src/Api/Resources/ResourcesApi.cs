@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Triggers.Api.Extensions;
 using Triggers.Resources;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -40,11 +41,7 @@ public static class ResourcesApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-        {
-            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.Resource);
-            var resources = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
-            return resources.OfType<Resource>().Select(Redacted);
-        });
+            (await WorkspaceItems.ListAsync<IResourceGrain, Resource>(grains, workspace, ItemKind.Resource, g => g.GetAsync())).Select(Redacted));
         return workspace;
     }
 

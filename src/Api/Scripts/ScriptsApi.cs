@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Triggers.Api.Extensions;
 using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -35,11 +36,8 @@ public static class ScriptsApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-        {
-            var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKind.Script);
-            var scripts = await Task.WhenAll(paths.Select(p => Grain(grains, workspace, p).GetAsync()));
-            return scripts.OfType<Script>().Select(s => new { s.Path, s.Language, s.Summary, s.Signature, s.CreatedAt });
-        });
+            (await WorkspaceItems.ListAsync<IScriptGrain, Script>(grains, workspace, ItemKind.Script, g => g.GetAsync()))
+                .Select(s => new { s.Path, s.Language, s.Summary, s.Signature, s.CreatedAt }));
         return workspace;
     }
 

@@ -19,7 +19,7 @@ public static class WorkspacesApi
         group.MapPost("/create", async (CreateWorkspaceRequest request, IGrainFactory grains) =>
         {
             Names.RequireWorkspaceId(request.Id);
-            var workspace = await grains.GetGrain<IWorkspaceGrain>(request.Id).CreateAsync(request.Name ?? request.Id!);
+            var workspace = await grains.GetGrain<IWorkspaceGrain>(request.Id!).CreateAsync(request.Name ?? request.Id!);
             return Results.Text(workspace.Id, statusCode: StatusCodes.Status201Created);
         });
         group.MapGet("/list", async (IGrainFactory grains) =>
