@@ -90,8 +90,25 @@ public sealed record KafkaConnection
                 Require(security.KerberosPrincipal, $"{at}.kerberos_principal");
                 if (string.IsNullOrEmpty(security.KeytabPath) == string.IsNullOrEmpty(security.KeytabBase64))
                     throw new InvalidInputException($"{at}.keytab_path", "Give exactly one of keytab_path (a file mounted on the silo) or keytab_base64 (base64 -w0 of the keytab).");
+                if (security.KeytabBase64 is { } keytab && !IsEncrypted(keytab) && !IsBase64(keytab))
+                    throw new InvalidInputException($"{at}.keytab_base64", "keytab_base64 is not valid base64: encode the keytab with base64 -w0 /path/to/keytab.");
                 break;
         }
+        RequirePem(security.Ca, "CERTIFICATE", $"{at}.ca");
+        RequirePem(security.Certificate, "CERTIFICATE", $"{at}.certificate");
+        RequirePem(security.Key, "PRIVATE KEY", $"{at}.key");
+    }
+
+    private static bool IsEncrypted(string value) => value.StartsWith("enc:v1:", StringComparison.Ordinal);
+
+    private static bool IsBase64(string value) => Convert.TryFromBase64String(value, new byte[value.Length], out var written) && written > 0;
+
+    /// <summary>Certificates and keys are PEM text: the whole "-----BEGIN …-----" block, not a file path.</summary>
+    private static void RequirePem(string? value, string kind, string field)
+    {
+        if (string.IsNullOrEmpty(value) || value == Redacted || IsEncrypted(value)) return;
+        if (!value.Contains("-----BEGIN", StringComparison.Ordinal) || !value.Contains(kind, StringComparison.Ordinal) || !value.Contains("-----END", StringComparison.Ordinal))
+            throw new InvalidInputException(field, $"{field} must be PEM text containing a \"-----BEGIN ...{kind}-----\" block (paste the file's content, not its path).");
     }
 
     private static void Require(string? value, string field)
@@ -99,16 +116,41 @@ public sealed record KafkaConnection
         if (string.IsNullOrEmpty(value)) throw new InvalidInputException(field, $"{field} is required for this security mode.");
     }
 
-    /// <summary>The same value with every secret replaced by a marker saying it is set.</summary>
-    public static JsonElement Redact(JsonElement value)
+    /// <summary>
+    /// The value to store for an update: a secret the request leaves out, or sends back as the redaction
+    /// marker, keeps its stored value, so editing a resource does not mean retyping its password.
+    /// </summary>
+    public static JsonElement KeepStoredSecrets(JsonElement update, JsonElement stored)
+    {
+        if (update.ValueKind != JsonValueKind.Object || stored.ValueKind != JsonValueKind.Object) return update;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(update.GetRawText())!.AsObject();
+        if (node["security"] is not System.Text.Json.Nodes.JsonObject security
+            || !stored.TryGetProperty("security", out var storedSecurity) || storedSecurity.ValueKind != JsonValueKind.Object)
+            return update;
+        foreach (var secret in SecretFields)
+        {
+            var given = security[secret];
+            if ((given is null || (given is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) && text == Redacted))
+                && storedSecurity.TryGetProperty(secret, out var kept))
+                security[secret] = System.Text.Json.Nodes.JsonNode.Parse(kept.GetRawText());
+        }
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>The same value with each secret replaced through <paramref name="transform"/> (encryption at rest).</summary>
+    public static JsonElement MapSecrets(JsonElement value, Func<string, string> transform)
     {
         if (value.ValueKind != JsonValueKind.Object) return value;
         var node = System.Text.Json.Nodes.JsonNode.Parse(value.GetRawText())!.AsObject();
         if (node["security"] is System.Text.Json.Nodes.JsonObject security)
             foreach (var secret in SecretFields)
-                if (security[secret] is not null) security[secret] = Redacted;
+                if (security[secret] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text))
+                    security[secret] = transform(text);
         return JsonSerializer.SerializeToElement(node);
     }
+
+    /// <summary>The same value with every secret replaced by a marker saying it is set.</summary>
+    public static JsonElement Redact(JsonElement value) => MapSecrets(value, _ => Redacted);
 
     public const string Redacted = "<redacted>";
     public static readonly string[] SecretFields = ["password", "key", "key_password", "keytab_base64"];

@@ -1,4 +1,5 @@
 using Triggers.Resources;
+using Triggers.Security;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -6,6 +7,7 @@ namespace Triggers.Definitions;
 
 public sealed class ResourceGrain(
     [PersistentState("resource", StorageNames.Definitions)] IPersistentState<StoredItem<Resource>> state,
+    SecretProtector secrets,
     TimeProvider clock) : WorkspaceItemGrain<Resource>(state, ItemKind.Resource), IResourceGrain
 {
     protected override string KindName => "resource";
@@ -14,7 +16,7 @@ public sealed class ResourceGrain(
     {
         Validate(resource);
         var now = clock.GetUtcNow();
-        var created = resource with { Path = ItemPath, CreatedAt = now, UpdatedAt = now };
+        var created = Protected(resource) with { Path = ItemPath, CreatedAt = now, UpdatedAt = now };
         await SaveNewAsync(created);
         return created;
     }
@@ -22,8 +24,10 @@ public sealed class ResourceGrain(
     public async Task<Resource> UpdateAsync(Resource resource)
     {
         var existing = Existing;
+        if (resource.ResourceType == KafkaConnection.ResourceType && existing.ResourceType == KafkaConnection.ResourceType)
+            resource = resource with { Value = KafkaConnection.KeepStoredSecrets(resource.Value, existing.Value) };
         Validate(resource);
-        var updated = resource with { Path = ItemPath, CreatedAt = existing.CreatedAt, UpdatedAt = clock.GetUtcNow() };
+        var updated = Protected(resource) with { Path = ItemPath, CreatedAt = existing.CreatedAt, UpdatedAt = clock.GetUtcNow() };
         await SaveAsync(updated);
         return updated;
     }
@@ -31,6 +35,10 @@ public sealed class ResourceGrain(
     public Task<Resource?> GetAsync() => Task.FromResult(Current);
 
     public Task DeleteAsync() => RemoveAsync();
+
+    /// <summary>Secrets are stored encrypted; only the silos that use them decrypt them.</summary>
+    private Resource Protected(Resource resource) =>
+        resource.ResourceType == KafkaConnection.ResourceType ? resource with { Value = secrets.ProtectKafkaSecrets(resource.Value) } : resource;
 
     private static void Validate(Resource resource)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Triggers.Flows;
+using Triggers.Security;
 using Triggers.Telemetry;
 using Triggers.Jobs;
 using Triggers.Kafka;
@@ -38,6 +39,8 @@ public static class GrainServiceExtensions
         services.AddSingleton<FlowRunner>();
         services.AddSingleton<DeadLetterProducer>();
         services.AddSingleton<TriggerMetrics>();
+        services.Configure<SecretsOptions>(configuration.GetSection(SecretsOptions.Section));
+        services.AddSingleton<SecretProtector>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<TriggerResumeService>();
         services.AddHostedService<DeadWorkerRecovery>();

@@ -6,6 +6,7 @@ using Triggers.Kafka;
 using Triggers.KafkaTriggers;
 using Triggers.Resources;
 using Triggers.Scripts;
+using Triggers.Security;
 using Triggers.Telemetry;
 using Triggers.Validation;
 
@@ -16,7 +17,8 @@ namespace Triggers.Jobs;
 /// call per message would cap throughput); from then on every change to a job goes through its grain: the outcome
 /// of each run, the decision to rerun it, and on its final failure the error handler and the dead-letter topic.
 /// </summary>
-public sealed class JobGrain(IJobStore store, DeadLetterProducer deadLetters, TriggerMetrics metrics, ILogger<JobGrain> logger, TimeProvider clock)
+public sealed class JobGrain(
+    IJobStore store, DeadLetterProducer deadLetters, SecretProtector secrets, TriggerMetrics metrics, ILogger<JobGrain> logger, TimeProvider clock)
     : Grain, IJobGrain
 {
     private Guid Id => this.GetPrimaryKey();
@@ -98,7 +100,7 @@ public sealed class JobGrain(IJobStore store, DeadLetterProducer deadLetters, Tr
         {
             var resource = await GrainFactory.GetGrain<IResourceGrain>(Names.ItemKey(failed.WorkspaceId, trigger.KafkaResourcePath)).GetAsync()
                 ?? throw new NotFoundException($"the trigger's resource '{trigger.KafkaResourcePath}' no longer exists");
-            await deadLetters.ProduceAsync(KafkaConnection.Parse(resource.Value), topic, failed);
+            await deadLetters.ProduceAsync(secrets.RevealKafkaConnection(resource.Value), topic, failed);
         }
         catch (Exception e)
         {

@@ -9,6 +9,7 @@ using Triggers.Jobs;
 using Triggers.Kafka;
 using Triggers.Resources;
 using Triggers.Scripts;
+using Triggers.Security;
 using Triggers.Telemetry;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -26,6 +27,7 @@ public sealed class KafkaTriggerGrain(
     [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
     IJobStore jobs,
     TriggerMetrics metrics,
+    SecretProtector secrets,
     IOptions<KafkaListenerOptions> listenerOptions,
     ILocalSiloDetails silo,
     ILoggerFactory loggers,
@@ -152,7 +154,7 @@ public sealed class KafkaTriggerGrain(
             ?? throw new NotFoundException($"kafka_resource_path: no resource at '{resourcePath}'; create it first with POST /api/w/{WorkspaceId}/resources/create.");
         if (resource.ResourceType != KafkaConnection.ResourceType)
             throw new InvalidInputException("kafka_resource_path", $"The resource at '{resourcePath}' is of type '{resource.ResourceType}', not 'kafka'.");
-        return KafkaConnection.Parse(resource.Value);
+        return secrets.RevealKafkaConnection(resource.Value);
     }
 
     private async Task<KafkaTrigger> ValidateAsync(KafkaTrigger trigger)
