@@ -1,9 +1,11 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
 using Triggers.KafkaTriggers;
+using Triggers.Resources;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -12,6 +14,8 @@ namespace Triggers.Api.KafkaTriggers;
 public sealed record SetModeRequest(TriggerMode? Mode);
 
 public sealed record ResetOffsetsRequest(AutoOffsetReset? Offset);
+
+public sealed record TestConnectionRequest(JsonElement? Connection);
 
 public static class KafkaTriggersApi
 {
@@ -50,6 +54,16 @@ public static class KafkaTriggersApi
                 throw new InvalidInputException("mode", "mode is required: \"enabled\", \"disabled\" or \"suspended\".");
             await Grain(grains, workspace, path).SetModeAsync(mode);
             return Results.Text(path);
+        });
+        group.MapPost("/test", async (string workspace, TestConnectionRequest request, IGrainFactory grains) =>
+        {
+            // {connection: {kafka_resource_path}} tests a stored resource; {connection: {brokers, security}} an inline one.
+            var connection = request.Connection is { ValueKind: JsonValueKind.Object } c ? c
+                : throw new InvalidInputException("connection", "Give {\"connection\": {\"kafka_resource_path\": \"u/me/kafka\"}} or {\"connection\": {\"brokers\": [...], \"security\": {...}}}.");
+            var result = connection.TryGetProperty("kafka_resource_path", out var path)
+                ? await grains.GetGrain<IKafkaConnectionTesterGrain>(0).TestAsync(workspace, path.GetString(), null)
+                : await grains.GetGrain<IKafkaConnectionTesterGrain>(0).TestAsync(workspace, null, connection);
+            return Results.Json(result, ApiJson.Options);
         });
         group.MapPost("/reset_offsets/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
         {

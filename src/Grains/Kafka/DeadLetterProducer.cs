@@ -17,7 +17,7 @@ public sealed class DeadLetterProducer : IDisposable
     public const string JobHeader = "x-orleans-triggers-job";
     public const string ErrorHeader = "x-orleans-triggers-error";
 
-    private readonly ConcurrentDictionary<string, Lazy<IProducer<byte[]?, byte[]?>>> _producers = new();
+    private readonly ConcurrentDictionary<string, Lazy<(IProducer<byte[]?, byte[]?> Producer, KeytabFile? Keytab)>> _producers = new();
 
     public async Task ProduceAsync(KafkaConnection connection, string topic, JobRecord job)
     {
@@ -44,14 +44,18 @@ public sealed class DeadLetterProducer : IDisposable
 
     private IProducer<byte[]?, byte[]?> Producer(KafkaConnection connection) =>
         _producers.GetOrAdd(JsonSerializer.Serialize(connection), _ => new(() =>
-            new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Apply(new ProducerConfig(), connection)).Build())).Value;
+        {
+            var keytab = KeytabFile.For(connection.Security); // kept as long as the producer
+            return (new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Apply(new ProducerConfig(), connection, keytab)).Build(), keytab);
+        })).Value.Producer;
 
     public void Dispose()
     {
-        foreach (var producer in _producers.Values.Where(p => p.IsValueCreated))
+        foreach (var (producer, keytab) in _producers.Values.Where(p => p.IsValueCreated).Select(p => p.Value))
         {
-            producer.Value.Flush(TimeSpan.FromSeconds(5));
-            producer.Value.Dispose();
+            producer.Flush(TimeSpan.FromSeconds(5));
+            producer.Dispose();
+            keytab?.Dispose();
         }
     }
 }

@@ -6,8 +6,11 @@ namespace Triggers.Kafka;
 /// <summary>Turns a stored Kafka resource into librdkafka client settings.</summary>
 public static class KafkaClientConfigs
 {
-    /// <summary>Applies brokers and security to any client config (consumer, producer, admin).</summary>
-    public static T Apply<T>(T config, KafkaConnection connection) where T : ClientConfig
+    /// <summary>
+    /// Applies brokers and security to any client config (consumer, producer, admin). A <c>keytab_base64</c> needs
+    /// a file: pass the <see cref="KeytabFile"/> written for this client's lifetime.
+    /// </summary>
+    public static T Apply<T>(T config, KafkaConnection connection, KeytabFile? keytab = null) where T : ClientConfig
     {
         config.BootstrapServers = string.Join(',', connection.Brokers);
         var security = connection.Security;
@@ -36,7 +39,8 @@ public static class KafkaClientConfigs
             config.SaslMechanism = SaslMechanism.Gssapi;
             config.SaslKerberosServiceName = security.KerberosServiceName ?? "kafka";
             config.SaslKerberosPrincipal = security.KerberosPrincipal;
-            config.SaslKerberosKeytab = security.KeytabPath;
+            config.SaslKerberosKeytab = keytab?.FilePath ?? security.KeytabPath;
+            if (keytab is null && security.KeytabPath is { } path) KeytabFile.RequireReadable(path);
         }
         if (config.SecurityProtocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
         {

@@ -15,7 +15,8 @@ public static class KafkaOffsets
     /// </summary>
     public static IReadOnlyList<TopicPartitionOffset> Reset(TriggerListenerSettings settings, AutoOffsetReset to, KafkaListenerOptions options)
     {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(KafkaTriggerListener.ConsumerConfig(settings, options)).Build();
+        using var keytab = KeytabFile.For(settings.Connection.Security);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(KafkaTriggerListener.ConsumerConfig(settings, options, keytab)).Build();
         consumer.Subscribe(settings.Topics);
         var waited = Stopwatch.StartNew();
         while (consumer.Assignment.Count == 0)

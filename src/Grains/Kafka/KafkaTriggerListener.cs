@@ -70,7 +70,8 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             {
                 try
                 {
-                    using var consumer = BuildConsumer();
+                    using var keytab = KeytabFile.For(_settings.Connection.Security); // removed when the consumer is done
+                    using var consumer = BuildConsumer(keytab);
                     consumer.Subscribe(_settings.Topics);
                     backoff = _options.RetryBackoffMin;
                     Poll(consumer);
@@ -99,7 +100,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     }
 
     /// <summary>The consumer settings of a trigger; offset resets use them too, to act as the trigger's own member.</summary>
-    public static ConsumerConfig ConsumerConfig(TriggerListenerSettings settings, KafkaListenerOptions options) =>
+    public static ConsumerConfig ConsumerConfig(TriggerListenerSettings settings, KafkaListenerOptions options, KeytabFile? keytab) =>
         KafkaClientConfigs.Apply(new ConsumerConfig
         {
             GroupId = settings.GroupId,
@@ -113,11 +114,11 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
             HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 3),
             TopicMetadataRefreshIntervalMs = 30_000,
             FetchWaitMaxMs = options.FetchWaitMaxMs,
-        }, settings.Connection);
+        }, settings.Connection, keytab);
 
-    private IConsumer<byte[]?, byte[]?> BuildConsumer()
+    private IConsumer<byte[]?, byte[]?> BuildConsumer(KeytabFile? keytab)
     {
-        var config = ConsumerConfig(_settings, _options);
+        var config = ConsumerConfig(_settings, _options, keytab);
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, error) => OnClientError(error))
             .SetLogHandler((_, log) => _logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message))

@@ -1,0 +1,98 @@
+using Confluent.Kafka;
+using Triggers.Kafka;
+using Triggers.Resources;
+
+namespace Triggers.Tests.Security;
+
+/// <summary>Each security mode of a Kafka resource becomes the librdkafka settings that mode needs.</summary>
+public sealed class ClientConfigMappingTests
+{
+    private const string Pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    private const string KeyPem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+    private static ClientConfig Map(KafkaSecurity security, KeytabFile? keytab = null) =>
+        KafkaClientConfigs.Apply(new ClientConfig(), new KafkaConnection { Brokers = ["a:9092", "b:9092"], Security = security }, keytab);
+
+    [Fact]
+    public void Plaintext_sets_only_the_brokers()
+    {
+        var config = Map(new KafkaSecurity());
+        Assert.Equal("a:9092,b:9092", config.BootstrapServers);
+        Assert.Equal(SecurityProtocol.Plaintext, config.SecurityProtocol);
+        Assert.Null(config.SaslMechanism);
+    }
+
+    [Theory]
+    [InlineData(KafkaSecurityLabel.SaslPlaintext, "PLAIN", SecurityProtocol.SaslPlaintext, SaslMechanism.Plain)]
+    [InlineData(KafkaSecurityLabel.SaslPlaintext, "SCRAM-SHA-256", SecurityProtocol.SaslPlaintext, SaslMechanism.ScramSha256)]
+    [InlineData(KafkaSecurityLabel.SaslPlaintext, "SCRAM-SHA-512", SecurityProtocol.SaslPlaintext, SaslMechanism.ScramSha512)]
+    [InlineData(KafkaSecurityLabel.SaslSsl, "PLAIN", SecurityProtocol.SaslSsl, SaslMechanism.Plain)]
+    [InlineData(KafkaSecurityLabel.SaslSsl, "SCRAM-SHA-256", SecurityProtocol.SaslSsl, SaslMechanism.ScramSha256)]
+    [InlineData(KafkaSecurityLabel.SaslSsl, "SCRAM-SHA-512", SecurityProtocol.SaslSsl, SaslMechanism.ScramSha512)]
+    public void Sasl_modes_set_the_protocol_mechanism_and_credentials(KafkaSecurityLabel label, string mechanism, SecurityProtocol protocol, SaslMechanism expected)
+    {
+        var config = Map(new KafkaSecurity { Label = label, Mechanism = mechanism, Username = "svc", Password = "pw", Ca = label == KafkaSecurityLabel.SaslSsl ? Pem : null });
+        Assert.Equal(protocol, config.SecurityProtocol);
+        Assert.Equal(expected, config.SaslMechanism);
+        Assert.Equal(("svc", "pw"), (config.SaslUsername, config.SaslPassword));
+        Assert.Equal(label == KafkaSecurityLabel.SaslSsl ? Pem : null, config.SslCaPem);
+    }
+
+    [Fact]
+    public void Ssl_with_a_client_certificate_sets_the_pem_fields_for_mutual_tls()
+    {
+        var config = Map(new KafkaSecurity { Label = KafkaSecurityLabel.Ssl, Ca = Pem, Certificate = Pem, Key = KeyPem, KeyPassword = "kp" });
+        Assert.Equal(SecurityProtocol.Ssl, config.SecurityProtocol);
+        Assert.Equal((Pem, Pem, KeyPem, "kp"), (config.SslCaPem, config.SslCertificatePem, config.SslKeyPem, config.SslKeyPassword));
+        Assert.Null(config.SaslMechanism);
+    }
+
+    [Theory]
+    [InlineData(KafkaSecurityLabel.SaslGssapi, SecurityProtocol.SaslPlaintext)]
+    [InlineData(KafkaSecurityLabel.SaslSslGssapi, SecurityProtocol.SaslSsl)]
+    public void Kerberos_modes_use_gssapi_with_the_principal_the_default_service_name_and_the_keytab(KafkaSecurityLabel label, SecurityProtocol protocol)
+    {
+        var keytab = Path.GetTempFileName();
+        try
+        {
+            var config = Map(new KafkaSecurity { Label = label, KerberosPrincipal = "triggers@EXAMPLE.COM", KeytabPath = keytab });
+            Assert.Equal(protocol, config.SecurityProtocol);
+            Assert.Equal(SaslMechanism.Gssapi, config.SaslMechanism);
+            Assert.Equal("kafka", config.SaslKerberosServiceName);
+            Assert.Equal("triggers@EXAMPLE.COM", config.SaslKerberosPrincipal);
+            Assert.Equal(keytab, config.SaslKerberosKeytab);
+        }
+        finally { File.Delete(keytab); }
+    }
+
+    [Fact]
+    public void A_base64_keytab_becomes_an_owner_only_file_that_is_removed_afterwards()
+    {
+        var security = new KafkaSecurity
+        {
+            Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "triggers@EXAMPLE.COM", KerberosServiceName = "brokers",
+            KeytabBase64 = Convert.ToBase64String([5, 2, 0, 1, 2, 3]),
+        };
+        string path;
+        using (var keytab = KeytabFile.For(security)!)
+        {
+            path = keytab.FilePath;
+            var config = Map(security, keytab);
+            Assert.Equal(path, config.SaslKerberosKeytab);
+            Assert.Equal("brokers", config.SaslKerberosServiceName);
+            Assert.Equal(new byte[] { 5, 2, 0, 1, 2, 3 }, File.ReadAllBytes(path));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void An_unreadable_keytab_path_is_an_error_naming_the_file_and_the_fix()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.keytab");
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            Map(new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "p@R", KeytabPath = missing }));
+        Assert.Contains(missing, error.Message);
+        Assert.Contains("keytab_base64", error.Message);
+    }
+}
