@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-echo "== preparing PostgreSQL, Bun and Chromium" >&2
+echo "== preparing PostgreSQL, Bun, Chromium, stunnel4 and openssl" >&2
 TRIGGERS_TEST_POSTGRES="$(scripts/postgres.sh)"
 TRIGGERS_TEST_BUN="$(scripts/install-bun.sh)"
 TRIGGERS_TEST_CHROMIUM="$(scripts/install-chromium.sh)"
+scripts/install-test-tools.sh
 export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_BUN TRIGGERS_TEST_CHROMIUM
 
 echo "== building" >&2

@@ -140,7 +140,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private void OnClientError(Error error)
     {
         if (error.IsFatal) _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
-        _status.Failed($"{error.Reason} ({error.Code})");
+        _status.Failed($"{error.Reason} ({error.Code})", generic: error.Code == Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
         _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
     }
 

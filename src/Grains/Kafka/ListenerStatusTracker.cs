@@ -36,10 +36,13 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
         lock (_gate) foreach (var p in partitions) _partitions.Remove(p);
     }
 
-    public void Failed(string error)
+    /// <param name="generic">An error that only repeats the consequence of an earlier one (all brokers down after a
+    /// TLS or SASL failure): it does not replace the recent, more precise error an operator needs to see.</param>
+    public void Failed(string error, bool generic = false)
     {
         lock (_gate)
         {
+            if (generic && _state == ListenerState.Error && _errorAt > clock.GetUtcNow().AddSeconds(-30)) return;
             _state = ListenerState.Error;
             _error = error;
             _errorAt = clock.GetUtcNow();

@@ -48,6 +48,10 @@ public sealed partial class MockKafkaCluster : IDisposable
 
     public void SetBrokerUp(int brokerId = -1) => Check(rd_kafka_mock_broker_set_up(_cluster, brokerId), "set up");
 
+    /// <summary>Makes a broker advertise another address, e.g. a TLS proxy in front of it (broker ids start at 1).</summary>
+    public void AdvertiseBroker(int brokerId, string host, int port) =>
+        Check(rd_kafka_mock_broker_set_host_port(_cluster, brokerId, host, port), "re-advertise");
+
     private static void Check(int err, string what)
     {
         if (err != 0) throw new InvalidOperationException($"The mock cluster could not {what} the broker: error {err}.");
@@ -73,4 +77,6 @@ public sealed partial class MockKafkaCluster : IDisposable
     [LibraryImport(Librdkafka.Name)] private static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
     [LibraryImport(Librdkafka.Name)] private static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
     [LibraryImport(Librdkafka.Name)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+    [LibraryImport(Librdkafka.Name, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_broker_set_host_port(IntPtr cluster, int brokerId, string host, int port);
 }
