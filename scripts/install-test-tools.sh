@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the security tests need: stunnel4 (TLS in front of the mock brokers) and openssl (a test CA).
+# Debian packages the security tests need: stunnel4 (TLS in front of the mock brokers), openssl (a test CA),
+# and MIT Kerberos: a KDC with its admin tools, kinit, and the SASL GSSAPI plugin librdkafka authenticates with.
 set -euo pipefail
 missing=()
 command -v stunnel4 >/dev/null 2>&1 || missing+=(stunnel4)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v krb5kdc >/dev/null 2>&1 || missing+=(krb5-kdc)
+command -v kadmin.local >/dev/null 2>&1 || missing+=(krb5-admin-server)
+command -v kinit >/dev/null 2>&1 || missing+=(krb5-user)
+[ -e /usr/lib/x86_64-linux-gnu/sasl2/libgssapiv2.so ] || missing+=(libsasl2-modules-gssapi-mit)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-tools: installing ${missing[*]} (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -46,7 +46,9 @@ public sealed class DeadLetterProducer : IDisposable
         _producers.GetOrAdd(JsonSerializer.Serialize(connection), _ => new(() =>
         {
             var keytab = KeytabFile.For(connection.Security); // kept as long as the producer
-            return (new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Apply(new ProducerConfig(), connection, keytab)).Build(), keytab);
+            var config = KafkaClientConfigs.Apply(new ProducerConfig(), connection, keytab);
+            KafkaClientConfigs.CheckKerberos(config, connection);
+            return (new ProducerBuilder<byte[]?, byte[]?>(config).Build(), keytab);
         })).Value.Producer;
 
     public void Dispose()

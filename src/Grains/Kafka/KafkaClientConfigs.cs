@@ -40,7 +40,6 @@ public static class KafkaClientConfigs
             config.SaslKerberosServiceName = security.KerberosServiceName ?? "kafka";
             config.SaslKerberosPrincipal = security.KerberosPrincipal;
             config.SaslKerberosKeytab = keytab?.FilePath ?? security.KeytabPath;
-            if (keytab is null && security.KeytabPath is { } path) KeytabFile.RequireReadable(path);
         }
         if (config.SecurityProtocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
         {
@@ -50,5 +49,18 @@ public static class KafkaClientConfigs
             config.SslKeyPassword = security.KeyPassword;
         }
         return config;
+    }
+
+    /// <summary>
+    /// For a Kerberos resource, checks what a client needs before it starts: a librdkafka build with GSSAPI, a
+    /// readable keytab, and a kinit that works. Each failure says what to fix, with kinit's own words.
+    /// </summary>
+    public static void CheckKerberos(ClientConfig config, KafkaConnection connection)
+    {
+        if (connection.Security.Label is not (KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi)) return;
+        Native.Librdkafka.RequireGssapi();
+        if (config.SaslKerberosKeytab is not { } keytab) return;
+        KeytabFile.RequireReadable(keytab);
+        KerberosLogin.Check(keytab, config.SaslKerberosPrincipal!);
     }
 }

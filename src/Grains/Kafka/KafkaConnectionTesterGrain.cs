@@ -46,6 +46,7 @@ public sealed class KafkaConnectionTesterGrain(SecretProtector secrets) : Grain,
         {
             using var keytab = KeytabFile.For(connection.Security);
             var config = KafkaClientConfigs.Apply(new AdminClientConfig { SocketTimeoutMs = (int)Limit.TotalMilliseconds }, connection, keytab);
+            KafkaClientConfigs.CheckKerberos(config, connection);
             using var admin = new AdminClientBuilder(config)
                 .SetErrorHandler((_, error) => errors.Enqueue(error))
                 .SetLogHandler((_, _) => { })
@@ -63,7 +64,7 @@ public sealed class KafkaConnectionTesterGrain(SecretProtector secrets) : Grain,
         {
             // The client's own error callbacks name the cause (TLS, SASL, Kerberos); the exception often only says "timed out".
             var cause = errors.FirstOrDefault(er => er.Code != Confluent.Kafka.ErrorCode.Local_AllBrokersDown)?.Reason ?? (e as KafkaException)?.Error.Reason ?? e.Message;
-            return new KafkaConnectionTest { Ok = false, ErrorKind = Classify(cause), Error = cause, ElapsedMs = stopwatch.ElapsedMilliseconds };
+            return new KafkaConnectionTest { Ok = false, ErrorKind = Classify(cause), Error = KerberosHints.Explain(cause), ElapsedMs = stopwatch.ElapsedMilliseconds };
         }
     }
 

@@ -16,7 +16,9 @@ public static class KafkaOffsets
     public static IReadOnlyList<TopicPartitionOffset> Reset(TriggerListenerSettings settings, AutoOffsetReset to, KafkaListenerOptions options)
     {
         using var keytab = KeytabFile.For(settings.Connection.Security);
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(KafkaTriggerListener.ConsumerConfig(settings, options, keytab)).Build();
+        var config = KafkaTriggerListener.ConsumerConfig(settings, options, keytab);
+        KafkaClientConfigs.CheckKerberos(config, settings.Connection);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
         consumer.Subscribe(settings.Topics);
         var waited = Stopwatch.StartNew();
         while (consumer.Assignment.Count == 0)

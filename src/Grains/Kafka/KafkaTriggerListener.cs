@@ -81,7 +81,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
-                    _status.Failed($"The consumer stopped: {e.Message}. Retrying in {backoff.TotalSeconds:0.#} s.");
+                    _status.Failed($"The consumer stopped: {KerberosHints.Explain(e.Message)} Retrying in {backoff.TotalSeconds:0.#} s.");
                     _logger.LogWarning("Kafka trigger {Trigger}: consumer failed ({Error}); retrying in {Backoff}", _settings.TriggerPath, e.Message, backoff);
                     _stopping.Token.WaitHandle.WaitOne(backoff);
                     backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
@@ -119,6 +119,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private IConsumer<byte[]?, byte[]?> BuildConsumer(KeytabFile? keytab)
     {
         var config = ConsumerConfig(_settings, _options, keytab);
+        KafkaClientConfigs.CheckKerberos(config, _settings.Connection);
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, error) => OnClientError(error))
             .SetLogHandler((_, log) => _logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message))
@@ -140,7 +141,7 @@ public sealed class KafkaTriggerListener : IAsyncDisposable
     private void OnClientError(Error error)
     {
         if (error.IsFatal) _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
-        _status.Failed($"{error.Reason} ({error.Code})", generic: error.Code == Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
+        _status.Failed($"{KerberosHints.Explain(error.Reason)} ({error.Code})", generic: error.Code == Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
         _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
     }
 

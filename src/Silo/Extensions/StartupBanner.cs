@@ -30,6 +30,7 @@ public sealed class StartupBanner(
                 ? $"  admin token:  {token}   (generated; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",
         };
+        lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString}{(Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? " with Kerberos (GSSAPI)" : " without Kerberos (GSSAPI): start through run.sh for it")}");
         if (services.GetService<DevKafkaBroker>() is { } broker)
             lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (embedded development broker; also GET /api/dev_kafka)");
         lines.Add("");

@@ -90,8 +90,8 @@ public sealed class ClientConfigMappingTests
     public void An_unreadable_keytab_path_is_an_error_naming_the_file_and_the_fix()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.keytab");
-        var error = Assert.Throws<InvalidOperationException>(() =>
-            Map(new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "p@R", KeytabPath = missing }));
+        var connection = new KafkaConnection { Brokers = ["a:9092"], Security = new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "p@R", KeytabPath = missing } };
+        var error = Assert.Throws<InvalidOperationException>(() => KafkaClientConfigs.CheckKerberos(KafkaClientConfigs.Apply(new ClientConfig(), connection), connection));
         Assert.Contains(missing, error.Message);
         Assert.Contains("keytab_base64", error.Message);
     }
