@@ -81,7 +81,7 @@ Kubernetes would reject.
 {{- end }}
 
 {{/*
-Secrets: where the connection string and the admin token come from.
+Secrets: where the connection string, the admin token and the key of the stored secrets come from.
 */}}
 {{- define "orleans-triggers.secretName" -}}
 {{- include "orleans-triggers.fullname" . }}
@@ -103,9 +103,17 @@ Secrets: where the connection string and the admin token come from.
 {{- if .Values.auth.existingSecret }}{{ .Values.auth.existingSecretKey }}{{ else }}admin-token{{ end }}
 {{- end }}
 
-{{/* Non-empty when the chart creates its own Secret (for either value). */}}
+{{- define "orleans-triggers.secretsKeySecretName" -}}
+{{- default (include "orleans-triggers.secretName" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{- define "orleans-triggers.secretsKeySecretKey" -}}
+{{- if .Values.secrets.existingSecret }}{{ .Values.secrets.existingSecretKey }}{{ else }}secrets-key{{ end }}
+{{- end }}
+
+{{/* Non-empty when the chart creates its own Secret (for any of the values). */}}
 {{- define "orleans-triggers.createSecret" -}}
-{{- if or (not .Values.postgres.existingSecret) (not .Values.auth.existingSecret) }}true{{ end }}
+{{- if or (not .Values.postgres.existingSecret) (not .Values.auth.existingSecret) (not .Values.secrets.existingSecret) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -123,6 +131,30 @@ upgrades keep it), else a new random one. lookup answers nothing under helm temp
 {{- index $data "admin-token" | b64dec }}
 {{- else }}
 {{- randAlphaNum 40 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The key of the stored secrets (base64 of 32 bytes) the chart stores, chosen like the admin token: the
+configured one, else the one already in the release's Secret, else a new one. randBytes returns the base64 of
+that many random bytes (crypto/rand), which is already the form Secrets__Key takes.
+*/}}
+{{- define "orleans-triggers.secretsKey" -}}
+{{- if .Values.secrets.key }}
+{{- $key := toString .Values.secrets.key }}
+{{- if ne (len (b64dec $key)) 32 }}
+{{- fail "secrets.key must be the base64 of 32 random bytes (openssl rand -base64 32)" }}
+{{- end }}
+{{- $key }}
+{{- else }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "orleans-triggers.secretName" .) }}
+{{- $data := dict }}
+{{- if $existing }}{{ $data = (get $existing "data") | default dict }}{{ end }}
+{{- if hasKey $data "secrets-key" }}
+{{- index $data "secrets-key" | b64dec }}
+{{- else }}
+{{- randBytes 32 }}
 {{- end }}
 {{- end }}
 {{- end }}

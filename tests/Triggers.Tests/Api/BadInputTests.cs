@@ -131,6 +131,10 @@ public sealed class BadInputTests(EmbeddedSiloFixture fixture) : IAsyncLifetime
     [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SASL_SSL", "mechanism": "MD5", "username": "u", "password": "p"}}""", "value.security.mechanism")]
     [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SASL_GSSAPI", "kerberos_principal": "a@B"}}""", "value.security.keytab_path")]
     [InlineData("""{"brokers": ["k:9092"], "security": {"label": "NOPE"}}""", "value.security.label")]
+    [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SASL_GSSAPI", "kerberos_principal": "a@B", "keytab_path": "/k", "keytab_base64": "AAAA"}}""", "value.security.keytab_path")]
+    [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SASL_GSSAPI", "kerberos_principal": "a@B", "keytab_base64": "not base64!"}}""", "value.security.keytab_base64")]
+    [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SSL", "ca": "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----", "key": "/etc/tls/client.key"}}""", "value.security.key")]
+    [InlineData("""{"brokers": ["k:9092"], "security": {"label": "SASL_GSSAPI", "keytab_base64": "AAAA"}}""", "value.security.kerberos_principal")]
     public async Task An_invalid_kafka_resource_names_the_field(string value, string field)
     {
         using var response = await Http.PostAsJsonAsync($"/api/w/{_ws}/resources/create",

@@ -57,6 +57,11 @@ public sealed class TlsTests(EmbeddedSiloFixture fixture)
         var failing = await Eventually.WaitAsync(() => fixture.Api.GetTriggerAsync(ws, "u/test/trigger"),
             t => (string?)t["status"]!["state"] == "error", TimeSpan.FromSeconds(30), "the certificate error in the status");
         Assert.Contains("certificate verify failed", (string?)failing["error"], StringComparison.OrdinalIgnoreCase);
+
+        using var test = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/kafka_triggers/test", new { connection = new { kafka_resource_path = "u/test/kafka" } });
+        var result = (await test.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+        Assert.False((bool)result["ok"]!);
+        Assert.Equal("certificate_verification", (string?)result["error_kind"]);
     }
 
     [Fact]
