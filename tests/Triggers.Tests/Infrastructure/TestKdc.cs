@@ -54,7 +54,7 @@ public sealed class TestKdc : IDisposable
         _kdc.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         _kdc.BeginErrorReadLine();
         _kdc.BeginOutputReadLine();
-        WaitForPort(port);
+        FreePorts.WaitUntilListening(port);
     }
 
     public string Krb5Conf => Path.Combine(_dir.FullName, "krb5.conf");
@@ -77,23 +77,6 @@ public sealed class TestKdc : IDisposable
         _ = process.StandardOutput.ReadToEndAsync();
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed: {errors.Result}");
-    }
-
-    private static void WaitForPort(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var client = new System.Net.Sockets.TcpClient("127.0.0.1", port);
-                return;
-            }
-            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(50);
-            }
-        }
     }
 
     public void Dispose()

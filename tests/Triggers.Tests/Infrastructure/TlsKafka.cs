@@ -33,7 +33,7 @@ public sealed class TlsKafka : IDisposable
         _stunnel.BeginErrorReadLine();
         _stunnel.OutputDataReceived += (_, _) => { };
         _stunnel.BeginOutputReadLine();
-        WaitForPort(tlsPort);
+        FreePorts.WaitUntilListening(tlsPort);
         Kafka.AdvertiseBroker(1, "localhost", tlsPort);
         Bootstrap = $"localhost:{tlsPort}";
     }
@@ -67,23 +67,6 @@ public sealed class TlsKafka : IDisposable
         var errors = openssl.StandardError.ReadToEndAsync();
         openssl.WaitForExit();
         if (openssl.ExitCode != 0) throw new InvalidOperationException($"openssl {arguments} failed: {errors.Result}");
-    }
-
-    private static void WaitForPort(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                using var client = new System.Net.Sockets.TcpClient("127.0.0.1", port);
-                return;
-            }
-            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(50);
-            }
-        }
     }
 
     public void Dispose()
