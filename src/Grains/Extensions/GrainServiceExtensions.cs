@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Triggers.Flows;
+using Triggers.Placement;
 using Triggers.Security;
 using Triggers.Telemetry;
 using Triggers.Jobs;
@@ -35,6 +36,7 @@ public static class GrainServiceExtensions
             services.AddSingleton<JobInsertBatcher>();
             services.AddSingleton<IJobStore, PostgresJobStore>();
         }
+        services.AddPlacementDirector<RoundRobinPlacement, RoundRobinPlacementDirector>();
         services.AddScriptRuntimes(configuration);
         services.AddSingleton<FlowRunner>();
         services.AddSingleton<DeadLetterProducer>();

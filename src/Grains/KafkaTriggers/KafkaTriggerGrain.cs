@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
+using Triggers.Placement;
 using Orleans.Runtime;
 using Triggers.Definitions;
 using Triggers.Extensions;
@@ -22,7 +22,7 @@ namespace Triggers.KafkaTriggers;
 /// after a deactivation or the loss of its silo.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-[ActivationCountBasedPlacement] // spreads consumers over the silos, and new activations towards a silo that joins
+[RoundRobinPlacement] // spreads consumers evenly over the silos, bursts included
 public sealed class KafkaTriggerGrain(
     [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
     IJobStore jobs,
