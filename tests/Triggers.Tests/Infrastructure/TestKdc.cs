@@ -79,9 +79,15 @@ public sealed class TestKdc : IDisposable
         if (process.ExitCode != 0) throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed: {errors.Result}");
     }
 
+    /// <summary>Takes the KDC off the network, as an outage would.</summary>
+    public void Stop()
+    {
+        try { _kdc.Kill(); _kdc.WaitForExit(); } catch (InvalidOperationException) { }
+    }
+
     public void Dispose()
     {
-        try { _kdc.Kill(); } catch (InvalidOperationException) { }
+        Stop();
         _kdc.Dispose();
         _dir.Delete(recursive: true);
     }

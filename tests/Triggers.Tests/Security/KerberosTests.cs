@@ -86,6 +86,15 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unreachable_kdc_is_reported_in_kinits_words_with_a_hint()
+    {
+        _kdc.Stop();
+        var error = await TriggerErrorAsync(new { label = "SASL_GSSAPI", kerberos_principal = TestKdc.Principal, keytab_base64 = _kdc.KeytabBase64 }, "Hint");
+        Assert.Contains("Cannot contact any KDC", error);
+        Assert.Contains("krb5.conf", error);
+    }
+
+    [Fact]
     public async Task An_unreadable_keytab_path_names_the_file_and_the_fix()
     {
         var missing = Path.Combine(_tmp.FullName, "mounted", "triggers.keytab");
