@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Triggers.Placement;
 using Orleans.Runtime;
 using Triggers.Definitions;
 using Triggers.Extensions;
 using Triggers.Flows;
 using Triggers.Jobs;
 using Triggers.Kafka;
+using Triggers.Placement;
 using Triggers.Resources;
 using Triggers.Scripts;
 using Triggers.Security;
