@@ -156,12 +156,12 @@ public sealed class BadInputTests(EmbeddedSiloFixture fixture) : IAsyncLifetime
         using var create = await Http.PostAsJsonAsync($"/api/w/{_ws}/resources/create", new
         {
             path = "u/test/secure", resource_type = "kafka",
-            value = new { brokers = new[] { "k:9093" }, security = new { label = "SASL_SSL", mechanism = "PLAIN", username = "svc", password = "hunter2" } },
+            value = new { brokers = new[] { "k:9093" }, security = new { label = "SASL_SSL", mechanism = "PLAIN", username = "svc", password = SecretMarker.Prefix + "hunter2" } },
         });
         create.EnsureSuccessStatusCode();
         var text = await Http.GetStringAsync($"/api/w/{_ws}/resources/get/u/test/secure");
-        Assert.DoesNotContain("hunter2", text);
+        Assert.DoesNotContain(SecretMarker.Prefix, text);
         Assert.Contains("<redacted>", text);
-        Assert.DoesNotContain("hunter2", await Http.GetStringAsync($"/api/w/{_ws}/resources/list"));
+        Assert.DoesNotContain(SecretMarker.Prefix, await Http.GetStringAsync($"/api/w/{_ws}/resources/list"));
     }
 }

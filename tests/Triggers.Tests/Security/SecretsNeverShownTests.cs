@@ -33,7 +33,7 @@ public sealed class SecretsNeverShownTests(PostgresFixture postgres) : IAsyncLif
     [Fact]
     public async Task The_broker_refuses_sasl_and_the_password_is_never_shown()
     {
-        var password = $"never-show-{Guid.NewGuid():N}";
+        var password = $"{SecretMarker.Prefix}{Guid.NewGuid():N}";
         var api = _silo.CreateApiClient();
         var seen = new StringBuilder();
         async Task<string> Read(string url)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Triggers.Resources;
 using Triggers.Security;
 using Triggers.Tests.EndToEnd;
+using Triggers.Tests.Infrastructure;
 using Triggers.Validation;
 
 namespace Triggers.Tests.Security;
@@ -35,7 +36,7 @@ public sealed class StoredSecretsTests(EmbeddedSiloFixture fixture)
     public async Task A_password_is_stored_encrypted_and_an_update_without_it_keeps_it()
     {
         var ws = $"sec-{Guid.NewGuid():N}"[..20];
-        var password = $"pw-{Guid.NewGuid():N}";
+        var password = $"{SecretMarker.Prefix}{Guid.NewGuid():N}";
         await fixture.Api.CreateWorkspaceAsync(ws);
         using (var create = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/create", new { path = Path, resource_type = "kafka", value = Sasl(password) }))
             create.EnsureSuccessStatusCode();
@@ -54,9 +55,9 @@ public sealed class StoredSecretsTests(EmbeddedSiloFixture fixture)
             roundTrip.EnsureSuccessStatusCode();
         Assert.Equal(password, Decrypt(await StoredPasswordAsync(ws)));
 
-        using (var changed = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/update/{Path}", new { resource_type = "kafka", value = Sasl("a-new-password") }))
+        using (var changed = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/update/{Path}", new { resource_type = "kafka", value = Sasl($"{SecretMarker.Prefix}new") }))
             changed.EnsureSuccessStatusCode();
-        Assert.Equal("a-new-password", Decrypt(await StoredPasswordAsync(ws)));
+        Assert.Equal($"{SecretMarker.Prefix}new", Decrypt(await StoredPasswordAsync(ws)));
         Assert.Equal(KafkaConnection.Redacted, (await fixture.Api.Http.GetFromJsonAsync<JsonElement>($"/api/w/{ws}/resources/get/{Path}"))
             .GetProperty("value").GetProperty("security").GetProperty("password").GetString());
     }
