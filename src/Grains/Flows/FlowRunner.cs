@@ -67,11 +67,9 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, IGrainFact
     /// <summary>A triggered flow's inputs come from its preprocessor module (or are the payload); a direct run's are its arguments.</summary>
     private async Task<(JsonObject? Input, JobError? Error)> FlowInputAsync(Flow flow, FlowContext context)
     {
-        if (context.Job.EventJson is not { } eventJson)
-            return (context.Job.ArgsJson is { } args ? JsonNode.Parse(args)!.AsObject() : [], null);
-        var kafkaEvent = JsonNode.Parse(eventJson)!.AsObject();
-        if (flow.Value.PreprocessorModule is not { } preprocessor)
-            return (new JsonObject { ["payload"] = kafkaEvent["payload"]?.DeepClone() }, null);
+        var kafkaEvent = JobArguments.Event(context.Job);
+        if (kafkaEvent is null || flow.Value.PreprocessorModule is not { } preprocessor)
+            return (JobArguments.Default(context.Job, kafkaEvent), null);
 
         var step = await RunStepAsync(preprocessor, new JsonObject { ["event"] = kafkaEvent }, context);
         if (!step.Succeeded) return (null, step.Error! with { Message = $"The preprocessor module failed: {step.Error!.Message}" });

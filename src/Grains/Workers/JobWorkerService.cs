@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -77,17 +75,8 @@ public sealed class JobWorkerService(
         if (script?.Signature is null)
             return JobOutcomes.Failed(new JobError("ScriptNotFound", $"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
-        var run = new ScriptRun(script.Language, script.Content, script.Signature, ArgsOf(job), EventOf(job), timeout);
+        var kafkaEvent = JobArguments.Event(job);
+        var run = new ScriptRun(script.Language, script.Content, script.Signature, JobArguments.Default(job, kafkaEvent), kafkaEvent, timeout);
         return JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
     }
-
-    /// <summary>A triggered job without a preprocessor gets the message value as <c>payload</c>.</summary>
-    private static JsonObject ArgsOf(JobRecord job)
-    {
-        if (job.ArgsJson is not null) return JsonNode.Parse(job.ArgsJson)!.AsObject();
-        if (EventOf(job) is { } e) return new JsonObject { ["payload"] = e["payload"]?.DeepClone() };
-        return [];
-    }
-
-    private static JsonObject? EventOf(JobRecord job) => job.EventJson is null ? null : JsonNode.Parse(job.EventJson)!.AsObject();
 }
