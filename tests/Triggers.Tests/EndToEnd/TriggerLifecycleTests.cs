@@ -100,7 +100,7 @@ public sealed class TriggerLifecycleTests(EmbeddedSiloFixture fixture)
     }
 
     [Fact]
-    public async Task A_deleted_trigger_leaves_its_group_and_consumes_nothing_more()
+    public async Task A_deleted_trigger_stops_consuming_and_its_group_passes_the_partition_on()
     {
         var (ws, topic) = await SetUpAsync(partitions: 1);
         var groupId = (string)(await Api.GetTriggerAsync(ws, "u/test/trigger"))["group_id"]!;
@@ -114,7 +114,7 @@ public sealed class TriggerLifecycleTests(EmbeddedSiloFixture fixture)
         await TestProducer.ProduceAsync(Bootstrap, topic, "after-delete-1", "after-delete-2");
 
         // Another member of the same group gets the partition and finds both messages uncommitted:
-        // the deleted trigger's consumer is gone from the group and took nothing.
+        // the deleted trigger's consumer stopped (as a static member it is dropped after its session timeout) and took nothing.
         using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
         {
             BootstrapServers = Bootstrap, GroupId = groupId, AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 6000,

@@ -48,7 +48,7 @@ public sealed class PostgresRestartTests(PostgresFixture postgres) : IAsyncLifet
             list => list.Count(j => (string?)j["status"] == "success") >= messages,
             TimeSpan.FromSeconds(120), $"{messages} successful jobs");
         Assert.Equal(messages, jobs.Count);
-        Assert.Empty(await _api.Http.GetFromJsonAsync<List<JsonObject>>($"/api/w/{Ws}/jobs/list?trigger_path={TriggerPath}&per_page=1000&page=2"));
+        Assert.Empty((await _api.Http.GetFromJsonAsync<List<JsonObject>>($"/api/w/{Ws}/jobs/list?trigger_path={TriggerPath}&per_page=1000&page=2"))!);
         var results = jobs.Select(j => (string)j["result"]!).ToList();
         Assert.Equal(Messages(0, messages).ToList(), results.Order(StringComparer.Ordinal).ToList());
     }
