@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Triggers.Resources;
 using Triggers.Scripts;
-using Triggers.KafkaTriggers;
 using Triggers.Silo.Extensions;
+using Triggers.Triggers.Kafka;
 using Triggers.Validation;
 using Triggers.Workspaces;
 

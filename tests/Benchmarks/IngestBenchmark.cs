@@ -4,11 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using Triggers.Jobs;
-using Triggers.Kafka;
-using Triggers.Kafka.Development;
-using Triggers.KafkaTriggers;
 using Triggers.Resources;
 using Triggers.Silo.Storage;
+using Triggers.Triggers.Kafka;
+using Triggers.Triggers.Kafka.Development;
 using Triggers.Validation;
 
 namespace Triggers.Benchmarks;
@@ -80,8 +79,8 @@ internal sealed class IngestBenchmark(string postgres, int messages)
     {
         var database = await BenchSilo.CreateDatabaseAsync(postgres);
         await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
-        var factory = new KafkaJobFactory(new TriggerListenerSettings("bench", "u/bench/trigger", "u/bench/script", false, "g",
-            [Topic], new KafkaConnection { Brokers = [bootstrap] }, KafkaTriggers.AutoOffsetReset.Earliest));
+        var factory = new KafkaJobFactory(new KafkaListenerSettings("bench", "u/bench/trigger", "u/bench/script", false, "g",
+            [Topic], new KafkaConnection { Brokers = [bootstrap] }, global::Triggers.Triggers.Kafka.AutoOffsetReset.Earliest));
         var now = DateTimeOffset.UtcNow;
         var rows = consumed.Select(m => factory.Create(m, now)).ToList();
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Npgsql;
-using Triggers.Kafka.Development;
-using Triggers.KafkaTriggers;
+using Triggers.Triggers;
+using Triggers.Triggers.Kafka;
+using Triggers.Triggers.Kafka.Development;
 using Triggers.Validation;
 
 namespace Triggers.Benchmarks;

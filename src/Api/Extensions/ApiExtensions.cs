@@ -8,10 +8,10 @@ using Triggers.Api.Auth;
 using Triggers.Api.Errors;
 using Triggers.Api.Flows;
 using Triggers.Api.Jobs;
-using Triggers.Api.KafkaTriggers;
 using Triggers.Api.Platform;
 using Triggers.Api.Resources;
 using Triggers.Api.Scripts;
+using Triggers.Api.Triggers.Kafka;
 using Triggers.Api.Workspaces;
 
 namespace Triggers.Api.Extensions;

@@ -6,7 +6,7 @@ namespace Triggers.Api.Extensions;
 internal static class WorkspaceItems
 {
     /// <summary>Every item of one kind in a workspace, read from its grain (key <c>{workspace}/{path}</c>).</summary>
-    public static async Task<IEnumerable<T>> ListAsync<TGrain, T>(IGrainFactory grains, string workspace, ItemKind kind, Func<TGrain, Task<T?>> get)
+    public static async Task<IEnumerable<T>> ListAsync<TGrain, T>(IGrainFactory grains, string workspace, string kind, Func<TGrain, Task<T?>> get)
         where TGrain : IGrainWithStringKey
         where T : class
     {

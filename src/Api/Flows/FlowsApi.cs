@@ -40,7 +40,7 @@ public static class FlowsApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-            (await WorkspaceItems.ListAsync<IFlowGrain, Flow>(grains, workspace, ItemKind.Flow, g => g.GetAsync()))
+            (await WorkspaceItems.ListAsync<IFlowGrain, Flow>(grains, workspace, ItemKinds.Flow, g => g.GetAsync()))
                 .Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt }));
         return workspace;
     }

@@ -35,7 +35,7 @@ public static class JobsApi
                 null => NotFound(id),
                 { Status: JobStatus.Success or JobStatus.Failure } job => Results.Json(job.Result),
                 var job => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not completed",
-                    detail: $"Job {id} has not completed yet (status: {job.Status.ToString().ToLowerInvariant()}); poll jobs_u/get/{id}."),
+                    detail: $"Job {id} has not completed yet (status: {job.Status.Name()}); poll jobs_u/get/{id}."),
             });
         return workspace;
     }
@@ -63,12 +63,12 @@ public static class JobsApi
         }
     }
 
-    /// <summary>Reads a status by its API name (the enum's JSON name), so query and response spell it alike.</summary>
+    /// <summary>Reads a status by its API name, so query and response spell it alike.</summary>
     private static JobStatus? ParseStatus(string? status)
     {
         if (string.IsNullOrEmpty(status)) return null;
-        try { return JsonSerializer.Deserialize<JobStatus>(JsonSerializer.Serialize(status)); }
-        catch (JsonException) { throw new InvalidInputException("status", $"'{status}' is not a job status: use queued, running, success or failure."); }
+        return JobStatusNames.TryParse(status, out var parsed) ? parsed
+            : throw new InvalidInputException("status", $"'{status}' is not a job status: use {string.Join(", ", JobStatusNames.All)}.");
     }
 
     private static async Task<Job?> FindAsync(IGrainFactory grains, string workspace, Guid id) =>

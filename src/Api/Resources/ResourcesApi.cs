@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
 using Triggers.Resources;
+using Triggers.Triggers.Kafka;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -41,7 +42,7 @@ public static class ResourcesApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-            (await WorkspaceItems.ListAsync<IResourceGrain, Resource>(grains, workspace, ItemKind.Resource, g => g.GetAsync())).Select(Redacted));
+            (await WorkspaceItems.ListAsync<IResourceGrain, Resource>(grains, workspace, ItemKinds.Resource, g => g.GetAsync())).Select(Redacted));
         return workspace;
     }
 

@@ -36,7 +36,7 @@ public static class ScriptsApi
             return Results.Text(path);
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-            (await WorkspaceItems.ListAsync<IScriptGrain, Script>(grains, workspace, ItemKind.Script, g => g.GetAsync()))
+            (await WorkspaceItems.ListAsync<IScriptGrain, Script>(grains, workspace, ItemKinds.Script, g => g.GetAsync()))
                 .Select(s => new { s.Path, s.Language, s.Summary, s.Signature, s.CreatedAt }));
         return workspace;
     }

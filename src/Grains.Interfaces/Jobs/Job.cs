@@ -12,6 +12,20 @@ public enum JobStatus
     [JsonStringEnumMemberName("failure")] Failure,
 }
 
+/// <summary>A job status by the name the API, the queries and the job table use: the enum's JSON name, defined once above.</summary>
+public static class JobStatusNames
+{
+    private static readonly Dictionary<JobStatus, string> Names =
+        Enum.GetValues<JobStatus>().ToDictionary(status => status, status => JsonSerializer.Serialize(status).Trim('"'));
+    private static readonly Dictionary<string, JobStatus> ByName = Names.ToDictionary(pair => pair.Value, pair => pair.Key);
+
+    public static string Name(this JobStatus status) => Names[status];
+
+    public static bool TryParse(string name, out JobStatus status) => ByName.TryGetValue(name, out status);
+
+    public static IEnumerable<string> All => Names.Values;
+}
+
 /// <summary>One run of a runnable, as the jobs API shows it.</summary>
 [GenerateSerializer, Alias("Triggers.Job")]
 public sealed record Job

@@ -31,13 +31,22 @@ public interface IWorkspaceDirectoryGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<string>> ListAsync();
 }
 
-public enum ItemKind { Resource, Script, KafkaTrigger, Flow }
+/// <summary>The kinds of item a workspace lists; every trigger kind adds its own through <see cref="Trigger"/>.</summary>
+public static class ItemKinds
+{
+    public const string Resource = "resource";
+    public const string Script = "script";
+    public const string Flow = "flow";
+
+    /// <summary>The item kind of the triggers of one kind, e.g. <c>kafka_trigger</c>.</summary>
+    public static string Trigger(string triggerKind) => $"{triggerKind}_trigger";
+}
 
 /// <summary>The paths of a workspace's items of every kind, for listing and for resuming triggers at startup.</summary>
 [Alias("Triggers.IWorkspaceIndexGrain")]
 public interface IWorkspaceIndexGrain : IGrainWithStringKey
 {
-    Task AddAsync(ItemKind kind, string path);
-    Task RemoveAsync(ItemKind kind, string path);
-    Task<IReadOnlyList<string>> ListAsync(ItemKind kind);
+    Task AddAsync(string kind, string path);
+    Task RemoveAsync(string kind, string path);
+    Task<IReadOnlyList<string>> ListAsync(string kind);
 }

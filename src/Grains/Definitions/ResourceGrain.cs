@@ -1,5 +1,6 @@
 using Triggers.Resources;
 using Triggers.Security;
+using Triggers.Triggers.Kafka;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -8,7 +9,7 @@ namespace Triggers.Definitions;
 public sealed class ResourceGrain(
     [PersistentState("resource", StorageNames.Definitions)] IPersistentState<StoredItem<Resource>> state,
     SecretProtector secrets,
-    TimeProvider clock) : WorkspaceItemGrain<Resource>(state, ItemKind.Resource), IResourceGrain
+    TimeProvider clock) : WorkspaceItemGrain<Resource>(state, ItemKinds.Resource), IResourceGrain
 {
     protected override string KindName => "resource";
 

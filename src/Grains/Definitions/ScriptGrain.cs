@@ -6,7 +6,7 @@ namespace Triggers.Definitions;
 
 public sealed class ScriptGrain(
     [PersistentState("script", StorageNames.Definitions)] IPersistentState<StoredItem<Script>> state,
-    TimeProvider clock) : WorkspaceItemGrain<Script>(state, ItemKind.Script), IScriptGrain
+    TimeProvider clock) : WorkspaceItemGrain<Script>(state, ItemKinds.Script), IScriptGrain
 {
     protected override string KindName => "script";
 

@@ -47,19 +47,20 @@ public sealed class WorkspaceDirectoryGrain(
 }
 
 public sealed class WorkspaceIndexGrain(
-    [PersistentState("index", StorageNames.Definitions)] IPersistentState<Dictionary<ItemKind, HashSet<string>>> state) : Grain, IWorkspaceIndexGrain
+    // Keyed by ItemKinds names, so a new trigger kind needs no change here.
+    [PersistentState("items", StorageNames.Definitions)] IPersistentState<Dictionary<string, HashSet<string>>> state) : Grain, IWorkspaceIndexGrain
 {
-    public async Task AddAsync(ItemKind kind, string path)
+    public async Task AddAsync(string kind, string path)
     {
         if (!state.State.TryGetValue(kind, out var paths)) state.State[kind] = paths = [];
         if (paths.Add(path)) await state.WriteStateAsync();
     }
 
-    public async Task RemoveAsync(ItemKind kind, string path)
+    public async Task RemoveAsync(string kind, string path)
     {
         if (state.State.TryGetValue(kind, out var paths) && paths.Remove(path)) await state.WriteStateAsync();
     }
 
-    public Task<IReadOnlyList<string>> ListAsync(ItemKind kind) =>
+    public Task<IReadOnlyList<string>> ListAsync(string kind) =>
         Task.FromResult<IReadOnlyList<string>>(state.State.TryGetValue(kind, out var paths) ? paths.Order(StringComparer.Ordinal).ToList() : []);
 }

@@ -7,7 +7,7 @@ namespace Triggers.Definitions;
 /// What every workspace item grain (key <c>{workspace}/{path}</c>) shares: one persisted definition, listed in
 /// its workspace's index while it exists.
 /// </summary>
-public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> state, ItemKind kind) : Grain where T : class
+public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> state, string kind) : Grain where T : class
 {
     protected string WorkspaceId => Names.SplitItemKey(this.GetPrimaryKeyString()).WorkspaceId;
     protected string ItemPath => Names.SplitItemKey(this.GetPrimaryKeyString()).Path;

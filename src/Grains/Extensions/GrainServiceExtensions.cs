@@ -2,15 +2,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
-using Triggers.Flows;
+using Triggers.Jobs;
+using Triggers.Jobs.Execution;
+using Triggers.Jobs.Store;
 using Triggers.Placement;
+using Triggers.Runtimes;
 using Triggers.Security;
 using Triggers.Telemetry;
-using Triggers.Jobs;
-using Triggers.Kafka;
-using Triggers.Runtimes;
-using Triggers.KafkaTriggers;
-using Triggers.Workers;
+using Triggers.Triggers;
+using Triggers.Triggers.Kafka;
 
 namespace Triggers.Extensions;
 
@@ -18,12 +18,11 @@ public static class GrainServiceExtensions
 {
     /// <summary>
     /// What the grains and workers of a silo need: the job store (PostgreSQL when a connection string is given,
-    /// else in memory), the language runtimes, the worker slots and the trigger resumer.
+    /// else in memory), the language runtimes, the worker slots, and the trigger framework with its kinds.
     /// </summary>
     public static IServiceCollection AddTriggersGrainServices(this IServiceCollection services, IConfiguration configuration, string? postgres)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.Configure<KafkaListenerOptions>(configuration.GetSection(KafkaListenerOptions.Section));
         services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.Section));
         services.AddSingleton<JobQueueSignal>();
         if (postgres is null)
@@ -39,13 +38,13 @@ public static class GrainServiceExtensions
         services.AddPlacementDirector<RoundRobinPlacement, RoundRobinPlacementDirector>();
         services.AddScriptRuntimes(configuration);
         services.AddSingleton<FlowRunner>();
-        services.AddSingleton<DeadLetterProducer>();
         services.AddSingleton<TriggerMetrics>();
         services.Configure<SecretsOptions>(configuration.GetSection(SecretsOptions.Section));
         services.AddSingleton<SecretProtector>();
         services.AddHostedService<JobWorkerService>();
-        services.AddHostedService<TriggerResumeService>();
         services.AddHostedService<DeadWorkerRecovery>();
+        services.AddTriggerFramework();
+        services.AddKafkaTriggers(configuration);
         return services;
     }
 }

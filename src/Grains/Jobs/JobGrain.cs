@@ -1,25 +1,19 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
 using Triggers.Flows;
-using Triggers.Kafka;
-using Triggers.KafkaTriggers;
-using Triggers.Resources;
+using Triggers.Jobs.Store;
 using Triggers.Scripts;
-using Triggers.Security;
 using Triggers.Telemetry;
+using Triggers.Triggers;
 using Triggers.Validation;
 
 namespace Triggers.Jobs;
 
 /// <summary>
-/// The authority on one job's lifecycle. Kafka ingest writes new jobs straight to the store in batches (a grain
-/// call per message would cap throughput); from then on every change to a job goes through its grain: the outcome
-/// of each run, the decision to rerun it, and on its final failure the error handler and the dead-letter topic.
+/// The authority on one job's lifecycle. Triggers write new jobs straight to the store in batches (a grain call per
+/// event would cap throughput); from then on every change to a job goes through its grain: the outcome of each run,
+/// the decision to rerun it, and on its final failure the error handler and the trigger's own failure action.
 /// </summary>
-public sealed class JobGrain(
-    IJobStore store, DeadLetterProducer deadLetters, SecretProtector secrets, TriggerMetrics metrics, ILogger<JobGrain> logger, TimeProvider clock)
-    : Grain, IJobGrain
+public sealed class JobGrain(IJobStore store, IJobTriggers triggers, TriggerMetrics metrics, TimeProvider clock) : Grain, IJobGrain
 {
     private Guid Id => this.GetPrimaryKey();
 
@@ -60,8 +54,8 @@ public sealed class JobGrain(
             return;
         }
 
-        var trigger = await TriggerOfAsync(job);
-        if (!job.IsErrorHandler && trigger?.Retry?.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
+        var policy = await triggers.FailurePolicyAsync(job);
+        if (!job.IsErrorHandler && policy?.Retry?.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
         {
             // The due time is stored with the job, so a rerun survives the silo that scheduled it.
             await store.RequeueAsync(Id, outcome, clock.GetUtcNow() + delay);
@@ -72,54 +66,20 @@ public sealed class JobGrain(
         var failed = job.Completed(outcome);
         if (!job.IsErrorHandler)
         {
-            await StartErrorHandlerAsync(failed, trigger);
-            if (trigger?.DeadLetterTopic is { } topic) await DeadLetterAsync(failed, trigger, topic);
+            await StartErrorHandlerAsync(failed, policy);
+            await triggers.OnFinalFailureAsync(failed);
         }
         DeactivateOnIdle();
     }
 
-    private async Task<KafkaTrigger?> TriggerOfAsync(JobRecord job) =>
-        job is { TriggerKind: "kafka", TriggerPath: { } path }
-            ? (await GrainFactory.GetGrain<IKafkaTriggerGrain>(Names.ItemKey(job.WorkspaceId, path)).GetAsync())?.Trigger
-            : null;
-
-    private async Task StartErrorHandlerAsync(JobRecord failed, KafkaTrigger? trigger)
+    private async Task StartErrorHandlerAsync(JobRecord failed, TriggerFailurePolicy? policy)
     {
         var handlerId = await GrainFactory.GetGrain<IErrorHandlerGrain>(failed.WorkspaceId).HandleAsync(new FailedJob
         {
             Job = failed.ToJob(includeLogs: false),
-            TriggerErrorHandlerPath = trigger?.ErrorHandlerPath,
-            TriggerErrorHandlerArgs = trigger?.ErrorHandlerArgs,
+            TriggerErrorHandlerPath = policy?.ErrorHandlerPath,
+            TriggerErrorHandlerArgs = policy?.ErrorHandlerArgs,
         });
         if (handlerId is { } id) await store.LinkErrorHandlerAsync(Id, id);
-    }
-
-    private async Task DeadLetterAsync(JobRecord failed, KafkaTrigger trigger, string topic)
-    {
-        try
-        {
-            var resource = await GrainFactory.GetGrain<IResourceGrain>(Names.ItemKey(failed.WorkspaceId, trigger.KafkaResourcePath)).GetAsync()
-                ?? throw new NotFoundException($"the trigger's resource '{trigger.KafkaResourcePath}' no longer exists");
-            await deadLetters.ProduceAsync(secrets.RevealKafkaConnection(resource.Value), topic, failed);
-        }
-        catch (Exception e)
-        {
-            // The job's failure is recorded either way; the dead letter is a copy for operators.
-            logger.LogWarning("Could not produce job {Job} to dead-letter topic {Topic}: {Error}", Id, topic, e.Message);
-        }
-    }
-}
-
-[StatelessWorker]
-public sealed class JobCatalogGrain(IJobStore store) : Grain, IJobCatalogGrain
-{
-    public async Task<IReadOnlyList<Job>> ListAsync(JobQuery query)
-    {
-        var page = await store.ListAsync(query with
-        {
-            Page = Math.Max(1, query.Page),
-            PerPage = Math.Clamp(query.PerPage, 1, 1000),
-        });
-        return page.Select(j => j.ToJob(includeLogs: false)).ToList();
     }
 }

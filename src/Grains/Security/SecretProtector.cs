@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Triggers.Triggers.Kafka;
+
 namespace Triggers.Security;
 
 /// <summary>Configuration section <c>Secrets</c>.</summary>
@@ -34,12 +36,12 @@ public sealed class SecretProtector
     }
 
     /// <summary>A stored Kafka resource value with its secrets decrypted, ready for a client's configuration.</summary>
-    public Resources.KafkaConnection RevealKafkaConnection(System.Text.Json.JsonElement stored) =>
-        Resources.KafkaConnection.Parse(Resources.KafkaConnection.MapSecrets(stored, Unprotect));
+    public KafkaConnection RevealKafkaConnection(System.Text.Json.JsonElement stored) =>
+        KafkaConnection.Parse(KafkaConnection.MapSecrets(stored, Unprotect));
 
     /// <summary>A Kafka resource value as it is stored: every secret encrypted.</summary>
     public System.Text.Json.JsonElement ProtectKafkaSecrets(System.Text.Json.JsonElement value) =>
-        Resources.KafkaConnection.MapSecrets(value, Protect);
+        KafkaConnection.MapSecrets(value, Protect);
 
     public static bool IsProtected(string value) => value.StartsWith(Prefix, StringComparison.Ordinal);
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Triggers.KafkaTriggers;
 
 namespace Triggers.Telemetry;
 
@@ -20,7 +19,7 @@ public sealed class TriggerMetrics : IDisposable
     private readonly Histogram<double> _commit;
     private readonly Counter<long> _completed;
     private readonly Histogram<double> _duration;
-    private readonly ConcurrentDictionary<string, Func<KafkaTriggerStatus>> _listening = new();
+    private readonly ConcurrentDictionary<string, Func<IEnumerable<PartitionLag>>> _listening = new();
 
     public TriggerMetrics(IMeterFactory meters)
     {
@@ -34,10 +33,10 @@ public sealed class TriggerMetrics : IDisposable
         _meter.CreateObservableGauge("triggers.consumer.lag", ObserveLag, "{message}", "Messages behind the end of each assigned partition");
     }
 
-    /// <summary>Makes a running consumer's lag observable until the returned handle is disposed.</summary>
-    public IDisposable Track(string trigger, Func<KafkaTriggerStatus> status)
+    /// <summary>Makes a running listener's lag observable until the returned handle is disposed.</summary>
+    public IDisposable TrackLag(string trigger, Func<IEnumerable<PartitionLag>> lags)
     {
-        _listening[trigger] = status;
+        _listening[trigger] = lags;
         return new Untrack(() => _listening.TryRemove(trigger, out _));
     }
 
@@ -64,7 +63,7 @@ public sealed class TriggerMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveLag() =>
         from trigger in _listening
-        from partition in trigger.Value().Partitions
+        from partition in trigger.Value()
         where partition.Lag is not null
         select new Measurement<long>(partition.Lag!.Value,
             new("trigger", trigger.Key), new("topic", partition.Topic), new("partition", partition.Partition));
@@ -76,3 +75,6 @@ public sealed class TriggerMetrics : IDisposable
         public void Dispose() => untrack();
     }
 }
+
+/// <summary>How far a listener is behind the end of one partition of its source; null while unknown.</summary>
+public readonly record struct PartitionLag(string Topic, int Partition, long? Lag);

@@ -1,15 +1,15 @@
-using Orleans.Dashboard;
 using System.Net;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Storage;
 using Triggers.Api.Extensions;
 using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
-using Triggers.Kafka.Development;
-using OpenTelemetry.Metrics;
 using Triggers.Silo.Storage;
 using Triggers.Telemetry;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Silo.Extensions;
 

@@ -2,12 +2,14 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Triggers.Jobs.Store;
 
 namespace Triggers.Silo.Storage;
 
 /// <summary>
-/// Creates or upgrades the PostgreSQL schema from the SQL scripts embedded in this assembly
-/// (<c>Storage/Sql/NNNN_name.sql</c>), in name order, all in one transaction.
+/// Creates or upgrades the PostgreSQL schema from the SQL scripts embedded in this assembly (Orleans' tables,
+/// <c>Storage/Sql/</c>) and in the grains' (the job tables, <c>Jobs/Store/Sql/</c>), named <c>NNNN_name.sql</c> and
+/// applied in name order, all in one transaction.
 /// </summary>
 /// <remarks>
 /// A script runs once and is recorded in <c>schema_migrations</c> with its SHA-256. Scripts are written to be
@@ -19,14 +21,14 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
     /// <summary>Key of the transaction-level advisory lock held while migrating ("TRIGSQL1" in ASCII).</summary>
     private const long AdvisoryLockKey = 0x5452_4947_5351_4C31;
 
-    [GeneratedRegex(@"(?:^|\.)Storage\.Sql\.(?<name>\d{4}_[^.]+)\.sql$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?:^|\.)Sql\.(?<name>\d{4}_[^.]+)\.sql$", RegexOptions.CultureInvariant)]
     private static partial Regex ScriptResourceName();
 
     /// <summary>The embedded scripts in the order they are applied: (id such as "0001_orleans", SQL text).</summary>
     internal static IReadOnlyList<(string Id, string Sql)> LoadScripts()
     {
-        var assembly = typeof(SchemaMigrator).Assembly;
         var scripts = new List<(string Id, string Sql)>();
+        foreach (var assembly in new[] { typeof(SchemaMigrator).Assembly, typeof(PostgresJobStore).Assembly })
         foreach (var resource in assembly.GetManifestResourceNames())
         {
             var match = ScriptResourceName().Match(resource);

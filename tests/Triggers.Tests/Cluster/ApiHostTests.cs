@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Cluster;
 
@@ -8,7 +9,7 @@ namespace Triggers.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed partial class ApiHostTests(PostgresFixture postgres) : IAsyncLifetime
 {
-    private readonly Kafka.Development.MockKafkaCluster _kafka = new(brokers: 1);
+    private readonly MockKafkaCluster _kafka = new(brokers: 1);
     private readonly List<SiloProcess> _processes = [];
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Triggers.Kafka.Development;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Cluster;
 

@@ -1,5 +1,5 @@
-using Triggers.Kafka.Development;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.EndToEnd;
 

@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
-using Triggers.Kafka;
 using Triggers.Tests.EndToEnd;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka;
 
 namespace Triggers.Tests.Failures;
 
@@ -133,7 +133,7 @@ public sealed class ErrorHandlerTests(EmbeddedSiloFixture fixture)
 
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
         {
-            BootstrapServers = s.Kafka.BootstrapServers, GroupId = $"dlq-reader-{Guid.NewGuid():N}", AutoOffsetReset = AutoOffsetReset.Earliest,
+            BootstrapServers = s.Kafka.BootstrapServers, GroupId = $"dlq-reader-{Guid.NewGuid():N}", AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
         }).Build();
         consumer.Subscribe(deadLetters);
         var dead = await Eventually.WaitAsync(() => Task.FromResult(consumer.Consume(TimeSpan.FromMilliseconds(200))),

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Triggers.Kafka.Development;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Infrastructure;
 

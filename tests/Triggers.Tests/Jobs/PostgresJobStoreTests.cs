@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Triggers.Jobs;
+using Triggers.Jobs.Store;
 using Triggers.Silo.Storage;
 using Triggers.Tests.Infrastructure;
 

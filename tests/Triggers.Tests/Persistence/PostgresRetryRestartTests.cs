@@ -1,6 +1,6 @@
-using Triggers.Kafka.Development;
 using Triggers.Tests.Failures;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Persistence;
 

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
-using Triggers.Kafka;
 using Triggers.Resources;
+using Triggers.Triggers.Kafka;
 
 namespace Triggers.Tests.Security;
 

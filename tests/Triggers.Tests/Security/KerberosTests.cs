@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
-using Triggers.Kafka.Development;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Security;
 

@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text;
 using Npgsql;
-using Triggers.Kafka.Development;
 using Triggers.Tests.Infrastructure;
+using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Security;
 

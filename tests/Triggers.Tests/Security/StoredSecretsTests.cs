@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Triggers.Resources;
 using Triggers.Security;
+using Triggers.Triggers.Kafka;
 using Triggers.Tests.EndToEnd;
 using Triggers.Tests.Infrastructure;
 using Triggers.Validation;

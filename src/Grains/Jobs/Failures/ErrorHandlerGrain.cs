@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.Concurrency;
+using Triggers.Jobs.Store;
 using Triggers.Workspaces;
 
 namespace Triggers.Jobs.Failures;

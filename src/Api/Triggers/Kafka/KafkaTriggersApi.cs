@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Triggers.Api.Extensions;
+using Triggers.Triggers.Kafka;
+using Triggers.Validation;
+
+namespace Triggers.Api.Triggers.Kafka;
+
+public sealed record ResetOffsetsRequest(AutoOffsetReset? Offset);
+
+public sealed record TestConnectionRequest(JsonElement? Connection);
+
+/// <summary><c>/kafka_triggers</c>: the routes every trigger has, plus Kafka's own (test, reset_offsets).</summary>
+public static class KafkaTriggersApi
+{
+    public static RouteGroupBuilder MapKafkaTriggersApi(this RouteGroupBuilder workspace)
+    {
+        var group = workspace.MapTriggerApi<KafkaTrigger, KafkaTriggerStatus, IKafkaTriggerGrain>("kafka_triggers", KafkaTrigger.Kind);
+        group.MapPost("/test", async (string workspace, TestConnectionRequest request, IGrainFactory grains) =>
+        {
+            // {connection: {kafka_resource_path}} tests a stored resource; {connection: {brokers, security}} an inline one.
+            var connection = request.Connection is { ValueKind: JsonValueKind.Object } c ? c
+                : throw new InvalidInputException("connection", "Give {\"connection\": {\"kafka_resource_path\": \"u/me/kafka\"}} or {\"connection\": {\"brokers\": [...], \"security\": {...}}}.");
+            var result = connection.TryGetProperty("kafka_resource_path", out var path)
+                ? await grains.GetGrain<IKafkaConnectionTesterGrain>(0).TestAsync(workspace, path.GetString(), null)
+                : await grains.GetGrain<IKafkaConnectionTesterGrain>(0).TestAsync(workspace, null, connection);
+            return Results.Json(result, ApiJson.Options);
+        });
+        group.MapPost("/reset_offsets/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
+        {
+            // The body is optional: without it the group goes back to the trigger's auto_offset_reset.
+            var request = http.ContentLength > 0 ? await http.ReadFromJsonAsync<ResetOffsetsRequest>(ApiJson.Options) : null;
+            var view = await TriggersApi.Grain<IKafkaTriggerGrain>(grains, workspace, path).ResetOffsetsAsync(request?.Offset);
+            return Results.Json(TriggersApi.Flatten(view), ApiJson.Options);
+        });
+        return workspace;
+    }
+}

@@ -1,0 +1,41 @@
+using Triggers.Jobs;
+
+namespace Triggers.Triggers;
+
+/// <summary>
+/// What the framework asks of every trigger grain (key <c>{workspace}/{path}</c>), whatever its kind: to be listening
+/// if its mode says so, and what to do when one of its jobs fails.
+/// </summary>
+[Alias("Triggers.ITriggerGrain")]
+public interface ITriggerGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the trigger and starts its listener if it should be listening.</summary>
+    Task EnsureListeningAsync();
+
+    /// <summary>The trigger's retry policy and error handler; null when the trigger no longer exists.</summary>
+    Task<TriggerFailurePolicy?> GetFailurePolicyAsync();
+
+    /// <summary>The kind's own action for a job that failed for the last time (Kafka: its dead-letter topic).</summary>
+    Task OnJobFailedAsync(FailedTriggerJob failed);
+}
+
+/// <summary>The management operations every trigger kind shares, as the API maps them once for all kinds.</summary>
+[Alias("Triggers.ITriggerGrain`2")]
+public interface ITriggerGrain<TTrigger, TStatus> : ITriggerGrain
+    where TTrigger : ITriggerSettings
+    where TStatus : ITriggerStatus
+{
+    Task<TriggerView<TTrigger, TStatus>> CreateAsync(TTrigger trigger);
+    Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger);
+    Task DeleteAsync();
+    Task<TriggerView<TTrigger, TStatus>> SetModeAsync(TriggerMode mode);
+    Task<TriggerView<TTrigger, TStatus>?> GetAsync();
+}
+
+/// <summary>A job of a trigger that failed for the last time, with the event it was queued for.</summary>
+/// <param name="EventJson">The trigger's event as stored with the job (e.g. a Kafka message).</param>
+[GenerateSerializer, Alias("Triggers.FailedTriggerJob")]
+public sealed record FailedTriggerJob(
+    [property: Id(0)] Guid JobId,
+    [property: Id(1)] string? EventJson,
+    [property: Id(2)] JobError? Error);

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Triggers.Validation;
+
+namespace Triggers.Triggers.Kafka;
+
+[JsonConverter(typeof(JsonStringEnumConverter<KafkaSecurityLabel>))]
+public enum KafkaSecurityLabel
+{
+    [JsonStringEnumMemberName("PLAINTEXT")] Plaintext,
+    [JsonStringEnumMemberName("SASL_PLAINTEXT")] SaslPlaintext,
+    [JsonStringEnumMemberName("SSL")] Ssl,
+    [JsonStringEnumMemberName("SASL_SSL")] SaslSsl,
+    [JsonStringEnumMemberName("SASL_GSSAPI")] SaslGssapi,
+    [JsonStringEnumMemberName("SASL_SSL_GSSAPI")] SaslSslGssapi,
+}
+
+/// <summary>How to authenticate and encrypt; which fields matter depends on <see cref="Label"/>.</summary>
+[GenerateSerializer, Alias("Triggers.KafkaSecurity")]
+public sealed record KafkaSecurity
+{
+    [Id(0)] public KafkaSecurityLabel Label { get; init; } = KafkaSecurityLabel.Plaintext;
+    [Id(1)] public string? Mechanism { get; init; }
+    [Id(2)] public string? Username { get; init; }
+    [Id(3)] public string? Password { get; init; }
+    [Id(4)] public string? Ca { get; init; }
+    [Id(5)] public string? Certificate { get; init; }
+    [Id(6)] public string? Key { get; init; }
+    [Id(7)] public string? KeyPassword { get; init; }
+    [Id(8)] public string? KerberosServiceName { get; init; }
+    [Id(9)] public string? KerberosPrincipal { get; init; }
+    [Id(10)] public string? KeytabPath { get; init; }
+    [Id(11)] public string? KeytabBase64 { get; init; }
+}
+
+/// <summary>The value of a resource of type <c>kafka</c>.</summary>
+[GenerateSerializer, Alias("Triggers.KafkaConnection")]
+public sealed record KafkaConnection
+{
+    public const string ResourceType = "kafka";
+
+    [Id(0)] public IReadOnlyList<string> Brokers { get; init; } = [];
+    [Id(1)] public KafkaSecurity Security { get; init; } = new();
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    private static readonly string[] SaslMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+
+    /// <summary>Reads and validates a resource value; the exception names the offending field.</summary>
+    public static KafkaConnection Parse(JsonElement value, string field = "value")
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException(field, "A kafka resource value must be an object: {\"brokers\": [\"host:port\"], \"security\": {\"label\": \"PLAINTEXT\"}}.");
+        KafkaConnection? connection;
+        try { connection = value.Deserialize<KafkaConnection>(Json); }
+        catch (JsonException e)
+        {
+            var at = string.IsNullOrEmpty(e.Path) ? field : $"{field}{e.Path.TrimStart('$')}";
+            throw new InvalidInputException(at, $"The kafka resource value is malformed at {at}: {e.Message}");
+        }
+        connection!.Validate(field);
+        return connection;
+    }
+
+    public void Validate(string field = "value")
+    {
+        if (Brokers is null || Brokers.Count == 0)
+            throw new InvalidInputException($"{field}.brokers", "List at least one broker as \"host:port\".");
+        foreach (var broker in Brokers)
+        {
+            var colon = broker?.LastIndexOf(':') ?? -1;
+            if (colon <= 0 || !int.TryParse(broker![(colon + 1)..], out var port) || port is < 1 or > 65535)
+                throw new InvalidInputException($"{field}.brokers", $"'{broker}' is not a broker address: use \"host:port\".");
+        }
+        var security = Security ?? throw new InvalidInputException($"{field}.security", "security is required, e.g. {\"label\": \"PLAINTEXT\"}.");
+        var at = $"{field}.security";
+        switch (security.Label)
+        {
+            case KafkaSecurityLabel.SaslPlaintext or KafkaSecurityLabel.SaslSsl:
+                if (security.Mechanism is null || !SaslMechanisms.Contains(security.Mechanism))
+                    throw new InvalidInputException($"{at}.mechanism", $"mechanism must be one of {string.Join(", ", SaslMechanisms)}.");
+                Require(security.Username, $"{at}.username");
+                Require(security.Password, $"{at}.password");
+                break;
+            case KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi:
+                Require(security.KerberosPrincipal, $"{at}.kerberos_principal");
+                if (string.IsNullOrEmpty(security.KeytabPath) == string.IsNullOrEmpty(security.KeytabBase64))
+                    throw new InvalidInputException($"{at}.keytab_path", "Give exactly one of keytab_path (a file mounted on the silo) or keytab_base64 (base64 -w0 of the keytab).");
+                if (security.KeytabBase64 is { } keytab && !IsEncrypted(keytab) && !IsBase64(keytab))
+                    throw new InvalidInputException($"{at}.keytab_base64", "keytab_base64 is not valid base64: encode the keytab with base64 -w0 /path/to/keytab.");
+                break;
+        }
+        RequirePem(security.Ca, "CERTIFICATE", $"{at}.ca");
+        RequirePem(security.Certificate, "CERTIFICATE", $"{at}.certificate");
+        RequirePem(security.Key, "PRIVATE KEY", $"{at}.key");
+    }
+
+    private static bool IsEncrypted(string value) => value.StartsWith("enc:v1:", StringComparison.Ordinal);
+
+    private static bool IsBase64(string value) => Convert.TryFromBase64String(value, new byte[value.Length], out var written) && written > 0;
+
+    /// <summary>Certificates and keys are PEM text: the whole "-----BEGIN …-----" block, not a file path.</summary>
+    private static void RequirePem(string? value, string kind, string field)
+    {
+        if (string.IsNullOrEmpty(value) || value == Redacted || IsEncrypted(value)) return;
+        if (!value.Contains("-----BEGIN", StringComparison.Ordinal) || !value.Contains(kind, StringComparison.Ordinal) || !value.Contains("-----END", StringComparison.Ordinal))
+            throw new InvalidInputException(field, $"{field} must be PEM text containing a \"-----BEGIN ...{kind}-----\" block (paste the file's content, not its path).");
+    }
+
+    private static void Require(string? value, string field)
+    {
+        if (string.IsNullOrEmpty(value)) throw new InvalidInputException(field, $"{field} is required for this security mode.");
+    }
+
+    /// <summary>
+    /// The value to store for an update: a secret the request leaves out, or sends back as the redaction
+    /// marker, keeps its stored value, so editing a resource does not mean retyping its password.
+    /// </summary>
+    public static JsonElement KeepStoredSecrets(JsonElement update, JsonElement stored)
+    {
+        if (update.ValueKind != JsonValueKind.Object || stored.ValueKind != JsonValueKind.Object) return update;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(update.GetRawText())!.AsObject();
+        if (node["security"] is not System.Text.Json.Nodes.JsonObject security
+            || !stored.TryGetProperty("security", out var storedSecurity) || storedSecurity.ValueKind != JsonValueKind.Object)
+            return update;
+        foreach (var secret in SecretFields)
+        {
+            var given = security[secret];
+            if ((given is null || (given is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) && text == Redacted))
+                && storedSecurity.TryGetProperty(secret, out var kept))
+                security[secret] = System.Text.Json.Nodes.JsonNode.Parse(kept.GetRawText());
+        }
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>The same value with each secret replaced through <paramref name="transform"/> (encryption at rest).</summary>
+    public static JsonElement MapSecrets(JsonElement value, Func<string, string> transform)
+    {
+        if (value.ValueKind != JsonValueKind.Object) return value;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(value.GetRawText())!.AsObject();
+        if (node["security"] is System.Text.Json.Nodes.JsonObject security)
+            foreach (var secret in SecretFields)
+                if (security[secret] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text))
+                    security[secret] = transform(text);
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>The same value with every secret replaced by a marker saying it is set.</summary>
+    public static JsonElement Redact(JsonElement value) => MapSecrets(value, _ => Redacted);
+
+    public const string Redacted = "<redacted>";
+    public static readonly string[] SecretFields = ["password", "key", "key_password", "keytab_base64"];
+}

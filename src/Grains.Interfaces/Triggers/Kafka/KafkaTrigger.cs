@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Triggers.Triggers.Kafka;
+
+[JsonConverter(typeof(JsonStringEnumConverter<AutoOffsetReset>))]
+public enum AutoOffsetReset
+{
+    [JsonStringEnumMemberName("earliest")] Earliest,
+    [JsonStringEnumMemberName("latest")] Latest,
+}
+
+/// <summary>What a user configures on a Kafka trigger (the read-only status lives in <see cref="KafkaTriggerStatus"/>).</summary>
+[GenerateSerializer, Alias("Triggers.KafkaTrigger")]
+public sealed record KafkaTrigger : ITriggerSettings
+{
+    /// <summary>The kind's name: the <c>trigger_kind</c> of its jobs and the <c>kind</c> of its events.</summary>
+    public const string Kind = "kafka";
+
+    [Id(0)] public string Path { get; init; } = "";
+    [Id(1)] public string ScriptPath { get; init; } = "";
+    [Id(2)] public bool IsFlow { get; init; }
+    [Id(3)] public string KafkaResourcePath { get; init; } = "";
+    [Id(4)] public IReadOnlyList<string> Topics { get; init; } = [];
+    [Id(5)] public string? GroupId { get; init; }
+    [Id(6)] public TriggerMode Mode { get; init; } = TriggerMode.Enabled;
+    [Id(7)] public string? ErrorHandlerPath { get; init; }
+    [Id(8)] public JsonElement? ErrorHandlerArgs { get; init; }
+    [Id(9)] public RetryPolicy? Retry { get; init; }
+    [Id(10)] public IReadOnlyList<TriggerFilter>? Filters { get; init; }
+    /// <summary>Where a consumer group with no committed offset starts. Earliest by default, so that
+    /// messages produced before the group first joined are not silently skipped.</summary>
+    [Id(11)] public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
+    /// <summary>When set, a message whose job finally fails is produced here unchanged, with headers naming the
+    /// trigger, the job and the error.</summary>
+    [Id(12)] public string? DeadLetterTopic { get; init; }
+
+    /// <summary>The consumer group used when none is given: <c>trigger-{ws}-{path with "/" as "__"}</c>.</summary>
+    public static string DefaultGroupId(string workspaceId, string path) => $"trigger-{workspaceId}-{path.Replace("/", "__")}";
+}
+
+[GenerateSerializer, Alias("Triggers.PartitionStatus")]
+public sealed record PartitionStatus(
+    [property: Id(0)] string Topic,
+    [property: Id(1)] int Partition,
+    [property: Id(2)] long? CommittedOffset,
+    [property: Id(3)] long? Lag);
+
+/// <summary>How a trigger's consumer is doing right now.</summary>
+[GenerateSerializer, Alias("Triggers.KafkaTriggerStatus")]
+public sealed record KafkaTriggerStatus : ITriggerStatus
+{
+    [Id(0)] public ListenerState State { get; init; } = ListenerState.Stopped;
+    [Id(1)] public IReadOnlyList<PartitionStatus> Partitions { get; init; } = [];
+    [Id(2)] public long MessagesReceived { get; init; }
+    [Id(3)] public long JobsCreated { get; init; }
+    [Id(4)] public long DuplicatesSkipped { get; init; }
+    /// <summary>Messages committed without a job because they did not match the trigger's filters.</summary>
+    [Id(8)] public long MessagesFiltered { get; init; }
+    [Id(5)] public string? Error { get; init; }
+    [Id(6)] public DateTimeOffset? ErrorAt { get; init; }
+    [Id(7)] public DateTimeOffset? LastMessageAt { get; init; }
+}
+
+/// <summary>One Kafka trigger (key <c>{workspace}/{path}</c>): its configuration and the lifetime of its consumer.</summary>
+[Alias("Triggers.IKafkaTriggerGrain")]
+public interface IKafkaTriggerGrain : ITriggerGrain<KafkaTrigger, KafkaTriggerStatus>
+{
+    /// <summary>
+    /// Moves the consumer group's committed offsets on every partition of the trigger's topics to the earliest or
+    /// latest offset (by default the trigger's <see cref="KafkaTrigger.AutoOffsetReset"/>), then resumes.
+    /// </summary>
+    Task<TriggerView<KafkaTrigger, KafkaTriggerStatus>> ResetOffsetsAsync(AutoOffsetReset? to);
+}

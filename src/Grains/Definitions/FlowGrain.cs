@@ -1,0 +1,80 @@
+using System.Text.RegularExpressions;
+using Triggers.Definitions;
+using Triggers.Flows;
+using Triggers.Jobs.Execution;
+using Triggers.Scripts;
+using Triggers.Validation;
+using Triggers.Workspaces;
+
+namespace Triggers.Definitions;
+
+public sealed partial class FlowGrain(
+    [PersistentState("flow", StorageNames.Definitions)] IPersistentState<StoredItem<Flow>> state,
+    TimeProvider clock) : WorkspaceItemGrain<Flow>(state, ItemKinds.Flow), IFlowGrain
+{
+    protected override string KindName => "flow";
+
+    public async Task<Flow> CreateAsync(Flow flow)
+    {
+        await ValidateAsync(flow.Value);
+        var now = clock.GetUtcNow();
+        var created = flow with { Path = ItemPath, CreatedAt = now, UpdatedAt = now };
+        await SaveNewAsync(created);
+        return created;
+    }
+
+    public async Task<Flow> UpdateAsync(Flow flow)
+    {
+        var existing = Existing;
+        await ValidateAsync(flow.Value);
+        var updated = flow with { Path = ItemPath, CreatedAt = existing.CreatedAt, UpdatedAt = clock.GetUtcNow() };
+        await SaveAsync(updated);
+        return updated;
+    }
+
+    public Task<Flow?> GetAsync() => Task.FromResult(Current);
+
+    public Task DeleteAsync() => RemoveAsync();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+    private static partial Regex ModuleIdPattern();
+
+    private async Task ValidateAsync(FlowValue? value)
+    {
+        if (value?.Modules is not { Count: > 0 } modules)
+            throw new InvalidInputException("value.modules", "A flow needs at least one module: {\"id\": \"a\", \"value\": {\"type\": \"script\", \"path\": \"u/me/step\"}}.");
+        var ids = new HashSet<string>();
+        for (var i = 0; i < modules.Count; i++)
+        {
+            var field = $"value.modules[{i}]";
+            if (modules[i].Id is not { } id || !ModuleIdPattern().IsMatch(id))
+                throw new InvalidInputException($"{field}.id", $"'{modules[i].Id}' is not a module id: use letters, digits and '_' (it is used as results.<id>).");
+            if (!ids.Add(id)) throw new InvalidInputException($"{field}.id", $"Two modules are called '{id}'; ids name results and must be unique.");
+            await ValidateModuleAsync(modules[i], field);
+        }
+        if (value.PreprocessorModule is { } pre) await ValidateModuleAsync(pre, "value.preprocessor_module");
+        if (value.FailureModule is { } failure) await ValidateModuleAsync(failure, "value.failure_module");
+    }
+
+    private async Task ValidateModuleAsync(FlowModule module, string field)
+    {
+        var step = module.Value ?? throw new InvalidInputException($"{field}.value", "A module needs a value: {\"type\": \"script\" | \"rawscript\", ...}.");
+        switch (step.Type)
+        {
+            case ModuleValue.Script:
+                Names.RequirePath(step.Path, $"{field}.value.path");
+                if (await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(WorkspaceId, step.Path!)).GetAsync() is null)
+                    throw new InvalidInputException($"{field}.value.path", $"No script at '{step.Path}'; create it first or use a rawscript module.");
+                break;
+            case ModuleValue.RawScript:
+                if (step.Language is not { } language)
+                    throw new InvalidInputException($"{field}.value.language", "A rawscript module needs a language: \"bun\", \"python3\" or \"bash\".");
+                try { ScriptAnalyzer.Analyze(language, step.Content ?? ""); }
+                catch (ArgumentException e) { throw new InvalidInputException($"{field}.value.content", e.Message); }
+                break;
+            default:
+                throw new InvalidInputException($"{field}.value.type", $"'{step.Type}' is not a module type: use \"script\" or \"rawscript\".");
+        }
+        InputTransforms.Validate(step.InputTransforms, $"{field}.value");
+    }
+}

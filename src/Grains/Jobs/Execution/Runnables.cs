@@ -1,0 +1,20 @@
+using Triggers.Extensions;
+using Triggers.Scripts;
+using Triggers.Validation;
+
+namespace Triggers.Jobs.Execution;
+
+/// <summary>Looks up what a job runs at the moment it runs, and says so clearly when it is gone.</summary>
+internal static class Runnables
+{
+    public static Task<Script?> ScriptAsync(IGrainFactory grains, string workspaceId, string path, CancellationToken ct = default) =>
+        ClusterCalls.RetryAsync(() => grains.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, path)).GetAsync(), ct);
+
+    public static JobError ScriptNotFound(string detail) => new("ScriptNotFound", detail);
+
+    /// <summary>
+    /// How long a worker's claim on a job lasts beyond the run's own time limit: long enough that only a vanished
+    /// worker loses its jobs, never a slow one.
+    /// </summary>
+    public static TimeSpan Lease(TimeSpan runTimeout) => runTimeout + TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,20 @@
+namespace Triggers.Jobs.Execution;
+
+/// <summary>Configuration section <c>Workers</c>.</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Workers";
+
+    /// <summary>Job slots in this silo; 0 makes a listen-only silo.</summary>
+    public int Count { get; set; } = 2;
+
+    /// <summary>A stable name for this silo's workers, so that a restarted silo takes back the jobs it was running.
+    /// By default the silo's address is used, and the cluster puts a dead silo's jobs back (see WorkerIds).</summary>
+    public string? Id { get; set; }
+
+    /// <summary>How long one run may take before it is killed.</summary>
+    public int JobTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>How often idle workers look for jobs queued by other silos.</summary>
+    public int IdlePollMilliseconds { get; set; } = 250;
+}

@@ -1,0 +1,40 @@
+namespace Triggers.Jobs.Store;
+
+/// <summary>Durable job queue and history: in memory for the embedded default, PostgreSQL otherwise.</summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Makes the jobs durable as queued, in list order. Ids that already exist are left alone (a redelivered
+    /// Kafka message maps to the same id), so this is safe to repeat. Returns how many jobs were new.
+    /// </summary>
+    Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default);
+
+    /// <summary>Takes the oldest queued job (or one whose worker vanished), marks it running; null when none.</summary>
+    Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default);
+
+    /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died.</summary>
+    Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default);
+
+    /// <summary>Records the last run's outcome as the job's final state.</summary>
+    Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default);
+
+    /// <summary>Records a failed run and queues the job again, to be claimed no earlier than <paramref name="due"/>.</summary>
+    Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default);
+
+    /// <summary>Notes on a failed job which job handles its failure.</summary>
+    Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default);
+
+    /// <summary>Lets workers take the jobs a suspended trigger held back; returns how many.</summary>
+    Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default);
+
+    /// <summary>Keeps a running job claimed for another <paramref name="lease"/> (a flow runs many steps under one claim).</summary>
+    Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default);
+
+    /// <summary>Stores a job that this worker runs at once (a flow's step): it never waits in the queue.</summary>
+    Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default);
+
+    Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default);
+
+    /// <summary>Newest first, logs left out.</summary>
+    Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default);
+}

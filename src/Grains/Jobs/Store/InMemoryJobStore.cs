@@ -1,0 +1,152 @@
+namespace Triggers.Jobs.Store;
+
+/// <summary>The embedded default's job store: one silo, nothing survives a restart.</summary>
+public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) : IJobStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, JobRecord> _jobs = [];
+    private readonly Dictionary<Guid, long> _sequence = [];
+    private readonly SortedDictionary<long, Guid> _queue = [];
+    private readonly Dictionary<Guid, (string Worker, DateTimeOffset LeaseEnd)> _claims = [];
+    private long _nextSequence;
+
+    public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default)
+    {
+        var added = 0;
+        lock (_gate)
+        {
+            foreach (var job in jobs)
+            {
+                if (!_jobs.TryAdd(job.Id, job with { Status = JobStatus.Queued })) continue;
+                var seq = _nextSequence++;
+                _sequence[job.Id] = seq;
+                _queue.Add(seq, job.Id);
+                added++;
+            }
+        }
+        if (added > 0) signal.Notify(added);
+        return Task.FromResult(added);
+    }
+
+    public Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            ReclaimExpiredLeases();
+            var now = clock.GetUtcNow();
+            var (seq, id) = _queue.FirstOrDefault(q => _jobs[q.Value] is { Held: false } job && (job.ScheduledFor is not { } due || due <= now));
+            if (id == Guid.Empty) return Task.FromResult<JobRecord?>(null);
+            _queue.Remove(seq);
+            var claimed = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
+            _jobs[id] = claimed;
+            _claims[id] = (workerId, now + lease);
+            return Task.FromResult<JobRecord?>(claimed);
+        }
+    }
+
+    private void ReclaimExpiredLeases()
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (id, claim) in _claims.Where(c => c.Value.LeaseEnd < now).ToList())
+            Requeue(id);
+    }
+
+    private void Requeue(Guid id)
+    {
+        _claims.Remove(id);
+        _jobs[id] = _jobs[id] with { Status = JobStatus.Queued };
+        _queue[_sequence[id]] = id;
+    }
+
+    public Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            var mine = _claims.Where(c => c.Value.Worker == workerId).Select(c => c.Key).ToList();
+            mine.ForEach(Requeue);
+            return Task.FromResult(mine.Count);
+        }
+    }
+
+    public Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _claims.Remove(id);
+            if (_jobs.TryGetValue(id, out var job)) _jobs[id] = job.Completed(outcome);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            _claims.Remove(id);
+            _jobs[id] = _jobs[id].Requeued(outcome, due);
+            _queue[_sequence[id]] = id;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
+    {
+        lock (_gate)
+            if (_jobs.TryGetValue(failedJobId, out var job)) _jobs[failedJobId] = job with { ErrorHandlerJobId = handlerJobId };
+        return Task.CompletedTask;
+    }
+
+    public Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    {
+        int released;
+        lock (_gate)
+        {
+            var held = _jobs.Values.Where(j => j.Held && j.WorkspaceId == workspaceId && j.TriggerPath == triggerPath).ToList();
+            foreach (var job in held) _jobs[job.Id] = job with { Held = false };
+            released = held.Count;
+        }
+        if (released > 0) signal.Notify(released);
+        return Task.FromResult(released);
+    }
+
+    public Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
+    {
+        lock (_gate)
+            if (_claims.TryGetValue(id, out var claim)) _claims[id] = claim with { LeaseEnd = clock.GetUtcNow() + lease };
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (_jobs.ContainsKey(job.Id)) return Task.CompletedTask;
+            _jobs[job.Id] = job with { Status = JobStatus.Running, Attempts = 1, StartedAt = clock.GetUtcNow() };
+            _sequence[job.Id] = _nextSequence++;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default)
+    {
+        lock (_gate) return Task.FromResult(_jobs.GetValueOrDefault(id));
+    }
+
+    public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<JobRecord> page = _jobs.Values
+                .Where(j => j.WorkspaceId == query.WorkspaceId
+                            && (query.ScriptPath is null || j.ScriptPath == query.ScriptPath)
+                            && (query.TriggerPath is null || j.TriggerPath == query.TriggerPath)
+                            && (query.Status is null || j.Status == query.Status)
+                            && (query.FlowJobId is null || j.FlowJobId == query.FlowJobId))
+                .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => _sequence[j.Id])
+                .Skip((query.Page - 1) * query.PerPage).Take(query.PerPage)
+                .Select(j => j with { Logs = null })
+                .ToList();
+            return Task.FromResult(page);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Triggers.Jobs.Store;
+
+/// <summary>
+/// How a <see cref="JobRecord"/> maps to a row of the <c>jobs</c> table (schema: <c>Sql/</c>), both ways: the columns
+/// read back and the columns a new job is inserted with. A new column touches this file and a migration.
+/// </summary>
+internal static class JobRows
+{
+    // Read in this order by Read() below; JSON columns come back as text so the store never parses what it passes on.
+    public const string Columns =
+        "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
+        "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held";
+
+    /// <summary><see cref="Columns"/> with logs left out, for listings.</summary>
+    public static readonly string ColumnsWithoutLogs = Columns.Replace(" logs,", " NULL,");
+
+    public static JobRecord Read(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetGuid(0),
+        WorkspaceId = r.GetString(1),
+        ScriptPath = r.GetString(2),
+        IsFlow = r.GetBoolean(3),
+        ArgsJson = r.IsDBNull(4) ? null : r.GetString(4),
+        EventJson = r.IsDBNull(5) ? null : r.GetString(5),
+        Status = JobStatusNames.TryParse(r.GetString(6), out var status) ? status : JobStatus.Failure,
+        ResultJson = r.IsDBNull(7) ? null : r.GetString(7),
+        Logs = r.IsDBNull(8) ? null : r.GetString(8),
+        Error = r.IsDBNull(9) ? null : JsonSerializer.Deserialize<JobError>(r.GetString(9), JobJson.Options),
+        Attempts = r.GetInt32(10),
+        TriggerKind = r.IsDBNull(11) ? null : r.GetString(11),
+        TriggerPath = r.IsDBNull(12) ? null : r.GetString(12),
+        CreatedAt = r.GetFieldValue<DateTimeOffset>(13),
+        StartedAt = r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
+        CompletedAt = r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
+        FlowJobId = r.IsDBNull(16) ? null : r.GetGuid(16),
+        ErrorHandlerJobId = r.IsDBNull(17) ? null : r.GetGuid(17),
+        FailedJobId = r.IsDBNull(18) ? null : r.GetGuid(18),
+        ScheduledFor = r.IsDBNull(19) ? null : r.GetFieldValue<DateTimeOffset>(19),
+        AttemptHistory = JsonSerializer.Deserialize<List<JobAttempt>>(r.GetString(20), JobJson.Options) ?? [],
+        Held = r.GetBoolean(21),
+    };
+
+    /// <summary>What a queued job is inserted with; every other column starts at its default.</summary>
+    private static readonly InsertedColumn[] Inserted =
+    [
+        new("id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.Id).ToArray()),
+        new("workspace_id", NpgsqlDbType.Text, jobs => jobs.Select(j => j.WorkspaceId).ToArray()),
+        new("script_path", NpgsqlDbType.Text, jobs => jobs.Select(j => j.ScriptPath).ToArray()),
+        new("is_flow", NpgsqlDbType.Boolean, jobs => jobs.Select(j => j.IsFlow).ToArray()),
+        new("args", NpgsqlDbType.Text, jobs => jobs.Select(j => j.ArgsJson).ToArray(), "jsonb"),
+        new("event", NpgsqlDbType.Text, jobs => jobs.Select(j => j.EventJson).ToArray(), "jsonb"),
+        new("trigger_kind", NpgsqlDbType.Text, jobs => jobs.Select(j => j.TriggerKind).ToArray()),
+        new("trigger_path", NpgsqlDbType.Text, jobs => jobs.Select(j => j.TriggerPath).ToArray()),
+        new("created_at", NpgsqlDbType.TimestampTz, jobs => jobs.Select(j => j.CreatedAt).ToArray()),
+        new("flow_job_id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.FlowJobId).ToArray()),
+        new("failed_job_id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.FailedJobId).ToArray()),
+        new("held", NpgsqlDbType.Boolean, jobs => jobs.Select(j => j.Held).ToArray()),
+    ];
+
+    /// <param name="Values">The column's values for a batch, as one array parameter.</param>
+    /// <param name="Cast">The column's type when the parameter carries it as text (JSON).</param>
+    private sealed record InsertedColumn(string Name, NpgsqlDbType Type, Func<IReadOnlyList<JobRecord>, Array> Values, string? Cast = null);
+
+    /// <summary>
+    /// One statement that queues all <paramref name="jobs"/> and returns the ids that were new (a redelivered event's
+    /// id already exists and is skipped). unnest keeps array order, so queue order (seq) follows the list.
+    /// </summary>
+    public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs)
+    {
+        var names = string.Join(", ", Inserted.Select(c => c.Name));
+        var values = string.Join(", ", Inserted.Select(c => c.Cast is null ? c.Name : $"{c.Name}::{c.Cast}"));
+        var command = db.CreateCommand($"""
+            INSERT INTO jobs ({names}, status)
+            SELECT {values}, 'queued'
+            FROM unnest({string.Join(", ", Inserted.Select(c => $"@{c.Name}"))}) AS t({names})
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """);
+        foreach (var column in Inserted)
+            command.Parameters.Add(new NpgsqlParameter(column.Name, NpgsqlDbType.Array | column.Type) { Value = column.Values(jobs) });
+        return command;
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Triggers.Jobs.Store;
+
+/// <summary>The job store of PostgreSQL mode (schema: <c>Sql/</c>, rows: <see cref="JobRows"/>).</summary>
+public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inserts) : IJobStore
+{
+    public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
+        jobs.Count == 0 ? Task.FromResult(0) : inserts.InsertAsync(jobs, ct);
+
+    public async Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default)
+    {
+        // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other.
+        await using var cmd = db.CreateCommand($"""
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
+                            claimed_by = @worker, lease_until = now() + @lease
+            WHERE id = (SELECT id FROM jobs
+                        WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                           OR (status = 'running' AND lease_until < now())
+                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING {JobRows.Columns}
+            """);
+        cmd.Parameters.AddWithValue("worker", workerId);
+        cmd.Parameters.AddWithValue("lease", lease);
+        return await ReadOneAsync(cmd, ct);
+    }
+
+    public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand(
+            "UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE status = 'running' AND claimed_by = @worker");
+        cmd.Parameters.AddWithValue("worker", workerId);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = @status, result = @result::jsonb, args = COALESCE(@args::jsonb, args), logs = @logs,
+                            error = @error::jsonb, started_at = @started, completed_at = @completed, scheduled_for = NULL,
+                            attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
+                            claimed_by = NULL, lease_until = NULL
+            WHERE id = @id
+            """);
+        AddRun(cmd, id, outcome);
+        cmd.Parameters.AddWithValue("status", (outcome.Succeeded ? JobStatus.Success : JobStatus.Failure).Name());
+        cmd.Parameters.AddWithValue("result", NpgsqlDbType.Text, Json(outcome.Result));
+        cmd.Parameters.AddWithValue("completed", outcome.CompletedAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', scheduled_for = @due, args = COALESCE(@args::jsonb, args), logs = @logs,
+                            error = @error::jsonb, started_at = @started,
+                            attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
+                            claimed_by = NULL, lease_until = NULL
+            WHERE id = @id
+            """);
+        AddRun(cmd, id, outcome);
+        cmd.Parameters.AddWithValue("due", due);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The parameters every finished run writes: its arguments, logs, error and attempt record.</summary>
+    private static void AddRun(NpgsqlCommand cmd, Guid id, JobOutcome outcome)
+    {
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, Json(outcome.MainArgs));
+        cmd.Parameters.AddWithValue("logs", outcome.Logs);
+        cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, outcome.Error is null ? DBNull.Value : JsonSerializer.Serialize(outcome.Error, JobJson.Options));
+        cmd.Parameters.AddWithValue("started", outcome.StartedAt);
+        // The attempt number is the row's own run count, added in SQL.
+        cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JsonSerializer.Serialize(new
+        {
+            started_at = outcome.StartedAt, completed_at = outcome.CompletedAt, succeeded = outcome.Succeeded, error = outcome.Error,
+        }, JobJson.Options));
+    }
+
+    public async Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET error_handler_job_id = @handler WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", failedJobId);
+        cmd.Parameters.AddWithValue("handler", handlerJobId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET held = false WHERE held AND workspace_id = @ws AND trigger_path = @trigger");
+        cmd.Parameters.AddWithValue("ws", workspaceId);
+        cmd.Parameters.AddWithValue("trigger", triggerPath);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("UPDATE jobs SET lease_until = now() + @lease WHERE id = @id AND status = 'running'");
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("lease", lease);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task StartAsync(JobRecord job, string workerId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, status, attempts, trigger_kind, trigger_path,
+                              created_at, started_at, flow_job_id, claimed_by)
+            VALUES (@id, @ws, @script, @flow, @args::jsonb, 'running', 1, @kind, @trigger, @created, now(), @flow_job, @worker)
+            ON CONFLICT (id) DO NOTHING
+            """);
+        cmd.Parameters.AddWithValue("id", job.Id);
+        cmd.Parameters.AddWithValue("ws", job.WorkspaceId);
+        cmd.Parameters.AddWithValue("script", job.ScriptPath);
+        cmd.Parameters.AddWithValue("flow", job.IsFlow);
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)job.ArgsJson ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("kind", NpgsqlDbType.Text, (object?)job.TriggerKind ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)job.TriggerPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("created", job.CreatedAt);
+        cmd.Parameters.AddWithValue("flow_job", NpgsqlDbType.Uuid, (object?)job.FlowJobId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("worker", workerId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static object Json(JsonElement? value) => value is { } v ? JsonSerializer.Serialize(v) : DBNull.Value;
+
+    public async Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand($"SELECT {JobRows.Columns} FROM jobs WHERE id = @id");
+        cmd.Parameters.AddWithValue("id", id);
+        return await ReadOneAsync(cmd, ct);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand($"""
+            SELECT {JobRows.ColumnsWithoutLogs} FROM jobs
+            WHERE workspace_id = @ws
+              AND (@script::text IS NULL OR script_path = @script)
+              AND (@trigger::text IS NULL OR trigger_path = @trigger)
+              AND (@status::text IS NULL OR status = @status)
+              AND (@flow::uuid IS NULL OR flow_job_id = @flow)
+            ORDER BY created_at DESC, seq DESC
+            LIMIT @limit OFFSET @offset
+            """);
+        cmd.Parameters.AddWithValue("ws", query.WorkspaceId);
+        cmd.Parameters.AddWithValue("script", NpgsqlDbType.Text, (object?)query.ScriptPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)query.TriggerPath ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("status", NpgsqlDbType.Text, query.Status is { } s ? s.Name() : DBNull.Value);
+        cmd.Parameters.AddWithValue("flow", NpgsqlDbType.Uuid, (object?)query.FlowJobId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("limit", query.PerPage);
+        cmd.Parameters.AddWithValue("offset", (query.Page - 1) * query.PerPage);
+        var jobs = new List<JobRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) jobs.Add(JobRows.Read(reader));
+        return jobs;
+    }
+
+    private static async Task<JobRecord?> ReadOneAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? JobRows.Read(reader) : null;
+    }
+}

@@ -1,0 +1,66 @@
+using Confluent.Kafka;
+using Triggers.Resources;
+
+namespace Triggers.Triggers.Kafka;
+
+/// <summary>Turns a stored Kafka resource into librdkafka client settings.</summary>
+public static class KafkaClientConfigs
+{
+    /// <summary>
+    /// Applies brokers and security to any client config (consumer, producer, admin). A <c>keytab_base64</c> needs
+    /// a file: pass the <see cref="KeytabFile"/> written for this client's lifetime.
+    /// </summary>
+    public static T Apply<T>(T config, KafkaConnection connection, KeytabFile? keytab = null) where T : ClientConfig
+    {
+        config.BootstrapServers = string.Join(',', connection.Brokers);
+        var security = connection.Security;
+        config.SecurityProtocol = security.Label switch
+        {
+            KafkaSecurityLabel.Plaintext => SecurityProtocol.Plaintext,
+            KafkaSecurityLabel.SaslPlaintext or KafkaSecurityLabel.SaslGssapi => SecurityProtocol.SaslPlaintext,
+            KafkaSecurityLabel.Ssl => SecurityProtocol.Ssl,
+            KafkaSecurityLabel.SaslSsl or KafkaSecurityLabel.SaslSslGssapi => SecurityProtocol.SaslSsl,
+            _ => throw new ArgumentOutOfRangeException(nameof(connection), security.Label, "Unknown security label."),
+        };
+        if (security.Label is KafkaSecurityLabel.SaslPlaintext or KafkaSecurityLabel.SaslSsl)
+        {
+            config.SaslMechanism = security.Mechanism switch
+            {
+                "PLAIN" => SaslMechanism.Plain,
+                "SCRAM-SHA-256" => SaslMechanism.ScramSha256,
+                "SCRAM-SHA-512" => SaslMechanism.ScramSha512,
+                _ => throw new ArgumentOutOfRangeException(nameof(connection), security.Mechanism, "Unknown SASL mechanism."),
+            };
+            config.SaslUsername = security.Username;
+            config.SaslPassword = security.Password;
+        }
+        if (security.Label is KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi)
+        {
+            config.SaslMechanism = SaslMechanism.Gssapi;
+            config.SaslKerberosServiceName = security.KerberosServiceName ?? "kafka";
+            config.SaslKerberosPrincipal = security.KerberosPrincipal;
+            config.SaslKerberosKeytab = keytab?.FilePath ?? security.KeytabPath;
+        }
+        if (config.SecurityProtocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
+        {
+            config.SslCaPem = security.Ca;
+            config.SslCertificatePem = security.Certificate;
+            config.SslKeyPem = security.Key;
+            config.SslKeyPassword = security.KeyPassword;
+        }
+        return config;
+    }
+
+    /// <summary>
+    /// For a Kerberos resource, checks what a client needs before it starts: a librdkafka build with GSSAPI, a
+    /// readable keytab, and a kinit that works. Each failure says what to fix, with kinit's own words.
+    /// </summary>
+    public static void CheckKerberos(ClientConfig config, KafkaConnection connection)
+    {
+        if (connection.Security.Label is not (KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi)) return;
+        Native.Librdkafka.RequireGssapi();
+        if (config.SaslKerberosKeytab is not { } keytab) return;
+        KeytabFile.RequireReadable(keytab);
+        KerberosLogin.Check(keytab, config.SaslKerberosPrincipal!);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Confluent.Kafka;
+using Orleans.Concurrency;
+using Triggers.Validation;
+
+namespace Triggers.Triggers.Kafka;
+
+[StatelessWorker]
+public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : Grain, IKafkaConnectionTesterGrain
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    public async Task<KafkaConnectionTest> TestAsync(string workspaceId, string? resourcePath, JsonElement? inlineValue)
+    {
+        KafkaConnection connection;
+        if (resourcePath is not null)
+        {
+            Names.RequirePath(resourcePath, "connection.kafka_resource_path");
+            const string field = "connection.kafka_resource_path";
+            try { connection = await connections.ResolveAsync(workspaceId, resourcePath, field); }
+            catch (NotFoundException e) { throw new InvalidInputException(field, e.Message); }
+        }
+        else if (inlineValue is { } value)
+        {
+            connection = KafkaConnection.Parse(value, "connection");
+        }
+        else
+        {
+            throw new InvalidInputException("connection", "Give {\"kafka_resource_path\": \"u/me/kafka\"} or an inline {\"brokers\": [...], \"security\": {...}}.");
+        }
+        // librdkafka blocks while it connects: keep that off the grain's scheduler.
+        return await Task.Run(() => Test(connection));
+    }
+
+    private static KafkaConnectionTest Test(KafkaConnection connection)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var errors = new ConcurrentQueue<Error>();
+        try
+        {
+            using var keytab = KeytabFile.For(connection.Security);
+            var config = KafkaClientConfigs.Apply(new AdminClientConfig { SocketTimeoutMs = (int)Limit.TotalMilliseconds }, connection, keytab);
+            KafkaClientConfigs.CheckKerberos(config, connection);
+            using var admin = new AdminClientBuilder(config)
+                .SetErrorHandler((_, error) => errors.Enqueue(error))
+                .SetLogHandler((_, _) => { })
+                .Build();
+            var metadata = admin.GetMetadata(Limit);
+            return new KafkaConnectionTest
+            {
+                Ok = true,
+                Brokers = metadata.Brokers.Select(b => $"{b.Host}:{b.Port} (id {b.BrokerId})").ToList(),
+                Topics = metadata.Topics.Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal)).Select(t => t.Topic).Order().ToList(),
+                ElapsedMs = stopwatch.ElapsedMilliseconds,
+            };
+        }
+        catch (Exception e) when (e is KafkaException or InvalidOperationException)
+        {
+            // The client's own error callbacks name the cause (TLS, SASL, Kerberos); the exception often only says "timed out".
+            var cause = errors.FirstOrDefault(er => er.Code != Confluent.Kafka.ErrorCode.Local_AllBrokersDown)?.Reason ?? (e as KafkaException)?.Error.Reason ?? e.Message;
+            return new KafkaConnectionTest { Ok = false, ErrorKind = Classify(cause), Error = KerberosHints.Explain(cause), ElapsedMs = stopwatch.ElapsedMilliseconds };
+        }
+    }
+
+    private static string Classify(string reason)
+    {
+        bool Has(string text) => reason.Contains(text, StringComparison.OrdinalIgnoreCase);
+        if (Has("certificate verify") || Has("certificate_verify") || Has("unable to get local issuer")) return "certificate_verification";
+        if (Has("kinit") || Has("kerberos") || Has("gssapi")) return "kerberos";
+        if (Has("SASL") || Has("authentication")) return "sasl"; // before TLS: a refused SASL handshake says "handshake"
+        if (Has("SSL") || Has("TLS") || Has("handshake")) return "tls_handshake";
+        if (Has("refused") || Has("resolve") || Has("timed out") || Has("down") || Has("Connect to") || Has("transport")) return "unreachable";
+        return "other";
+    }
+}

@@ -1,0 +1,36 @@
+namespace Triggers.Triggers.Kafka;
+
+/// <summary>Everything a running consumer needs, resolved from the trigger and its resource when it starts.</summary>
+public sealed record KafkaListenerSettings(
+    string WorkspaceId,
+    string TriggerPath,
+    string RunnablePath,
+    bool IsFlow,
+    string GroupId,
+    IReadOnlyList<string> Topics,
+    KafkaConnection Connection,
+    AutoOffsetReset AutoOffsetReset,
+    IReadOnlyList<TriggerFilter>? Filters = null,
+    bool Suspended = false);
+
+/// <summary>Consumer tuning shared by all triggers of a silo (configuration section <c>Kafka</c>).</summary>
+public sealed class KafkaListenerOptions
+{
+    public const string Section = "Kafka";
+
+    /// <summary>How long the group waits for a silent consumer before giving its partitions to others.</summary>
+    public int SessionTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>
+    /// Longest time a broker may hold a fetch while it has no new data (librdkafka's fetch.wait.max.ms). Kafka
+    /// answers as soon as data arrives, so this mostly bounds idle round trips.
+    /// </summary>
+    public int FetchWaitMaxMs { get; set; } = 500;
+
+    /// <summary>Largest number of messages turned into jobs in one store write.</summary>
+    public int MaxBatchSize { get; set; } = 5_000;
+
+    /// <summary>First and longest wait between attempts to (re)start a failed consumer.</summary>
+    public TimeSpan RetryBackoffMin { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
+}

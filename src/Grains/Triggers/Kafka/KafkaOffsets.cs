@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using AutoOffsetReset = Triggers.Triggers.Kafka.AutoOffsetReset;
+
+namespace Triggers.Triggers.Kafka;
+
+/// <summary>Moves a trigger's consumer group to the start or the end of its topics.</summary>
+public static class KafkaOffsets
+{
+    private static readonly TimeSpan AssignmentTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Joins the group as the trigger's own consumer (same static instance id, so nobody else is waited for),
+    /// commits the low or high watermark of every assigned partition, and leaves. Returns what was committed.
+    /// </summary>
+    public static IReadOnlyList<TopicPartitionOffset> Reset(KafkaListenerSettings settings, AutoOffsetReset to, KafkaListenerOptions options)
+    {
+        using var keytab = KeytabFile.For(settings.Connection.Security);
+        var config = KafkaTriggerListener.ConsumerConfig(settings, options, keytab);
+        KafkaClientConfigs.CheckKerberos(config, settings.Connection);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
+        consumer.Subscribe(settings.Topics);
+        var waited = Stopwatch.StartNew();
+        while (consumer.Assignment.Count == 0)
+        {
+            if (waited.Elapsed > AssignmentTimeout)
+                throw new Validation.ConflictException($"The consumer group {settings.GroupId} gave no partitions within {AssignmentTimeout.TotalSeconds:0} s; is another consumer of the group still running?");
+            consumer.Consume(TimeSpan.FromMilliseconds(100));
+        }
+        var offsets = consumer.Assignment.Select(tp =>
+        {
+            var watermarks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
+            return new TopicPartitionOffset(tp, to == AutoOffsetReset.Earliest ? watermarks.Low : watermarks.High);
+        }).ToList();
+        consumer.Commit(offsets);
+        consumer.Close();
+        return offsets;
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Triggers.Triggers.Kafka;
+
+public static class KafkaServiceExtensions
+{
+    /// <summary>The Kafka trigger kind and what its grains share: consumer tuning, connection lookup, dead-letter producers.</summary>
+    public static IServiceCollection AddKafkaTriggers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<KafkaListenerOptions>(configuration.GetSection(KafkaListenerOptions.Section));
+        services.AddSingleton<KafkaConnections>();
+        services.AddSingleton<DeadLetterProducer>();
+        return services.AddTriggerKind<KafkaTriggerKind>();
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Triggers.Definitions;
+using Triggers.Jobs.Store;
+using Triggers.Placement;
+using Triggers.Telemetry;
+using Triggers.Validation;
+
+namespace Triggers.Triggers.Kafka;
+
+/// <summary>
+/// One Kafka trigger: its settings and its consumer (<see cref="KafkaTriggerListener"/>), which owns one member of
+/// the trigger's consumer group.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+[RoundRobinPlacement] // spreads consumers evenly over the silos, bursts included
+public sealed class KafkaTriggerGrain(
+    [PersistentState("trigger", StorageNames.Definitions)] IPersistentState<StoredItem<KafkaTrigger>> state,
+    IJobStore jobs,
+    KafkaConnections connections,
+    DeadLetterProducer deadLetters,
+    TriggerMetrics metrics,
+    IOptions<KafkaListenerOptions> listenerOptions,
+    ILocalSiloDetails silo,
+    ILoggerFactory loggers,
+    ILogger<KafkaTriggerGrain> logger,
+    TimeProvider clock)
+    : TriggerGrain<KafkaTrigger, KafkaTriggerStatus>(state, KafkaTrigger.Kind, jobs, silo, clock), IKafkaTriggerGrain
+{
+    protected override string KindName => "kafka trigger";
+
+    public async Task<TriggerView<KafkaTrigger, KafkaTriggerStatus>> ResetOffsetsAsync(AutoOffsetReset? to)
+    {
+        var trigger = Existing;
+        var settings = await ResolveAsync(trigger);
+        // The group's offsets can only be moved while its consumer is away.
+        return await WhileStoppedAsync(async () =>
+        {
+            // The reset is a consumer's blocking work: keep it off the grain's scheduler.
+            var moved = await Task.Run(() => KafkaOffsets.Reset(settings, to ?? trigger.AutoOffsetReset, listenerOptions.Value));
+            logger.LogInformation("Kafka trigger {Trigger}: offsets reset to {Offsets}", ItemPath, string.Join(", ", moved));
+        });
+    }
+
+    /// <summary>Copies the failed job's message to the trigger's dead-letter topic, if it has one.</summary>
+    public override async Task OnJobFailedAsync(FailedTriggerJob failed)
+    {
+        if (Current is not { DeadLetterTopic: { } topic } trigger) return;
+        try
+        {
+            var connection = await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath);
+            await deadLetters.ProduceAsync(connection, topic, ItemPath, failed);
+        }
+        catch (Exception e)
+        {
+            // The job's failure is recorded either way; the dead letter is a copy for operators.
+            logger.LogWarning("Could not produce job {Job} to dead-letter topic {Topic}: {Error}", failed.JobId, topic, e.Message);
+        }
+    }
+
+    protected override async Task<KafkaTrigger> ValidateKindAsync(KafkaTrigger trigger)
+    {
+        Names.RequirePath(trigger.KafkaResourcePath, "kafka_resource_path");
+        if (trigger.Topics is null || trigger.Topics.Count == 0)
+            throw new InvalidInputException("topics", "List at least one topic to listen to.");
+        foreach (var topic in trigger.Topics) Names.RequireTopic(topic);
+        var groupId = string.IsNullOrEmpty(trigger.GroupId) ? KafkaTrigger.DefaultGroupId(WorkspaceId, ItemPath) : trigger.GroupId;
+        Names.RequireGroupId(groupId);
+        if (trigger.DeadLetterTopic is { } deadLetterTopic)
+        {
+            Names.RequireTopic(deadLetterTopic, "dead_letter_topic");
+            if (deadLetterTopic.StartsWith('^') || trigger.Topics.Contains(deadLetterTopic))
+                throw new InvalidInputException("dead_letter_topic", "The dead-letter topic must be a plain topic name other than the ones the trigger listens to.");
+        }
+        try { await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath); }
+        catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
+        return trigger with { Path = ItemPath, GroupId = groupId, Topics = trigger.Topics.Distinct().ToList() };
+    }
+
+    protected override KafkaTrigger WithMode(KafkaTrigger trigger, TriggerMode mode) => trigger with { Mode = mode };
+
+    protected override async Task<ITriggerListener<KafkaTriggerStatus>> StartListenerAsync(KafkaTrigger trigger)
+    {
+        var listener = new KafkaTriggerListener(await ResolveAsync(trigger), listenerOptions.Value, Jobs, metrics, loggers.CreateLogger<KafkaTriggerListener>(), Clock);
+        listener.Start();
+        return listener;
+    }
+
+    protected override KafkaTriggerStatus IdleStatus(ListenerState state, string? error = null, DateTimeOffset? errorAt = null) =>
+        new() { State = state, Error = error, ErrorAt = errorAt };
+
+    private async Task<KafkaListenerSettings> ResolveAsync(KafkaTrigger trigger) => new(
+        WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
+        await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
+        trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended);
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Triggers.Jobs.Store;
+using Triggers.Telemetry;
+
+namespace Triggers.Triggers.Kafka;
+
+/// <summary>
+/// One trigger's consumer: a plain poll loop on a thread of its own (never the Orleans scheduler) that turns
+/// messages into durable jobs and commits their offsets only afterwards. It never gives up: a failure is
+/// reported in <see cref="Status"/> and the consumer is rebuilt after a growing pause.
+/// </summary>
+public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
+
+    private readonly KafkaListenerSettings _settings;
+    private readonly KafkaListenerOptions _options;
+    private readonly Backoff _backoff;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly KafkaJobFactory _jobFactory;
+    private readonly MessageFilter _filter;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ListenerStatusTracker _status;
+    private readonly JobBatchWriter<List<TopicPartitionOffset>> _writer;
+    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
+    private volatile Error? _fatal;
+    private IDisposable? _lagTracking;
+
+    private readonly TriggerMetrics _metrics;
+    private readonly string _metricsName;
+
+    public KafkaTriggerListener(KafkaListenerSettings settings, KafkaListenerOptions options, IJobStore jobs, TriggerMetrics metrics, ILogger logger, TimeProvider clock)
+    {
+        _metrics = metrics;
+        _metricsName = $"{settings.WorkspaceId}/{settings.TriggerPath}";
+        _settings = settings;
+        _options = options;
+        _backoff = new Backoff(options.RetryBackoffMin, options.RetryBackoffMax);
+        _logger = logger;
+        _clock = clock;
+        _jobFactory = new KafkaJobFactory(settings);
+        _filter = new MessageFilter(settings.Filters);
+        _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
+        _writer = new JobBatchWriter<List<TopicPartitionOffset>>(jobs, _backoff, metrics, _metricsName, error => _status.Failed(error), logger, _stopping.Token);
+    }
+
+    public KafkaTriggerStatus Status => _status.Snapshot();
+
+    /// <summary>When the poll loop last went round: proof that this consumer is alive.</summary>
+    public DateTimeOffset? LastPoll => _status.LastPoll;
+
+    public void Start()
+    {
+        _lagTracking = _metrics.TrackLag(_metricsName, () => Status.Partitions.Select(p => new PartitionLag(p.Topic, p.Partition, p.Lag)));
+        var thread = new Thread(Run) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
+        thread.Start();
+    }
+
+    private void Run()
+    {
+        var backoff = _backoff.Min;
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    using var keytab = KeytabFile.For(_settings.Connection.Security); // removed when the consumer is done
+                    using var consumer = BuildConsumer(keytab);
+                    consumer.Subscribe(_settings.Topics);
+                    backoff = _backoff.Min;
+                    Poll(consumer);
+                    Drain(consumer);
+                    consumer.Close();
+                    _logger.LogInformation("Kafka trigger {Trigger}: consumer closed", _settings.TriggerPath);
+                }
+                catch (Exception e) when (!_stopping.IsCancellationRequested)
+                {
+                    _status.Failed($"The consumer stopped: {KerberosHints.Explain(e.Message)} Retrying in {backoff.TotalSeconds:0.#} s.");
+                    _logger.LogWarning("Kafka trigger {Trigger}: consumer failed ({Error}); retrying in {Backoff}", _settings.TriggerPath, e.Message, backoff);
+                    _stopping.Token.WaitHandle.WaitOne(backoff);
+                    backoff = _backoff.Next(backoff);
+                }
+                catch (Exception e)
+                {
+                    _logger.LogDebug(e, "Kafka trigger {Trigger}: error while stopping", _settings.TriggerPath);
+                }
+            }
+        }
+        finally
+        {
+            _status.Stopped();
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>The consumer settings of a trigger; offset resets use them too, to act as the trigger's own member.</summary>
+    public static ConsumerConfig ConsumerConfig(KafkaListenerSettings settings, KafkaListenerOptions options, KeytabFile? keytab) =>
+        KafkaClientConfigs.Apply(new ConsumerConfig
+        {
+            GroupId = settings.GroupId,
+            // Static membership: the trigger's next consumer, wherever Orleans reactivates it, takes over this one's
+            // partitions at once instead of waiting for a dead consumer's session to time out.
+            GroupInstanceId = $"{settings.WorkspaceId}/{settings.TriggerPath}",
+            ClientId = $"orleans-triggers/{settings.WorkspaceId}/{settings.TriggerPath}",
+            EnableAutoCommit = false,
+            AutoOffsetReset = settings.AutoOffsetReset == AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
+            SessionTimeoutMs = options.SessionTimeoutMs,
+            HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 3),
+            TopicMetadataRefreshIntervalMs = 30_000,
+            FetchWaitMaxMs = options.FetchWaitMaxMs,
+        }, settings.Connection, keytab);
+
+    private IConsumer<byte[]?, byte[]?> BuildConsumer(KeytabFile? keytab)
+    {
+        var config = ConsumerConfig(_settings, _options, keytab);
+        KafkaClientConfigs.CheckKerberos(config, _settings.Connection);
+        return new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetErrorHandler((_, error) => OnClientError(error))
+            .SetLogHandler((_, log) => _logger.LogDebug("librdkafka {Facility}: {Message}", log.Facility, log.Message))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                _logger.LogInformation("Kafka trigger {Trigger}: assigned {Partitions}", _settings.TriggerPath, string.Join(", ", partitions));
+                _status.Assigned(partitions);
+            })
+            .SetPartitionsRevokedHandler((consumer, partitions) =>
+            {
+                Drain(consumer); // hand over only partitions whose consumed messages are jobs and committed
+                _logger.LogInformation("Kafka trigger {Trigger}: revoked {Partitions}", _settings.TriggerPath, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+                _status.Revoked(partitions.Select(p => p.TopicPartition));
+            })
+            .SetPartitionsLostHandler((_, partitions) => _status.Revoked(partitions.Select(p => p.TopicPartition)))
+            .Build();
+    }
+
+    private void OnClientError(Error error)
+    {
+        if (error.IsFatal) _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
+        _status.Failed($"{KerberosHints.Explain(error.Reason)} ({error.Code})", generic: error.Code == Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
+        _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
+    }
+
+    private void Poll(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var lastRefresh = Stopwatch.StartNew();
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (_fatal is { } fatal)
+            {
+                _fatal = null;
+                throw new KafkaException(fatal);
+            }
+            try
+            {
+                // Block only when nothing is pending; otherwise drain what is already fetched.
+                var idle = _batch.Count == 0 && _writer.Idle;
+                var message = consumer.Consume(idle ? PollTimeout : TimeSpan.Zero);
+                if (message is { IsPartitionEOF: false })
+                {
+                    _batch.Add(message);
+                    if (_batch.Count < _options.MaxBatchSize) continue;
+                }
+                if (_batch.Count > 0) StartWrite(consumer);
+                else _writer.Settle(batch => Commit(consumer, batch)); // nothing more to read right now
+            }
+            catch (ConsumeException e)
+            {
+                _status.Failed(Describe(e.Error));
+                _logger.LogWarning("Kafka trigger {Trigger}: {Error}", _settings.TriggerPath, Describe(e.Error));
+                _stopping.Token.WaitHandle.WaitOne(PollTimeout);
+            }
+            _status.Polled();
+            if (lastRefresh.Elapsed >= StatusRefresh)
+            {
+                _status.Refresh(consumer);
+                lastRefresh.Restart();
+            }
+        }
+    }
+
+    private static string Describe(Error error) => error.Code switch
+    {
+        Confluent.Kafka.ErrorCode.UnknownTopicOrPart or Confluent.Kafka.ErrorCode.Local_UnknownTopic =>
+            $"{error.Reason}. Create the topic or fix the trigger's topics; the trigger keeps checking.",
+        _ => $"{error.Reason} ({error.Code})",
+    };
+
+    /// <summary>Hands the messages read so far to the writer, as jobs and the offsets to commit once they are durable.</summary>
+    private void StartWrite(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var now = _clock.GetUtcNow();
+        var jobs = new List<Jobs.JobRecord>(_batch.Count);
+        foreach (var message in _batch)
+            if (_filter.Matches(message.Message.Value)) jobs.Add(_jobFactory.Create(message, now));
+        // Filtered-out messages get no job but are committed with the rest: they are handled by being skipped.
+        var offsets = _batch
+            .GroupBy(m => m.TopicPartition)
+            .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
+            .ToList();
+        _writer.Write(jobs, offsets, _batch.Count, now, batch => Commit(consumer, batch));
+        _batch.Clear();
+    }
+
+    private void Commit(IConsumer<byte[]?, byte[]?> consumer, StoredBatch<List<TopicPartitionOffset>> batch)
+    {
+        _status.Stored(batch.Events, batch.Created, batch.Filtered, batch.ReadAt);
+        try
+        {
+            consumer.Commit(batch.Position);
+            _status.Committed(batch.Position);
+        }
+        catch (KafkaException e)
+        {
+            // The jobs are durable; if these offsets are redelivered their ids already exist.
+            _logger.LogWarning("Kafka trigger {Trigger}: commit failed ({Error}); redelivered messages will map to their existing jobs", _settings.TriggerPath, e.Error.Reason);
+        }
+    }
+
+    /// <summary>Stores and commits everything consumed so far, e.g. before partitions are handed over.</summary>
+    private void Drain(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_batch.Count > 0) StartWrite(consumer);
+        _writer.Settle(batch => Commit(consumer, batch));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _lagTracking?.Dispose();
+        await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}
