@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Triggers.Definitions;
+using Triggers.Runtimes;
 using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;

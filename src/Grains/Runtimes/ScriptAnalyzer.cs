@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
+using Triggers.Scripts;
 
-namespace Triggers.Scripts;
+namespace Triggers.Runtimes;
 
 /// <summary>Reads a script's <see cref="ScriptSignature"/> from its source text, without running it.</summary>
 /// <remarks>
