@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Triggers.Definitions;
 using Triggers.Flows;
 using Triggers.Jobs.Execution;
+using Triggers.Runtimes;
 using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;

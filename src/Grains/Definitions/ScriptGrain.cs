@@ -1,3 +1,4 @@
+using Triggers.Runtimes;
 using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Triggers.Runtimes.Bash;
+using Triggers.Runtimes.Bun;
+using Triggers.Runtimes.Python;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes;

@@ -4,20 +4,20 @@ using System.Text.Json.Nodes;
 namespace Triggers.Runtimes;
 
 /// <summary>
-/// A language whose scripts are run by a small wrapper program (see <c>Wrappers/</c>) that imports the script,
+/// A language whose scripts are run by a small wrapper program (in the language's folder) that imports the script,
 /// runs preprocessor and main, and reports through <see cref="WrapperProtocol"/>'s files, so that whatever the
 /// script prints stays a log line.
 /// </summary>
 public abstract class WrappedScriptRuntime : ScriptProcessRuntime
 {
-    private static readonly ConcurrentDictionary<string, string> WrapperSources = new();
+    private static readonly ConcurrentDictionary<Type, string> WrapperSources = new();
 
     private protected WrappedScriptRuntime(string command, string configurationKey) : base(command, configurationKey) { }
 
     /// <summary>The user's script is saved under this name (its extension tells the interpreter the language).</summary>
     private protected abstract string ScriptFileName { get; }
 
-    /// <summary>The wrapper's file name, both in <c>Wrappers/</c> and in the job's directory.</summary>
+    /// <summary>The wrapper's file name, both in the runtime's folder and in the job's directory.</summary>
     private protected abstract string WrapperFileName { get; }
 
     /// <summary>The interpreter's arguments to run <paramref name="wrapperPath"/>, which expects the script, input
@@ -30,7 +30,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime
         var wrapperPath = directory.File(WrapperFileName);
         var inputPath = directory.File(WrapperProtocol.InputFileName);
         File.WriteAllText(scriptPath, run.Content);
-        File.WriteAllText(wrapperPath, WrapperSource(WrapperFileName));
+        File.WriteAllText(wrapperPath, WrapperSource());
         WrapperProtocol.WriteInput(inputPath, run);
 
         var knownMainArgs = run.RunsPreprocessor ? new JsonObject() : ArgumentBinder.Bind(run.Signature.MainParameters, run.Args);
@@ -48,12 +48,12 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime
         return ScriptOutcome.Failure(error, knownMainArgs, exit.Logs);
     }
 
-    private static string WrapperSource(string fileName) => WrapperSources.GetOrAdd(fileName, static name =>
+    // The wrapper is embedded from the runtime's folder, so its resource is named after the runtime's namespace.
+    private string WrapperSource() => WrapperSources.GetOrAdd(GetType(), static (runtime, fileName) =>
     {
-        var resource = $"Triggers.Runtimes.Wrappers.{name}";
-        using var stream = typeof(WrappedScriptRuntime).Assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"The embedded resource {resource} is missing from the build.");
+        using var stream = runtime.Assembly.GetManifestResourceStream(runtime, fileName)
+            ?? throw new InvalidOperationException($"The embedded resource {runtime.Namespace}.{fileName} is missing from the build.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    });
+    }, WrapperFileName);
 }

@@ -1,3 +1,4 @@
+using Triggers.Runtimes;
 using Triggers.Scripts;
 using Xunit;
 

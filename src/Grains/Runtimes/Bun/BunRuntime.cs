@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Triggers.Scripts;
 
-namespace Triggers.Runtimes;
+namespace Triggers.Runtimes.Bun;
 
 /// <summary>TypeScript scripts, run by Bun.</summary>
 public sealed class BunRuntime(IOptions<RuntimeOptions> options)

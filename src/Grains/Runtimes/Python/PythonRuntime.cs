@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Triggers.Scripts;
 
-namespace Triggers.Runtimes;
+namespace Triggers.Runtimes.Python;
 
 /// <summary>Python 3 scripts.</summary>
 public sealed class PythonRuntime(IOptions<RuntimeOptions> options)

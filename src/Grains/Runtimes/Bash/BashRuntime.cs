@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Triggers.Scripts;
 
-namespace Triggers.Runtimes;
+namespace Triggers.Runtimes.Bash;
 
 /// <summary>
 /// Bash scripts. No wrapper and no preprocessor: arguments are positional, in the order the script names them
