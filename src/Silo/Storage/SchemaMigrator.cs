@@ -28,8 +28,9 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
     internal static IReadOnlyList<(string Id, string Sql)> LoadScripts()
     {
         var scripts = new List<(string Id, string Sql)>();
-        foreach (var assembly in new[] { typeof(SchemaMigrator).Assembly, typeof(PostgresJobStore).Assembly })
-        foreach (var resource in assembly.GetManifestResourceNames())
+        var resources = new[] { typeof(SchemaMigrator).Assembly, typeof(PostgresJobStore).Assembly }
+            .SelectMany(assembly => assembly.GetManifestResourceNames().Select(name => (Assembly: assembly, Name: name)));
+        foreach (var (assembly, resource) in resources)
         {
             var match = ScriptResourceName().Match(resource);
             if (!match.Success) continue;

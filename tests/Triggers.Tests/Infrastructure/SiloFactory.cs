@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Triggers.Tests.Infrastructure;
 
@@ -7,7 +8,8 @@ namespace Triggers.Tests.Infrastructure;
 /// The real silo host (Program) in this process, on the embedded default or on PostgreSQL, with its own
 /// Orleans ports so several can run side by side. Kafka traffic goes over TCP to the tests' mock cluster.
 /// </summary>
-public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+/// <param name="services">Extra registrations, e.g. a trigger kind that only the tests define.</param>
+public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public const string AdminToken = "test-admin-token";
 
@@ -23,6 +25,7 @@ public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings) :
         builder.UseSetting("Workers:Count", "2");
         builder.UseSetting("Logging:LogLevel:Default", "Warning"); // keep test output to what matters
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureServices(services);
     }
 
     public TriggersApiClient CreateApiClient()

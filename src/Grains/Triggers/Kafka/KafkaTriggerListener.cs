@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Triggers.Jobs;
 using Triggers.Jobs.Store;
 using Triggers.Telemetry;
 
@@ -194,7 +195,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private void StartWrite(IConsumer<byte[]?, byte[]?> consumer)
     {
         var now = _clock.GetUtcNow();
-        var jobs = new List<Jobs.JobRecord>(_batch.Count);
+        var jobs = new List<JobRecord>(_batch.Count);
         foreach (var message in _batch)
             if (_filter.Matches(message.Message.Value)) jobs.Add(_jobFactory.Create(message, now));
         // Filtered-out messages get no job but are committed with the rest: they are handled by being skipped.
