@@ -9,7 +9,7 @@ namespace Triggers.Jobs.Execution;
 
 /// <summary>
 /// The silo's worker slots: each claims the oldest queued job, runs it in a language runtime and reports the
-/// outcome to the job's grain. Listening to Kafka never takes a slot.
+/// outcome to the job's grain. Listening to a trigger's source never takes a slot.
 /// </summary>
 public sealed class JobWorkerService(
     IJobStore store,

@@ -5,7 +5,7 @@ public interface IJobStore
 {
     /// <summary>
     /// Makes the jobs durable as queued, in list order. Ids that already exist are left alone (a redelivered
-    /// Kafka message maps to the same id), so this is safe to repeat. Returns how many jobs were new.
+    /// trigger event maps to the same id), so this is safe to repeat. Returns how many jobs were new.
     /// </summary>
     Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default);
 
