@@ -21,6 +21,8 @@ internal sealed class BenchSilo : IAsyncDisposable
 
     public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<BenchSilo> StartAsync(string postgres, int workers, string? bun = null, int fetchWaitMaxMs = 500)
     {
         var builder = WebApplication.CreateBuilder();

@@ -1,17 +1,22 @@
 using Triggers.Benchmarks;
 
-// Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate]
+// Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate] [finish-jobs]
+//        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs]   (the finish-rate benchmark alone)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
-var messages = args.Length > 0 ? int.Parse(args[0]) : 40_000;
-var latencySeconds = args.Length > 1 ? int.Parse(args[1]) : 30;
-var latencyRate = args.Length > 2 ? int.Parse(args[2]) : 20;
+var finishOnly = args.Length > 0 && args[0] == "finish";
+int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
 var postgres = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_POSTGRES (./bench.sh does).");
 var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_BUN (./bench.sh does).");
 
 Console.WriteLine($"# Orleans Triggers benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Machine.Describe()}");
 Console.WriteLine();
-await new IngestBenchmark(postgres, messages).RunAsync();
-Console.WriteLine();
-await new LatencyBenchmark(postgres, bun, latencySeconds, latencyRate).RunAsync();
+if (!finishOnly)
+{
+    await new IngestBenchmark(postgres, Arg(0, 40_000)).RunAsync();
+    Console.WriteLine();
+    await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
+    Console.WriteLine();
+}
+await new FinishRateBenchmark(postgres, bun, finishOnly ? Arg(1, 800) : Arg(3, 800)).RunAsync();
