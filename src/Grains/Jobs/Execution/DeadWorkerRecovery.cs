@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using Triggers.Jobs;
 using Triggers.Jobs.Store;
 
 namespace Triggers.Jobs.Execution;

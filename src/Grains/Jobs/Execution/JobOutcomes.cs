@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Triggers.Jobs;
 using Triggers.Runtimes;
 
 namespace Triggers.Jobs.Execution;

@@ -72,17 +72,17 @@ internal static class JobRows
     /// </summary>
     public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs)
     {
-        var names = string.Join(", ", Inserted.Select(c => c.Name));
-        var values = string.Join(", ", Inserted.Select(c => c.Cast is null ? c.Name : $"{c.Name}::{c.Cast}"));
-        var command = db.CreateCommand($"""
-            INSERT INTO jobs ({names}, status)
-            SELECT {values}, 'queued'
-            FROM unnest({string.Join(", ", Inserted.Select(c => $"@{c.Name}"))}) AS t({names})
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """);
+        var command = db.CreateCommand(InsertQueuedSql);
         foreach (var column in Inserted)
             command.Parameters.Add(new NpgsqlParameter(column.Name, NpgsqlDbType.Array | column.Type) { Value = column.Values(jobs) });
         return command;
     }
+
+    private static readonly string InsertQueuedSql = $"""
+        INSERT INTO jobs ({string.Join(", ", Inserted.Select(c => c.Name))}, status)
+        SELECT {string.Join(", ", Inserted.Select(c => c.Cast is null ? c.Name : $"{c.Name}::{c.Cast}"))}, 'queued'
+        FROM unnest({string.Join(", ", Inserted.Select(c => $"@{c.Name}"))}) AS t({string.Join(", ", Inserted.Select(c => c.Name))})
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+        """;
 }
