@@ -1,7 +1,6 @@
 // Runs a user's script as a Triggers job:  bun --no-install run wrapper.ts <script.ts> <input.json> <result.json>
 // The file formats are described in WrapperProtocol.cs. The outcome goes to a file, not stdout, so everything the
-// script prints stays a log line.
-import { readFileSync, writeFileSync } from "node:fs";
+// script prints stays a log line. Files go through Bun's own API: importing "node:fs" adds about 6 ms to every job.
 
 type Job = { parameters: string[]; args: Record<string, unknown>; preprocess: boolean; event: unknown };
 
@@ -10,7 +9,7 @@ class ResultNotSerializable extends Error {
 }
 
 const [scriptPath, inputPath, resultPath] = process.argv.slice(2);
-const job: Job = JSON.parse(readFileSync(inputPath, "utf8"));
+const job: Job = await Bun.file(inputPath).json();
 let mainArgs: Record<string, unknown> = {};
 
 try {
@@ -29,9 +28,9 @@ try {
   mainArgs = bind(job.parameters, source);
   // A missing argument is passed as undefined, so the parameter's default applies.
   const result = await main(...job.parameters.map((name) => mainArgs[name]));
-  writeFileSync(resultPath, `{"ok":true,"result":${resultJson(result)},"args":${argsJson()}}`);
+  await Bun.write(resultPath, `{"ok":true,"result":${resultJson(result)},"args":${argsJson()}}`);
 } catch (error) {
-  writeFileSync(resultPath, `{"ok":false,"error":${JSON.stringify(describe(error))},"args":${argsJson()}}`);
+  await Bun.write(resultPath, `{"ok":false,"error":${JSON.stringify(describe(error))},"args":${argsJson()}}`);
 }
 // Timers or sockets the script left open must not keep a finished job running.
 process.exit(0);

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 import sys
-import traceback
 import types
 
 
@@ -76,6 +75,7 @@ def args_json(main_args):
 
 
 def describe(error):
+    import traceback  # only failed jobs pay for it (it pulls in tokenize and linecache)
     # The wrapper's and the import machinery's frames are noise to the script's author.
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if frame.filename != __file__ and not frame.filename.startswith("<frozen importlib")]
