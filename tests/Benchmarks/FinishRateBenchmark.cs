@@ -27,6 +27,9 @@ internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs)
             "script.ts", "export function main(payload: string) { return payload.length; }\nmain('x');\n", bun, ["--no-install", "run"]);
         await RunOnceAsync(ScriptLanguage.Python3, "def main(payload: str):\n    return len(payload)\n",
             "script.py", "def main(payload):\n    return len(payload)\nmain('x')\n", "/usr/bin/python3", ["-I"]);
+        // bash starts in about a millisecond, so its row shows what the job pipeline itself costs.
+        await RunOnceAsync(ScriptLanguage.Bash, "payload=\"$1\"\necho \"${#payload}\"\n",
+            "script.sh", "payload=\"$1\"\necho \"${#payload}\"\n", "/bin/bash", []);
     }
 
     private async Task RunOnceAsync(ScriptLanguage language, string script, string spawnFile, string spawnScript, string interpreter, string[] interpreterArgs)
