@@ -32,11 +32,12 @@ public static class GrainServiceExtensions
         else
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
-            services.AddSingleton<JobInsertBatcher>();
+            services.AddSingleton<JobWriteBatcher>();
             services.AddSingleton<IJobStore, PostgresJobStore>();
         }
         services.AddPlacementDirector<RoundRobinPlacement, RoundRobinPlacementDirector>();
         services.AddScriptRuntimes(configuration);
+        services.AddSingleton<JobCompletions>();
         services.AddSingleton<FlowRunner>();
         services.AddSingleton<TriggerMetrics>();
         services.Configure<SecretsOptions>(configuration.GetSection(SecretsOptions.Section));

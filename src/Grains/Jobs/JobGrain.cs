@@ -2,18 +2,18 @@ using System.Text.Json;
 using Triggers.Flows;
 using Triggers.Jobs.Store;
 using Triggers.Scripts;
-using Triggers.Telemetry;
 using Triggers.Triggers;
 using Triggers.Validation;
 
 namespace Triggers.Jobs;
 
 /// <summary>
-/// The authority on one job's lifecycle. Triggers write new jobs straight to the store in batches (a grain call per
-/// event would cap throughput); from then on every change to a job goes through its grain: the outcome of each run,
-/// the decision to rerun it, and on its final failure the error handler and the trigger's own failure action.
+/// The authority on one job's lifecycle. Triggers write new jobs straight to the store in batches, and workers write
+/// successful runs straight to it too (a grain call per job would cap throughput, see <see cref="JobCompletions"/>);
+/// every decision goes through the job's grain: whether to rerun a failed run, and on its final failure the error
+/// handler and the trigger's own failure action.
 /// </summary>
-public sealed class JobGrain(IJobStore store, IJobTriggers triggers, TriggerMetrics metrics, TimeProvider clock) : Grain, IJobGrain
+public sealed class JobGrain(IJobStore store, IJobTriggers triggers, JobCompletions completions, TimeProvider clock) : Grain, IJobGrain
 {
     private Guid Id => this.GetPrimaryKey();
 
@@ -45,9 +45,9 @@ public sealed class JobGrain(IJobStore store, IJobTriggers triggers, TriggerMetr
     public async Task CompleteAsync(JobOutcome outcome)
     {
         var job = await store.GetAsync(Id) ?? throw new NotFoundException($"No job {Id}.");
-        metrics.JobFinished(job.TriggerPath is { } t ? Names.ItemKey(job.WorkspaceId, t) : null, job.IsFlow, outcome.Succeeded, outcome.CompletedAt - outcome.StartedAt);
+        completions.Record(job, outcome);
         // A flow's steps are retried and handled as part of their flow; handlers never get handlers.
-        if (outcome.Succeeded || job.IsFlowStep)
+        if (JobCompletions.IsFinal(job, outcome))
         {
             await store.CompleteAsync(Id, outcome);
             DeactivateOnIdle(); // jobs are many and finished ones are read from the store

@@ -13,7 +13,7 @@ namespace Triggers.Tests.Jobs;
 public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private NpgsqlDataSource _db = null!;
-    private JobInsertBatcher _batcher = null!;
+    private JobWriteBatcher _batcher = null!;
     private PostgresJobStore _store = null!;
 
     public async Task InitializeAsync()
@@ -21,7 +21,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var connectionString = await postgres.CreateDatabaseAsync();
         await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         _db = NpgsqlDataSource.Create(connectionString);
-        _batcher = new JobInsertBatcher(_db, new JobQueueSignal(), NullLogger<JobInsertBatcher>.Instance);
+        _batcher = new JobWriteBatcher(_db, new JobQueueSignal(), NullLogger<JobWriteBatcher>.Instance);
         _store = new PostgresJobStore(_db, _batcher);
     }
 
@@ -64,6 +64,49 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
             Assert.Equal(batch.Select(j => j.Id), claimed.Where(j => ids.Contains(j.Id)).Select(j => j.Id));
         }
         Assert.All(claimed, j => Assert.Equal((JobStatus.Running, 1), (j.Status, j.Attempts)));
+    }
+
+    [Fact]
+    public async Task One_claim_takes_up_to_its_limit_in_queue_order_and_unclaimed_jobs_come_back_unchanged()
+    {
+        var jobs = Enumerable.Range(0, 10).Select(NewJob).ToList();
+        await _store.EnqueueAsync(jobs);
+
+        var first = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1), max: 4);
+        Assert.Equal(jobs.Take(4).Select(j => j.Id), first.Select(j => j.Id));
+        var rest = await _store.ClaimAsync("w2", TimeSpan.FromMinutes(1), max: 100);
+        Assert.Equal(jobs.Skip(4).Select(j => j.Id), rest.Select(j => j.Id));
+
+        // A stopping worker puts back what it never started: claimable again, its run count as before.
+        await _store.UnclaimAsync([first[2].Id, first[3].Id], "w1");
+        await _store.UnclaimAsync([rest[0].Id], "w1"); // not w1's claim: left alone
+        var again = await _store.ClaimAsync("w3", TimeSpan.FromMinutes(1), max: 100);
+        Assert.Equal([first[2].Id, first[3].Id], again.Select(j => j.Id));
+        Assert.All(again, j => Assert.Equal(1, j.Attempts));
+    }
+
+    [Fact]
+    public async Task Completions_written_together_fail_only_the_run_postgresql_refuses()
+    {
+        var jobs = Enumerable.Range(0, 20).Select(NewJob).ToList();
+        await _store.EnqueueAsync(jobs);
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1), max: 20);
+        var now = DateTimeOffset.UtcNow;
+        JobOutcome Run(int n) => new() { Succeeded = true, Logs = n == 7 ? "a\0b" : $"run {n}", StartedAt = now, CompletedAt = now };
+
+        // Submitted at once, so they are merged into shared statements; text with a NUL is refused by PostgreSQL.
+        var results = await Task.WhenAll(claimed.Select((job, n) => Capture(_store.CompleteAsync(job.Id, Run(n)))));
+
+        Assert.IsType<PostgresException>(results[7]);
+        Assert.All(results.Where((_, n) => n != 7), Assert.Null);
+        foreach (var (job, n) in claimed.Select((job, n) => (job, n)))
+            Assert.Equal(n == 7 ? JobStatus.Running : JobStatus.Success, (await _store.GetAsync(job.Id))!.Status);
+    }
+
+    private static async Task<Exception?> Capture(Task task)
+    {
+        try { await task; return null; }
+        catch (Exception e) { return e; }
     }
 
     [Fact]

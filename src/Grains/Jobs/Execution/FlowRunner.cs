@@ -16,7 +16,7 @@ namespace Triggers.Jobs.Execution;
 /// order, each step a job of its own linked to the flow's job; the failure module when a step fails. The flow's
 /// result is its last step's.
 /// </summary>
-public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, IJobTriggers triggers, IGrainFactory grains, TimeProvider clock)
+public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobCompletions completions, IJobTriggers triggers, IGrainFactory grains, TimeProvider clock)
 {
     private sealed record StepRun(bool Succeeded, JsonNode? Result, JobError? Error);
 
@@ -121,7 +121,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, IJobTrigge
             var run = await scripts.RunAsync(new ScriptRun(script.Language, script.Content, script.Signature!, args, null, context.StepTimeout), context.Ct);
             outcome = JobOutcomes.FromRun(run, started, clock.GetUtcNow());
         }
-        await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(step.Id).CompleteAsync(outcome), context.Ct);
+        await completions.CompleteAsync(step, outcome, context.Ct);
         context.Log.AppendLine($"step {module.Id} ({step.Id}): {(outcome.Succeeded ? "success" : $"failure: {outcome.Error?.Message}")} in {stopwatch.ElapsedMilliseconds} ms");
         return new StepRun(outcome.Succeeded, outcome.Result is { } r ? JsonNode.Parse(r.GetRawText()) : null, outcome.Error);
     }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,13 +9,14 @@ using Triggers.Runtimes;
 namespace Triggers.Jobs.Execution;
 
 /// <summary>
-/// The silo's worker slots: each claims the oldest queued job, runs it in a language runtime and reports the
-/// outcome to the job's grain. Listening to a trigger's source never takes a slot.
+/// The silo's worker slots: a feeder claims the oldest queued jobs, each slot runs one at a time in a language
+/// runtime and hands the outcome to <see cref="JobCompletions"/>. Listening to a trigger's source never takes a slot.
 /// </summary>
 public sealed class JobWorkerService(
     IJobStore store,
     IJobTriggers triggers,
     JobQueueSignal signal,
+    JobCompletions completions,
     ScriptRunner runner,
     FlowRunner flows,
     IGrainFactory grains,
@@ -35,25 +37,62 @@ public sealed class JobWorkerService(
         var workerId = WorkerIds.Of(silo.SiloAddress, _options);
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
-        await Task.WhenAll(Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(workerId, stoppingToken)));
+
+        // One job waits ready per slot, so a slot that finishes starts the next job at once while the feeder claims
+        // more in the background; when the slots drain the buffer faster than a round trip, claims grow into batches.
+        var ready = Channel.CreateBounded<JobRecord>(new BoundedChannelOptions(_options.Count) { SingleWriter = true });
+        var slots = Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(ready.Reader, workerId, stoppingToken)).ToList();
+        await FeedAsync(ready, workerId, stoppingToken);
+        await Task.WhenAll(slots);
     }
 
-    private async Task RunSlotAsync(string workerId, CancellationToken ct)
+    private async Task FeedAsync(Channel<JobRecord> ready, string workerId, CancellationToken ct)
     {
-        var timeout = TimeSpan.FromSeconds(_options.JobTimeoutSeconds);
-        var lease = Runnables.Lease(timeout);
+        var lease = Runnables.Lease(TimeSpan.FromSeconds(_options.JobTimeoutSeconds));
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var job = await store.ClaimAsync(workerId, lease, ct);
-                if (job is null)
+                await ready.Writer.WaitToWriteAsync(ct);
+                var jobs = await store.ClaimAsync(workerId, lease, Math.Max(1, _options.Count - ready.Reader.Count), ct);
+                if (jobs.Count == 0)
                 {
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
                     continue;
                 }
+                foreach (var job in jobs) await ready.Writer.WriteAsync(job, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Claiming jobs failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { });
+            }
+        }
+        ready.Writer.TryComplete();
+        await PutBackUnstartedAsync(ready.Reader, workerId);
+    }
+
+    /// <summary>Jobs claimed but not started when the silo stops go back to the queue for whoever runs next.</summary>
+    private async Task PutBackUnstartedAsync(ChannelReader<JobRecord> ready, string workerId)
+    {
+        var unstarted = new List<Guid>();
+        while (ready.TryRead(out var job)) unstarted.Add(job.Id);
+        if (unstarted.Count == 0) return;
+        try { await store.UnclaimAsync(unstarted, workerId); }
+        catch (Exception e) { logger.LogWarning("Could not put back {Count} unstarted jobs ({Error}); their claims expire on their own", unstarted.Count, e.Message); }
+    }
+
+    private async Task RunSlotAsync(ChannelReader<JobRecord> ready, string workerId, CancellationToken ct)
+    {
+        var timeout = TimeSpan.FromSeconds(_options.JobTimeoutSeconds);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var job = await ready.ReadAsync(ct);
                 var outcome = await RunAsync(job, workerId, timeout, ct);
-                await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome), ct);
+                await completions.CompleteAsync(job, outcome, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)

@@ -9,8 +9,12 @@ public interface IJobStore
     /// </summary>
     Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default);
 
-    /// <summary>Takes the oldest queued job (or one whose worker vanished), marks it running; null when none.</summary>
-    Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default);
+    /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished), in queue
+    /// order, and marks them running; empty when there are none.</summary>
+    Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default);
+
+    /// <summary>Puts back claimed jobs this worker never started (it is stopping), as if they had not been claimed.</summary>
+    Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default);
 
     /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died.</summary>
     Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default);
@@ -37,4 +41,11 @@ public interface IJobStore
 
     /// <summary>Newest first, logs left out.</summary>
     Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default);
+}
+
+public static class JobStoreExtensions
+{
+    /// <summary>Takes the oldest queued job, or null when there is none.</summary>
+    public static async Task<JobRecord?> ClaimAsync(this IJobStore store, string workerId, TimeSpan lease, CancellationToken ct = default) =>
+        (await store.ClaimAsync(workerId, lease, 1, ct)).SingleOrDefault();
 }

@@ -28,20 +28,35 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.FromResult(added);
     }
 
-    public Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default)
+    public Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)
     {
         lock (_gate)
         {
             ReclaimExpiredLeases();
             var now = clock.GetUtcNow();
-            var (seq, id) = _queue.FirstOrDefault(q => _jobs[q.Value] is { Held: false } job && (job.ScheduledFor is not { } due || due <= now));
-            if (id == Guid.Empty) return Task.FromResult<JobRecord?>(null);
-            _queue.Remove(seq);
-            var claimed = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
-            _jobs[id] = claimed;
-            _claims[id] = (workerId, now + lease);
-            return Task.FromResult<JobRecord?>(claimed);
+            var due = _queue.Where(q => _jobs[q.Value] is { Held: false } job && (job.ScheduledFor is not { } at || at <= now)).Take(max).ToList();
+            var claimed = new List<JobRecord>(due.Count);
+            foreach (var (seq, id) in due)
+            {
+                _queue.Remove(seq);
+                var job = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
+                _jobs[id] = job;
+                _claims[id] = (workerId, now + lease);
+                claimed.Add(job);
+            }
+            return Task.FromResult<IReadOnlyList<JobRecord>>(claimed);
         }
+    }
+
+    public Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default)
+    {
+        lock (_gate)
+            foreach (var id in ids.Where(id => _claims.TryGetValue(id, out var claim) && claim.Worker == workerId))
+            {
+                Requeue(id);
+                _jobs[id] = _jobs[id] with { Attempts = _jobs[id].Attempts - 1 };
+            }
+        return Task.CompletedTask;
     }
 
     private void ReclaimExpiredLeases()

@@ -85,4 +85,49 @@ internal static class JobRows
         ON CONFLICT (id) DO NOTHING
         RETURNING id
         """;
+
+    /// <summary>
+    /// One statement that records the final outcome of many runs. The attempt number in each history entry is the
+    /// row's own run count, added in SQL.
+    /// </summary>
+    public static NpgsqlCommand CompleteRuns(NpgsqlDataSource db, IReadOnlyList<FinishedRun> runs)
+    {
+        var command = db.CreateCommand("""
+            UPDATE jobs SET status = t.status, result = t.result::jsonb, args = COALESCE(t.args::jsonb, jobs.args), logs = t.logs,
+                            error = t.error::jsonb, started_at = t.started, completed_at = t.completed, scheduled_for = NULL,
+                            attempt_history = jobs.attempt_history || jsonb_build_array(t.attempt::jsonb || jsonb_build_object('attempt', jobs.attempts)),
+                            claimed_by = NULL, lease_until = NULL
+            FROM unnest(@id, @status, @result, @args, @logs, @error, @started, @completed, @attempt)
+                 AS t(id, status, result, args, logs, error, started, completed, attempt)
+            WHERE jobs.id = t.id
+            RETURNING jobs.id
+            """);
+        Add("id", NpgsqlDbType.Uuid, runs.Select(r => r.Id).ToArray());
+        Add("status", NpgsqlDbType.Text, runs.Select(r => (r.Outcome.Succeeded ? JobStatus.Success : JobStatus.Failure).Name()).ToArray());
+        Add("result", NpgsqlDbType.Text, runs.Select(r => Json(r.Outcome.Result)).ToArray());
+        Add("args", NpgsqlDbType.Text, runs.Select(r => Json(r.Outcome.MainArgs)).ToArray());
+        Add("logs", NpgsqlDbType.Text, runs.Select(r => r.Outcome.Logs).ToArray());
+        Add("error", NpgsqlDbType.Text, runs.Select(r => ErrorJson(r.Outcome)).ToArray());
+        Add("started", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.StartedAt).ToArray());
+        Add("completed", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.CompletedAt).ToArray());
+        Add("attempt", NpgsqlDbType.Text, runs.Select(r => AttemptJson(r.Outcome)).ToArray());
+        return command;
+
+        void Add(string name, NpgsqlDbType type, Array values) =>
+            command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = values });
+    }
+
+    public static string? Json(JsonElement? value) => value is { } v ? JsonSerializer.Serialize(v) : null;
+
+    public static string? ErrorJson(JobOutcome outcome) => outcome.Error is null ? null : JsonSerializer.Serialize(outcome.Error, JobJson.Options);
+
+    /// <summary>The attempt-history entry of a run, without its number (the row knows it).</summary>
+    public static string AttemptJson(JobOutcome outcome) => JsonSerializer.Serialize(new
+    {
+        started_at = outcome.StartedAt, completed_at = outcome.CompletedAt, succeeded = outcome.Succeeded, error = outcome.Error,
+    }, JobJson.Options);
 }
+
+/// <summary>A run's final outcome, waiting to be written with others.</summary>
+internal sealed record FinishedRun(Guid Id, JobOutcome Outcome);
+

@@ -5,26 +5,40 @@ using NpgsqlTypes;
 namespace Triggers.Jobs.Store;
 
 /// <summary>The job store of PostgreSQL mode (schema: <c>Sql/</c>, rows: <see cref="JobRows"/>).</summary>
-public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inserts) : IJobStore
+public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes) : IJobStore
 {
     public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
-        jobs.Count == 0 ? Task.FromResult(0) : inserts.InsertAsync(jobs, ct);
+        jobs.Count == 0 ? Task.FromResult(0) : writes.InsertAsync(jobs, ct);
 
-    public async Task<JobRecord?> ClaimAsync(string workerId, TimeSpan lease, CancellationToken ct = default)
+    public async Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)
     {
         // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other.
         await using var cmd = db.CreateCommand($"""
-            UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
-                            claimed_by = @worker, lease_until = now() + @lease
-            WHERE id = (SELECT id FROM jobs
-                        WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
-                           OR (status = 'running' AND lease_until < now())
-                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING {JobRows.Columns}
+            WITH claimed AS (
+                UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
+                                claimed_by = @worker, lease_until = now() + @lease
+                WHERE id IN (SELECT id FROM jobs
+                             WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                                OR (status = 'running' AND lease_until < now())
+                             ORDER BY seq LIMIT @max FOR UPDATE SKIP LOCKED)
+                RETURNING {JobRows.Columns}, seq)
+            SELECT * FROM claimed ORDER BY seq
             """);
         cmd.Parameters.AddWithValue("worker", workerId);
         cmd.Parameters.AddWithValue("lease", lease);
-        return await ReadOneAsync(cmd, ct);
+        cmd.Parameters.AddWithValue("max", max);
+        return await ReadAllAsync(cmd, ct);
+    }
+
+    public async Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', attempts = attempts - 1, claimed_by = NULL, lease_until = NULL
+            WHERE id = ANY(@ids) AND status = 'running' AND claimed_by = @worker
+            """);
+        cmd.Parameters.AddWithValue("ids", ids.ToArray());
+        cmd.Parameters.AddWithValue("worker", workerId);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
@@ -35,21 +49,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default)
-    {
-        await using var cmd = db.CreateCommand("""
-            UPDATE jobs SET status = @status, result = @result::jsonb, args = COALESCE(@args::jsonb, args), logs = @logs,
-                            error = @error::jsonb, started_at = @started, completed_at = @completed, scheduled_for = NULL,
-                            attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
-                            claimed_by = NULL, lease_until = NULL
-            WHERE id = @id
-            """);
-        AddRun(cmd, id, outcome);
-        cmd.Parameters.AddWithValue("status", (outcome.Succeeded ? JobStatus.Success : JobStatus.Failure).Name());
-        cmd.Parameters.AddWithValue("result", NpgsqlDbType.Text, Json(outcome.Result));
-        cmd.Parameters.AddWithValue("completed", outcome.CompletedAt);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    public Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default) => writes.CompleteAsync(id, outcome, ct);
 
     public async Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
     {
@@ -65,19 +65,15 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The parameters every finished run writes: its arguments, logs, error and attempt record.</summary>
+    /// <summary>The parameters a failed run writes: its arguments, logs, error and attempt record.</summary>
     private static void AddRun(NpgsqlCommand cmd, Guid id, JobOutcome outcome)
     {
         cmd.Parameters.AddWithValue("id", id);
-        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, Json(outcome.MainArgs));
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)JobRows.Json(outcome.MainArgs) ?? DBNull.Value);
         cmd.Parameters.AddWithValue("logs", outcome.Logs);
-        cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, outcome.Error is null ? DBNull.Value : JsonSerializer.Serialize(outcome.Error, JobJson.Options));
+        cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)JobRows.ErrorJson(outcome) ?? DBNull.Value);
         cmd.Parameters.AddWithValue("started", outcome.StartedAt);
-        // The attempt number is the row's own run count, added in SQL.
-        cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JsonSerializer.Serialize(new
-        {
-            started_at = outcome.StartedAt, completed_at = outcome.CompletedAt, succeeded = outcome.Succeeded, error = outcome.Error,
-        }, JobJson.Options));
+        cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JobRows.AttemptJson(outcome));
     }
 
     public async Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
@@ -125,8 +121,6 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static object Json(JsonElement? value) => value is { } v ? JsonSerializer.Serialize(v) : DBNull.Value;
-
     public async Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"SELECT {JobRows.Columns} FROM jobs WHERE id = @id");
@@ -153,6 +147,11 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobInsertBatcher inser
         cmd.Parameters.AddWithValue("flow", NpgsqlDbType.Uuid, (object?)query.FlowJobId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("limit", query.PerPage);
         cmd.Parameters.AddWithValue("offset", (query.Page - 1) * query.PerPage);
+        return await ReadAllAsync(cmd, ct);
+    }
+
+    private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
         var jobs = new List<JobRecord>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) jobs.Add(JobRows.Read(reader));

@@ -1,0 +1,81 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Triggers.Jobs.Store;
+
+/// <summary>
+/// Group commit: writes that arrive while one is in flight are merged into the next, so a burst costs a few round
+/// trips instead of one per caller. A merged write that fails is retried caller by caller, so one bad row (say, text
+/// PostgreSQL refuses) fails only its own caller.
+/// </summary>
+internal sealed class GroupCommit<TRow> : IAsyncDisposable
+{
+    private sealed record Pending(IReadOnlyList<TRow> Rows, TaskCompletionSource<IReadOnlySet<Guid>> Done);
+
+    private readonly Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> _write;
+    private readonly int _maxRows;
+    private readonly ILogger _logger;
+    private readonly string _what;
+    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new() { SingleReader = true });
+    private readonly Task _loop;
+
+    /// <param name="write">Writes a group of rows in one statement and returns the ids it wrote.</param>
+    public GroupCommit(Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> write, int maxRows, ILogger logger, string what)
+    {
+        _write = write;
+        _maxRows = maxRows;
+        _logger = logger;
+        _what = what;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Writes the rows, merged with whatever else is waiting; returns the ids the write touched (of every row in the group).</summary>
+    public Task<IReadOnlySet<Guid>> SubmitAsync(IReadOnlyList<TRow> rows, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<IReadOnlySet<Guid>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pending.Writer.TryWrite(new Pending(rows, done)))
+            done.SetException(new ObjectDisposedException(_what));
+        return done.Task.WaitAsync(ct);
+    }
+
+    private async Task LoopAsync()
+    {
+        var group = new List<Pending>();
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            var rows = 0;
+            while (rows < _maxRows && _pending.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+                rows += next.Rows.Count;
+            }
+            await WriteAsync(group, rows);
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> group, int rows)
+    {
+        try
+        {
+            var written = await _write(group.Count == 1 ? group[0].Rows : group.SelectMany(p => p.Rows).ToList());
+            foreach (var pending in group) pending.Done.TrySetResult(written);
+        }
+        catch (Exception e) when (group.Count > 1)
+        {
+            _logger.LogDebug("{What} of {Rows} rows failed ({Error}); writing them caller by caller", _what, rows, e.Message);
+            foreach (var pending in group) await WriteAsync([pending], pending.Rows.Count);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "{What} of {Rows} rows failed", _what, rows);
+            group[0].Done.TrySetException(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _loop;
+    }
+}
