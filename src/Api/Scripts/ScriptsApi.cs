@@ -8,7 +8,7 @@ using Triggers.Workspaces;
 
 namespace Triggers.Api.Scripts;
 
-public sealed record CreateScriptRequest(string? Path, ScriptLanguage? Language, string? Content, string? Summary);
+public sealed record CreateScriptRequest(string? Path, ScriptLanguage? Language, string? Content, string? Summary, bool? DedicatedWorker);
 
 public static class ScriptsApi
 {
@@ -22,7 +22,7 @@ public static class ScriptsApi
                 throw new InvalidInputException("language", "language is required: \"bun\", \"python3\" or \"bash\".");
             await Grain(grains, workspace, request.Path!).CreateAsync(new Script
             {
-                Language = language, Content = request.Content ?? "", Summary = request.Summary,
+                Language = language, Content = request.Content ?? "", Summary = request.Summary, DedicatedWorker = request.DedicatedWorker ?? false,
             });
             return Results.Text(request.Path, statusCode: StatusCodes.Status201Created);
         });
@@ -37,7 +37,7 @@ public static class ScriptsApi
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
             (await WorkspaceItems.ListAsync<IScriptGrain, Script>(grains, workspace, ItemKinds.Script, g => g.GetAsync()))
-                .Select(s => new { s.Path, s.Language, s.Summary, s.Signature, s.CreatedAt }));
+                .Select(s => new { s.Path, s.Language, s.Summary, s.Signature, s.CreatedAt, s.DedicatedWorker }));
         return workspace;
     }
 

@@ -10,6 +10,9 @@ public sealed record Script
     [Id(3)] public string? Summary { get; init; }
     [Id(4)] public ScriptSignature? Signature { get; init; }
     [Id(5)] public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Runs in a long-lived process per worker slot that loads the script once and then runs job after job
+    /// (Windmill's <c>dedicated_worker</c>); Bun and Python only.</summary>
+    [Id(6)] public bool DedicatedWorker { get; init; }
 }
 
 [Alias("Triggers.IScriptGrain")]

@@ -15,6 +15,8 @@ public sealed class ScriptGrain(
     {
         if (string.IsNullOrWhiteSpace(script.Content))
             throw new InvalidInputException("content", "content is required: the script's source code.");
+        if (script.DedicatedWorker && script.Language == ScriptLanguage.Bash)
+            throw new InvalidInputException("dedicated_worker", "Dedicated workers run Bun and Python scripts; a bash script starts a process per job.");
         ScriptSignature signature;
         try { signature = ScriptAnalyzer.Analyze(script.Language, script.Content); }
         catch (ArgumentException e) { throw new InvalidInputException("content", e.Message); }

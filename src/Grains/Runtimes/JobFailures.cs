@@ -24,6 +24,20 @@ internal static class JobFailures
             : $"The job's process exited with code {exit.ExitCode}{killedBy}. Last lines of stderr:\n{string.Join('\n', lastLines)}");
     }
 
+    public static JobError DedicatedWorkerExited(int? exitCode, string logs)
+    {
+        var lastLines = logs.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(StderrLinesShown).ToList();
+        var how = exitCode is { } code ? $"exited with code {code}" : "stopped answering";
+        return new("DedicatedWorkerExited", lastLines.Count == 0
+            ? $"The dedicated worker's process {how} while it ran this job; the next job starts a new one."
+            : $"The dedicated worker's process {how} while it ran this job; the next job starts a new one. Last lines it printed:\n{string.Join('\n', lastLines)}");
+    }
+
+    public static JobError DedicatedWorkerOverMemory(int limitMb) =>
+        new("DedicatedWorkerOverMemory",
+            $"The dedicated worker's process used more than {limitMb} MiB (Runtimes:DedicatedMaxMemoryMb) while it ran this job and was " +
+            "replaced; the next job starts a new one.");
+
     public static JobError MissingResult() =>
         new("MissingResult", "The job's process exited with code 0 before main returned; did the script end the process itself?");
 

@@ -86,7 +86,8 @@ internal static class JobProcess
         ProcessGroup.Kill(process.Id);
     }
 
-    private static ProcessStartInfo StartInfo(string executable, IReadOnlyList<string> arguments, JobDirectory directory)
+    /// <summary>A job process's start: through setsid, a cleared environment, the job's directory as home and working directory.</summary>
+    internal static ProcessStartInfo StartInfo(string executable, IReadOnlyList<string> arguments, JobDirectory directory)
     {
         var startInfo = new ProcessStartInfo
         {

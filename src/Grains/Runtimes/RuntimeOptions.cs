@@ -12,4 +12,10 @@ public sealed class RuntimeOptions
     public string Bun { get; set; } = "bun";
     public string Python { get; set; } = "python3";
     public string Bash { get; set; } = "bash";
+
+    /// <summary>Most warm processes of dedicated workers kept per language; idle ones of other scripts make way.</summary>
+    public int DedicatedMaxProcesses { get; set; } = 8;
+
+    /// <summary>A dedicated worker whose process grows beyond this (resident memory) is replaced, failing the job in flight.</summary>
+    public int DedicatedMaxMemoryMb { get; set; } = 1024;
 }

@@ -22,15 +22,9 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
 
     public abstract ScriptLanguage Language { get; }
 
-    public async Task<ScriptOutcome> RunAsync(ScriptRun run, CancellationToken ct)
+    public virtual async Task<ScriptOutcome> RunAsync(ScriptRun run, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        if (run.Language != Language)
-            throw new ArgumentException($"The {Language} runtime cannot run a {run.Language} script.", nameof(run));
-
-        var executable = ExecutableLocator.Find(_command);
-        if (executable is null)
-            return ScriptOutcome.Failure(JobFailures.RuntimeNotFound(Language, _command, _configurationKey), new JsonObject(), "");
+        if (FindExecutable(run) is not { } executable) return RuntimeNotFound();
 
         using var directory = JobDirectory.Create();
         var launch = Prepare(run, directory);
@@ -39,6 +33,19 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
             ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
             : ReadOutcome(directory, exit, launch.KnownMainArgs);
     }
+
+    /// <summary>Checks that the run is this language's, and finds the interpreter (null when it is not installed).</summary>
+    private protected string? FindExecutable(ScriptRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Language != Language)
+            throw new ArgumentException($"The {Language} runtime cannot run a {run.Language} script.", nameof(run));
+        return ExecutableLocator.Find(_command);
+    }
+
+    /// <summary>The job's failure when the interpreter is missing.</summary>
+    private protected ScriptOutcome RuntimeNotFound() =>
+        ScriptOutcome.Failure(JobFailures.RuntimeNotFound(Language, _command, _configurationKey), new JsonObject(), "");
 
     /// <summary>Writes the job's files into <paramref name="directory"/> and says how to start the interpreter.</summary>
     private protected abstract JobLaunch Prepare(ScriptRun run, JobDirectory directory);

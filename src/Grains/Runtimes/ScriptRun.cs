@@ -12,13 +12,16 @@ namespace Triggers.Runtimes;
 /// runs first and the object it returns replaces <paramref name="Args"/>.</param>
 /// <param name="Timeout">Wall-clock limit for the whole process, interpreter start-up included
 /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none).</param>
+/// <param name="DedicatedKey">Set for a script marked <c>dedicated_worker</c>: the script version whose warm process
+/// runs it (<see cref="DedicatedWorkers.Key"/>). Null runs a process for this job alone.</param>
 public sealed record ScriptRun(
     ScriptLanguage Language,
     string Content,
     ScriptSignature Signature,
     JsonObject Args,
     JsonObject? Event,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    string? DedicatedKey = null)
 {
     public bool RunsPreprocessor => Event is not null && Signature.HasPreprocessor;
 }

@@ -8,11 +8,24 @@ namespace Triggers.Runtimes;
 /// runs preprocessor and main, and reports through <see cref="WrapperProtocol"/>'s files, so that whatever the
 /// script prints stays a log line.
 /// </summary>
-public abstract class WrappedScriptRuntime : ScriptProcessRuntime
+public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
 {
     private static readonly ConcurrentDictionary<Type, string> WrapperSources = new();
 
-    private protected WrappedScriptRuntime(string command, string configurationKey) : base(command, configurationKey) { }
+    private readonly DedicatedWorkers _dedicated;
+
+    private protected WrappedScriptRuntime(string command, string configurationKey, RuntimeOptions options) : base(command, configurationKey)
+    {
+        _dedicated = new DedicatedWorkers(StartDedicated, options);
+    }
+
+    /// <summary>A run with a <see cref="ScriptRun.DedicatedKey"/> goes to a warm process of its script version.</summary>
+    public override Task<ScriptOutcome> RunAsync(ScriptRun run, CancellationToken ct)
+    {
+        if (run.DedicatedKey is null) return base.RunAsync(run, ct);
+        if (FindExecutable(run) is null) return Task.FromResult(RuntimeNotFound());
+        return _dedicated.RunAsync(run, KnownMainArgs(run), ct);
+    }
 
     /// <summary>The user's script is saved under this name (its extension tells the interpreter the language).</summary>
     private protected abstract string ScriptFileName { get; }
@@ -33,11 +46,34 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime
         File.WriteAllText(wrapperPath, WrapperSource());
         WrapperProtocol.WriteInput(inputPath, run);
 
-        var knownMainArgs = run.RunsPreprocessor ? new JsonObject() : ArgumentBinder.Bind(run.Signature.MainParameters, run.Args);
         return new JobLaunch(
             [.. InterpreterArguments(wrapperPath), scriptPath, inputPath, directory.File(WrapperProtocol.ResultFileName)],
-            knownMainArgs);
+            KnownMainArgs(run));
     }
+
+    private static JsonObject KnownMainArgs(ScriptRun run) =>
+        run.RunsPreprocessor ? new JsonObject() : ArgumentBinder.Bind(run.Signature.MainParameters, run.Args);
+
+    /// <summary>Starts the wrapper in serve mode, in a private directory that lives as long as the process.</summary>
+    private WarmProcess StartDedicated(ScriptRun run, string marker)
+    {
+        var directory = JobDirectory.Create();
+        try
+        {
+            var scriptPath = directory.File(ScriptFileName);
+            var wrapperPath = directory.File(WrapperFileName);
+            File.WriteAllText(scriptPath, run.Content);
+            File.WriteAllText(wrapperPath, WrapperSource());
+            return WarmProcess.Start(FindExecutable(run)!, [.. InterpreterArguments(wrapperPath), scriptPath, "--serve", marker], directory, marker);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _dedicated.Dispose();
 
     private protected sealed override ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs)
     {

@@ -19,7 +19,10 @@ internal static class WrapperProtocol
     // A result is stored with the job; beyond this it is a mistake rather than a result.
     private const long MaxResultBytes = 16 << 20;
 
-    public static void WriteInput(string path, ScriptRun run)
+    public static void WriteInput(string path, ScriptRun run) => File.WriteAllText(path, InputJson(run));
+
+    /// <summary>input.json's content: what the wrapper needs to run one job.</summary>
+    public static string InputJson(ScriptRun run)
     {
         var input = new JsonObject
         {
@@ -28,19 +31,26 @@ internal static class WrapperProtocol
             ["preprocess"] = run.RunsPreprocessor,
             ["event"] = run.RunsPreprocessor ? run.Event!.DeepClone() : null,
         };
-        File.WriteAllText(path, input.ToJsonString());
+        return input.ToJsonString();
     }
 
     public static ScriptOutcome ReadResult(string path, string logs, JsonObject knownMainArgs)
     {
         var size = new FileInfo(path).Length;
         if (size > MaxResultBytes)
-            return Invalid($"main's result is {size / (1 << 20)} MiB of JSON; the limit is {MaxResultBytes / (1 << 20)} MiB.");
+            return ScriptOutcome.Failure(JobFailures.InvalidResult(
+                $"main's result is {size / (1 << 20)} MiB of JSON; the limit is {MaxResultBytes / (1 << 20)} MiB."), knownMainArgs, logs);
 
+        return ParseResult(File.ReadAllText(path), logs, knownMainArgs);
+    }
+
+    /// <summary>Turns result.json's content (or a dedicated worker's answer) into an outcome.</summary>
+    public static ScriptOutcome ParseResult(string text, string logs, JsonObject knownMainArgs)
+    {
         JsonObject report;
         try
         {
-            report = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            report = JsonNode.Parse(text) as JsonObject
                 ?? throw new JsonException("it is not a JSON object");
         }
         catch (JsonException e)

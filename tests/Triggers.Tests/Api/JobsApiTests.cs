@@ -13,6 +13,37 @@ public sealed class JobsApiTests(EmbeddedSiloFixture fixture)
     private HttpClient Http => fixture.Api.Http;
 
     [Fact]
+    public async Task A_script_created_with_dedicated_worker_runs_job_after_job_in_one_warm_process()
+    {
+        var ws = $"warm-{Guid.NewGuid():N}"[..20];
+        await fixture.Api.CreateWorkspaceAsync(ws);
+        using (var create = await Http.PostAsJsonAsync($"/api/w/{ws}/scripts/create", new
+        {
+            path = "u/test/counter", language = "bun", dedicated_worker = true,
+            content = "let runs = 0;\nexport async function main(name: string) { runs++; console.log(`hello ${name}`); return runs; }",
+        }))
+            Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        Assert.True((bool)(await Http.GetFromJsonAsync<JsonObject>($"/api/w/{ws}/scripts/get/p/u/test/counter"))!["dedicated_worker"]!);
+
+        // One job at a time, so each finds the process the previous one used: its module state (the count) carries on.
+        for (var n = 1; n <= 3; n++)
+        {
+            using var run = await Http.PostAsJsonAsync($"/api/w/{ws}/jobs/run/p/u/test/counter", new { name = $"job {n}" });
+            var id = await run.Content.ReadAsStringAsync();
+            var job = await Eventually.WaitAsync(() => fixture.Api.GetJobAsync(ws, id),
+                j => (string?)j["status"] is "success" or "failure", TimeSpan.FromSeconds(30), "the job to finish");
+            Assert.Equal("success", (string?)job["status"]);
+            Assert.Equal(n, (int)job["result"]!);
+            Assert.Equal($"hello job {n}\n", (string?)job["logs"]);
+        }
+
+        using var bash = await Http.PostAsJsonAsync($"/api/w/{ws}/scripts/create",
+            new { path = "u/test/bash", language = "bash", dedicated_worker = true, content = "echo hi" });
+        Assert.Equal(HttpStatusCode.BadRequest, bash.StatusCode);
+        Assert.Equal("dedicated_worker", (string?)(await bash.Content.ReadFromJsonAsync<JsonObject>())!["field"]);
+    }
+
+    [Fact]
     public async Task A_script_run_through_the_api_gets_its_arguments_by_name_and_its_result_is_kept()
     {
         var ws = $"run-{Guid.NewGuid():N}"[..20];

@@ -118,7 +118,8 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         }
         else
         {
-            var run = await scripts.RunAsync(new ScriptRun(script.Language, script.Content, script.Signature!, args, null, context.StepTimeout), context.Ct);
+            var run = await scripts.RunAsync(new ScriptRun(script.Language, script.Content, script.Signature!, args, null, context.StepTimeout,
+                Runnables.DedicatedKey(flowJob.WorkspaceId, script)), context.Ct);
             outcome = JobOutcomes.FromRun(run, started, clock.GetUtcNow());
         }
         await completions.CompleteAsync(step, outcome, context.Ct);

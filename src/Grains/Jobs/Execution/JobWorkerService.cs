@@ -25,6 +25,8 @@ public sealed class JobWorkerService(
     ILogger<JobWorkerService> logger,
     TimeProvider clock) : BackgroundService
 {
+    private const int ReadyPerSlot = 4;
+
     private readonly WorkerOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,9 +40,9 @@ public sealed class JobWorkerService(
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
 
-        // One job waits ready per slot, so a slot that finishes starts the next job at once while the feeder claims
+        // A few jobs wait ready per slot, so a slot that finishes starts the next job at once while the feeder claims
         // more in the background; when the slots drain the buffer faster than a round trip, claims grow into batches.
-        var ready = Channel.CreateBounded<JobRecord>(new BoundedChannelOptions(_options.Count) { SingleWriter = true });
+        var ready = Channel.CreateBounded<JobRecord>(new BoundedChannelOptions(_options.Count * ReadyPerSlot) { SingleWriter = true });
         var slots = Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(ready.Reader, workerId, stoppingToken)).ToList();
         await FeedAsync(ready, workerId, stoppingToken);
         await Task.WhenAll(slots);
@@ -54,7 +56,7 @@ public sealed class JobWorkerService(
             try
             {
                 await ready.Writer.WaitToWriteAsync(ct);
-                var jobs = await store.ClaimAsync(workerId, lease, Math.Max(1, _options.Count - ready.Reader.Count), ct);
+                var jobs = await store.ClaimAsync(workerId, lease, Math.Max(1, _options.Count * ReadyPerSlot - ready.Reader.Count), ct);
                 if (jobs.Count == 0)
                 {
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
@@ -86,13 +88,17 @@ public sealed class JobWorkerService(
     private async Task RunSlotAsync(ChannelReader<JobRecord> ready, string workerId, CancellationToken ct)
     {
         var timeout = TimeSpan.FromSeconds(_options.JobTimeoutSeconds);
+        // A job's completion is written while the slot runs the next job (a two-stage pipeline, as in a listener):
+        // the slot waits for the store only when it would otherwise have two completions in flight.
+        var completing = Task.CompletedTask;
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 var job = await ready.ReadAsync(ct);
                 var outcome = await RunAsync(job, workerId, timeout, ct);
-                await completions.CompleteAsync(job, outcome, ct);
+                await completing;
+                completing = CompleteAsync(job, outcome, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
@@ -101,6 +107,18 @@ public sealed class JobWorkerService(
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { });
             }
         }
+        await completing;
+    }
+
+    private async Task CompleteAsync(JobRecord job, JobOutcome outcome, CancellationToken ct)
+    {
+        try { await completions.CompleteAsync(job, outcome, ct); }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // The job stays claimed; its lease runs out and it runs again (at least once, never lost).
+            logger.LogError(e, "Recording the outcome of job {Job} failed", job.Id);
+        }
+        catch (OperationCanceledException) { }
     }
 
     private async Task<JobOutcome> RunAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
@@ -112,7 +130,8 @@ public sealed class JobWorkerService(
             return JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
         var triggerEvent = JobArguments.Event(job);
-        var run = new ScriptRun(script.Language, script.Content, script.Signature, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout);
+        var run = new ScriptRun(script.Language, script.Content, script.Signature, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout,
+            Runnables.DedicatedKey(job.WorkspaceId, script));
         return JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
     }
 }

@@ -1,4 +1,5 @@
 using Triggers.Extensions;
+using Triggers.Runtimes;
 using Triggers.Scripts;
 using Triggers.Validation;
 
@@ -11,6 +12,10 @@ internal static class Runnables
         ClusterCalls.RetryAsync(() => grains.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, path)).GetAsync(), ct);
 
     public static JobError ScriptNotFound(string detail) => new("ScriptNotFound", detail);
+
+    /// <summary>The warm process a script marked <c>dedicated_worker</c> runs in; null for a process per job.</summary>
+    public static string? DedicatedKey(string workspaceId, Script script) =>
+        script.DedicatedWorker ? DedicatedWorkers.Key(workspaceId, script.Path, script) : null;
 
     /// <summary>
     /// How long a worker's claim on a job lasts beyond the run's own time limit: long enough that only a vanished

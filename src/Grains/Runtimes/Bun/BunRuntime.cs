@@ -5,7 +5,7 @@ namespace Triggers.Runtimes.Bun;
 
 /// <summary>TypeScript scripts, run by Bun.</summary>
 public sealed class BunRuntime(IOptions<RuntimeOptions> options)
-    : WrappedScriptRuntime(options.Value.Bun, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bun)}")
+    : WrappedScriptRuntime(options.Value.Bun, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bun)}", options.Value)
 {
     public override ScriptLanguage Language => ScriptLanguage.Bun;
 

@@ -1,6 +1,10 @@
-// Runs a user's script as a Triggers job:  bun --no-install run wrapper.ts <script.ts> <input.json> <result.json>
-// The file formats are described in WrapperProtocol.cs. The outcome goes to a file, not stdout, so everything the
-// script prints stays a log line. Files go through Bun's own API: importing "node:fs" adds about 6 ms to every job.
+// Runs a user's script as a Triggers job, in one of two ways (formats: WrapperProtocol.cs):
+//   one job:    bun --no-install run wrapper.ts <script.ts> <input.json> <result.json>
+//               The outcome goes to a file, not stdout, so everything the script prints stays a log line.
+//   dedicated:  bun --no-install run wrapper.ts <script.ts> --serve <marker>
+//               The script is loaded once; each stdin line is a job (input.json's content), answered by one stdout
+//               line: the marker, then the outcome. Everything the job prints comes before its answer.
+// Files go through Bun's own API: importing "node:fs" adds about 6 ms to every job.
 
 type Job = { parameters: string[]; args: Record<string, unknown>; preprocess: boolean; event: unknown };
 
@@ -9,31 +13,44 @@ class ResultNotSerializable extends Error {
 }
 
 const [scriptPath, inputPath, resultPath] = process.argv.slice(2);
-const job: Job = await Bun.file(inputPath).json();
-let mainArgs: Record<string, unknown> = {};
-
-try {
-  const script = await import(scriptPath);
-  const main = exported(script, "main");
-  let source = job.args;
-  if (job.preprocess) {
-    const returned = await exported(script, "preprocessor")(job.event);
-    if (returned === null || typeof returned !== "object" || Array.isArray(returned)) {
-      throw new TypeError(
-        `preprocessor must return an object whose keys are main's parameter names, but it returned ${kindOf(returned)}.`,
-      );
-    }
-    source = returned;
+if (inputPath === "--serve") {
+  const marker = resultPath;
+  // One stream for everything a job prints, so that its output is read before its answer.
+  for (const method of ["error", "warn", "info", "debug", "trace"] as const) console[method] = console.log;
+  for await (const line of console) {
+    if (line.trim() === "") continue;
+    console.log(marker + (await runJob(JSON.parse(line))));
   }
-  mainArgs = bind(job.parameters, source);
-  // A missing argument is passed as undefined, so the parameter's default applies.
-  const result = await main(...job.parameters.map((name) => mainArgs[name]));
-  await Bun.write(resultPath, `{"ok":true,"result":${resultJson(result)},"args":${argsJson()}}`);
-} catch (error) {
-  await Bun.write(resultPath, `{"ok":false,"error":${JSON.stringify(describe(error))},"args":${argsJson()}}`);
+} else {
+  await Bun.write(resultPath, await runJob(await Bun.file(inputPath).json()));
 }
-// Timers or sockets the script left open must not keep a finished job running.
+// Timers or sockets the script left open must not keep a finished job (or a dedicated worker told to stop) running.
 process.exit(0);
+
+async function runJob(job: Job): Promise<string> {
+  let mainArgs: Record<string, unknown> = {};
+  try {
+    // A dedicated worker imports the script once: later imports return the loaded module, state included.
+    const script = await import(scriptPath);
+    const main = exported(script, "main");
+    let source = job.args;
+    if (job.preprocess) {
+      const returned = await exported(script, "preprocessor")(job.event);
+      if (returned === null || typeof returned !== "object" || Array.isArray(returned)) {
+        throw new TypeError(
+          `preprocessor must return an object whose keys are main's parameter names, but it returned ${kindOf(returned)}.`,
+        );
+      }
+      source = returned;
+    }
+    mainArgs = bind(job.parameters, source);
+    // A missing argument is passed as undefined, so the parameter's default applies.
+    const result = await main(...job.parameters.map((name) => mainArgs[name]));
+    return `{"ok":true,"result":${resultJson(result)},"args":${argsJson(mainArgs)}}`;
+  } catch (error) {
+    return `{"ok":false,"error":${JSON.stringify(describe(error))},"args":${argsJson(mainArgs)}}`;
+  }
+}
 
 function exported(script: Record<string, unknown>, name: string): (...args: unknown[]) => unknown {
   const value = script[name];
@@ -59,7 +76,7 @@ function resultJson(result: unknown): string {
 }
 
 // main's arguments are reported for information only, so values JSON cannot hold are approximated, never fatal.
-function argsJson(): string {
+function argsJson(mainArgs: Record<string, unknown>): string {
   try {
     return JSON.stringify(mainArgs, (_key, value) => (typeof value === "bigint" ? value.toString() : value)) ?? "{}";
   } catch {

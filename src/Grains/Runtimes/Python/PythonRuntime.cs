@@ -5,7 +5,7 @@ namespace Triggers.Runtimes.Python;
 
 /// <summary>Python 3 scripts.</summary>
 public sealed class PythonRuntime(IOptions<RuntimeOptions> options)
-    : WrappedScriptRuntime(options.Value.Python, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Python)}")
+    : WrappedScriptRuntime(options.Value.Python, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Python)}", options.Value)
 {
     public override ScriptLanguage Language => ScriptLanguage.Python3;
 

@@ -1,7 +1,10 @@
-"""Runs a user's script as a Triggers job:  python3 -I -u wrapper.py <script.py> <input.json> <result.json>
+"""Runs a user's script as a Triggers job, in one of two ways (formats: WrapperProtocol.cs):
 
-The file formats are described in WrapperProtocol.cs. The outcome goes to a file, not stdout, so everything the
-script prints stays a log line.
+  one job:    python3 -I -u wrapper.py <script.py> <input.json> <result.json>
+              The outcome goes to a file, not stdout, so everything the script prints stays a log line.
+  dedicated:  python3 -I -u wrapper.py <script.py> --serve <marker>
+              The script is loaded once; each stdin line is a job (input.json's content), answered by one stdout
+              line: the marker, then the outcome. Everything the job prints comes before its answer.
 """
 import importlib.util
 import json
@@ -14,11 +17,11 @@ class ResultNotSerializable(Exception):
     pass
 
 
-def run_job(script_path, job):
-    """Returns the result file's content; main_args is filled in as soon as it is known."""
+def run_job(load_script, job):
+    """Returns the outcome's JSON; main_args is filled in as soon as it is known. load_script() gives the module."""
     main_args = {}
     try:
-        script = load(script_path)
+        script = load_script()
         main = exported(script, "main")
         source = job["args"]
         if job["preprocess"]:
@@ -84,13 +87,40 @@ def describe(error):
     return {"name": type(error).__name__, "message": str(error), "stack": stack}
 
 
+def serve(script_path, marker):
+    out = sys.stdout
+    sys.stderr = out  # one stream for everything a job prints, so that its output is read before its answer
+    loaded = []
+
+    def script():
+        # Loaded once, by the first job; a script that fails to load fails every job with the same error.
+        if not loaded:
+            try:
+                loaded.append((load(script_path), None))
+            except Exception as error:
+                loaded.append((None, error))
+        module, error = loaded[0]
+        if error is not None:
+            raise error
+        return module
+
+    while line := sys.stdin.readline():
+        if line.strip():
+            out.write(marker + run_job(script, json.loads(line)) + "\n")
+            out.flush()
+
+
 if __name__ == "__main__":
-    script_path, input_path, result_path = sys.argv[1:4]
-    with open(input_path, encoding="utf-8") as input_file:
-        outcome = run_job(script_path, json.load(input_file))
-    with open(result_path, "w", encoding="utf-8", errors="replace") as result_file:
-        result_file.write(outcome)
+    script_path = sys.argv[1]
+    if sys.argv[2] == "--serve":
+        serve(script_path, sys.argv[3])
+    else:
+        input_path, result_path = sys.argv[2:4]
+        with open(input_path, encoding="utf-8") as input_file:
+            outcome = run_job(lambda: load(script_path), json.load(input_file))
+        with open(result_path, "w", encoding="utf-8", errors="replace") as result_file:
+            result_file.write(outcome)
     sys.stdout.flush()
     sys.stderr.flush()
-    # Threads the script left running must not keep a finished job alive.
+    # Threads the script left running must not keep a finished job (or a stopped dedicated worker) alive.
     os._exit(0)

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Triggers.Runtimes;
+
+/// <summary>How a job in a dedicated worker ended, before its answer is read.</summary>
+/// <param name="Answer">The wrapper's outcome JSON; null when the process had to be stopped or died.</param>
+internal sealed record WarmRun(string? Answer, string Logs, bool TimedOut, bool OverMemory, int? ExitCode);
+
+/// <summary>
+/// A dedicated worker's process: the wrapper in serve mode, which loaded the script once and runs one job at a time
+/// from stdin. Everything the process prints while a job runs is that job's log, and the answer line (the marker,
+/// then the outcome) ends it; what it prints between jobs belongs to no job and is dropped.
+/// </summary>
+internal sealed class WarmProcess : IDisposable
+{
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(1);
+
+    private readonly Process _process;
+    private readonly JobDirectory _directory;
+    private readonly string _marker;
+    private readonly Task _exited;
+    private readonly Task _pumps;
+    private readonly Lock _gate = new();
+    private StringBuilder? _log;
+    private TaskCompletionSource<string>? _answer;
+    private bool _stopped;
+
+    private WarmProcess(Process process, JobDirectory directory, string marker)
+    {
+        _process = process;
+        _directory = directory;
+        _marker = marker;
+        _exited = process.WaitForExitAsync();
+        _pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
+    }
+
+    /// <param name="arguments">The interpreter's arguments; the wrapper answers each job with a line starting with <paramref name="marker"/>.</param>
+    public static WarmProcess Start(string executable, IReadOnlyList<string> arguments, JobDirectory directory, string marker)
+    {
+        var process = new Process { StartInfo = JobProcess.StartInfo(executable, arguments, directory) };
+        process.Start();
+        return new WarmProcess(process, directory, marker);
+    }
+
+    /// <summary>Whether it can take another job.</summary>
+    public bool IsAlive => !_stopped && !_exited.IsCompleted;
+
+    /// <summary>Runs one job: <paramref name="input"/> is input.json's content.</summary>
+    public async Task<WarmRun> RunAsync(string input, TimeSpan timeout, long maxMemoryBytes, CancellationToken ct)
+    {
+        var log = new StringBuilder();
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate) (_log, _answer) = (log, answer);
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(input.AsMemory(), ct);
+            await _process.StandardInput.FlushAsync(ct);
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                await Task.WhenAny(answer.Task, _exited, Task.Delay(CheckEvery, ct));
+                ct.ThrowIfCancellationRequested();
+                if (answer.Task.IsCompleted) return new WarmRun(answer.Task.Result, Logs(log), false, false, null);
+                if (_exited.IsCompleted)
+                {
+                    // What it printed last (often why it died) may still be in the pipes.
+                    await _pumps.WaitAsync(OutputDrainLimit, CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None);
+                    return new WarmRun(null, Logs(log), false, false, _process.ExitCode);
+                }
+                if (clock.Elapsed > timeout)
+                {
+                    Stop();
+                    return new WarmRun(null, Logs(log), TimedOut: true, false, null);
+                }
+                if (ResidentBytes() > maxMemoryBytes)
+                {
+                    Stop();
+                    return new WarmRun(null, Logs(log), false, OverMemory: true, null);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // A process that died between jobs (a broken pipe), or a job cancelled with the silo: either way it is done.
+            Stop();
+            if (e is OperationCanceledException) throw;
+            return new WarmRun(null, Logs(log), false, false, _exited.IsCompleted ? _process.ExitCode : null);
+        }
+        finally
+        {
+            lock (_gate) (_log, _answer) = (null, null);
+        }
+    }
+
+    private string Logs(StringBuilder log)
+    {
+        lock (_gate) return log.ToString();
+    }
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+                lock (_gate)
+                {
+                    if (line.StartsWith(_marker, StringComparison.Ordinal)) _answer?.TrySetResult(line[_marker.Length..]);
+                    else if (_log is { } log && log.Length < JobOutput.MaxLogChars) log.Append(line).Append('\n');
+                }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+    }
+
+    private long ResidentBytes()
+    {
+        try
+        {
+            // VmRSS of the interpreter itself (setsid execs in place, so the pid is the interpreter's).
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 0; }
+    }
+
+    private void Stop()
+    {
+        _stopped = true;
+        try { _process.Kill(entireProcessTree: true); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or AggregateException) { }
+        ProcessGroup.Kill(_process.Id);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+        _directory.Dispose();
+    }
+}
