@@ -10,20 +10,20 @@ using Triggers.Workspaces;
 namespace Triggers.Benchmarks;
 
 /// <summary>
-/// How fast queued jobs of a trivial script finish (PostgreSQL mode, 2 worker slots, process per job), against the
-/// same run's process-spawn limit: the interpreter started on the same trivial script in a loop on two lanes.
+/// How fast queued jobs of a trivial script finish (PostgreSQL mode, 2 worker slots by default), process per job against the
+/// same run's process-spawn limit (the interpreter started on the same trivial script in a loop, one lane per slot), and in
+/// dedicated workers.
 /// </summary>
-internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs)
+internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs, int slots = 2)
 {
-    private const int Lanes = 2;
     private const int WarmUpJobs = 200;
     private const int DedicatedFactor = 10; // dedicated jobs are fast: more of them, for a run long enough to measure
 
     public async Task RunAsync()
     {
-        Console.WriteLine($"## Finish rate: {jobs} queued jobs of a trivial script (after {WarmUpJobs} to warm up), PostgreSQL mode, {Lanes} worker slots, process per job");
+        Console.WriteLine($"## Finish rate: {jobs} queued jobs of a trivial script (after {WarmUpJobs} to warm up), PostgreSQL mode, {slots} worker slots");
         Console.WriteLine();
-        Console.WriteLine("| language | ours (jobs/s) | spawn loop, 2 lanes (runs/s) | ours / spawn loop | silo CPU per job (ms) |");
+        Console.WriteLine($"| language | ours (jobs/s) | spawn loop, {slots} lanes (runs/s) | ours / spawn loop | silo CPU per job (ms) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         await RunOnceAsync(ScriptLanguage.Bun, "export async function main(payload: string) { return payload.length; }",
             "script.ts", "export function main(payload: string) { return payload.length; }\nmain('x');\n", bun, ["--no-install", "run"]);
@@ -45,7 +45,7 @@ internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs)
         var spawnRate = await SpawnLoopAsync(spawnFile, spawnScript, interpreter, interpreterArgs);
 
         var database = await BenchSilo.CreateDatabaseAsync(postgres);
-        await using var silo = await BenchSilo.StartAsync(database, workers: Lanes, bun);
+        await using var silo = await BenchSilo.StartAsync(database, workers: slots, bun);
         await silo.Grains.GetGrain<IWorkspaceGrain>("fin").CreateAsync("fin");
         await silo.Grains.GetGrain<IScriptGrain>(Names.ItemKey("fin", "u/bench/trivial")).CreateAsync(new Script { Language = language, Content = script, DedicatedWorker = dedicated });
         await using var db = NpgsqlDataSource.Create(database);
@@ -77,11 +77,11 @@ internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs)
         var deadline = Stopwatch.StartNew();
         while ((finished = await ScalarAsync(db, "SELECT count(*) FROM jobs WHERE status IN ('success', 'failure')")) < before + count
                && deadline.Elapsed < TimeSpan.FromMinutes(5))
-            await Task.Delay(20);
+            await Task.Delay(50);
         return finished;
     }
 
-    /// <summary>Runs the interpreter on the script <paramref name="jobs"/> times, on two lanes at once.</summary>
+    /// <summary>Runs the interpreter on the script <paramref name="jobs"/> times, on as many lanes as there are slots.</summary>
     private async Task<double> SpawnLoopAsync(string file, string script, string interpreter, string[] interpreterArgs)
     {
         var directory = Directory.CreateTempSubdirectory("bench-spawn-");
@@ -90,16 +90,16 @@ internal sealed class FinishRateBenchmark(string postgres, string bun, int jobs)
             var path = Path.Combine(directory.FullName, file);
             await File.WriteAllTextAsync(path, script);
             var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, Lanes).Select(_ => Task.Run(async () =>
+            await Task.WhenAll(Enumerable.Range(0, slots).Select(_ => Task.Run(async () =>
             {
-                for (var i = 0; i < jobs / Lanes; i++)
+                for (var i = 0; i < jobs / slots; i++)
                 {
                     using var process = Process.Start(new ProcessStartInfo(interpreter, [.. interpreterArgs, path]) { RedirectStandardOutput = true })!;
                     await process.StandardOutput.ReadToEndAsync();
                     await process.WaitForExitAsync();
                 }
             })));
-            return jobs / Lanes * Lanes / clock.Elapsed.TotalSeconds;
+            return jobs / slots * slots / clock.Elapsed.TotalSeconds;
         }
         finally
         {

@@ -1,7 +1,7 @@
 using Triggers.Benchmarks;
 
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate] [finish-jobs]
-//        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs]   (the finish-rate benchmark alone)
+//        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots]   (the finish-rate benchmark alone)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
 var finishOnly = args.Length > 0 && args[0] == "finish";
@@ -19,4 +19,4 @@ if (!finishOnly)
     await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
     Console.WriteLine();
 }
-await new FinishRateBenchmark(postgres, bun, finishOnly ? Arg(1, 800) : Arg(3, 800)).RunAsync();
+await new FinishRateBenchmark(postgres, bun, finishOnly ? Arg(1, 800) : Arg(3, 800), finishOnly ? Arg(2, 2) : 2).RunAsync();
