@@ -72,7 +72,8 @@ internal static class JobProcess
         }
     }
 
-    private static void KillEverything(Process process)
+    /// <summary>Kills the process, what it started, and its process group (what escaped the tree).</summary>
+    internal static void KillEverything(Process process)
     {
         try
         {

@@ -127,9 +127,7 @@ internal sealed class WarmProcess : IDisposable
     private void Stop()
     {
         _stopped = true;
-        try { _process.Kill(entireProcessTree: true); }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or AggregateException) { }
-        ProcessGroup.Kill(_process.Id);
+        JobProcess.KillEverything(_process);
     }
 
     public void Dispose()
