@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,7 +24,7 @@ public sealed class JobWorkerService(
     ILogger<JobWorkerService> logger,
     TimeProvider clock) : BackgroundService
 {
-    private const int ReadyPerSlot = 4;
+    private const int MaxCompletionsInFlight = 32;
 
     private readonly WorkerOptions _options = options.Value;
 
@@ -40,29 +39,27 @@ public sealed class JobWorkerService(
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);
 
-        // A few jobs wait ready per slot, so a slot that finishes starts the next job at once while the feeder claims
-        // more in the background; when the slots drain the buffer faster than a round trip, claims grow into batches.
-        var ready = Channel.CreateBounded<JobRecord>(new BoundedChannelOptions(_options.Count * ReadyPerSlot) { SingleWriter = true });
-        var slots = Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(ready.Reader, workerId, stoppingToken)).ToList();
+        // Claimed jobs wait ready, so a slot that finishes starts the next job at once while the feeder claims more.
+        var ready = new ReadyJobs(_options.Count);
+        var slots = Enumerable.Range(0, _options.Count).Select(_ => RunSlotAsync(ready, workerId, stoppingToken)).ToList();
         await FeedAsync(ready, workerId, stoppingToken);
         await Task.WhenAll(slots);
     }
 
-    private async Task FeedAsync(Channel<JobRecord> ready, string workerId, CancellationToken ct)
+    private async Task FeedAsync(ReadyJobs ready, string workerId, CancellationToken ct)
     {
         var lease = Runnables.Lease(TimeSpan.FromSeconds(_options.JobTimeoutSeconds));
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await ready.Writer.WaitToWriteAsync(ct);
-                var jobs = await store.ClaimAsync(workerId, lease, Math.Max(1, _options.Count * ReadyPerSlot - ready.Reader.Count), ct);
+                var jobs = await store.ClaimAsync(workerId, lease, await ready.WantAsync(ct), ct);
                 if (jobs.Count == 0)
                 {
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
                     continue;
                 }
-                foreach (var job in jobs) await ready.Writer.WriteAsync(job, ct);
+                foreach (var job in jobs) await ready.AddAsync(job, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
@@ -71,34 +68,32 @@ public sealed class JobWorkerService(
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { });
             }
         }
-        ready.Writer.TryComplete();
-        await PutBackUnstartedAsync(ready.Reader, workerId);
+        await PutBackUnstartedAsync(ready.Close().Select(job => job.Id).ToList(), workerId);
     }
 
     /// <summary>Jobs claimed but not started when the silo stops go back to the queue for whoever runs next.</summary>
-    private async Task PutBackUnstartedAsync(ChannelReader<JobRecord> ready, string workerId)
+    private async Task PutBackUnstartedAsync(List<Guid> unstarted, string workerId)
     {
-        var unstarted = new List<Guid>();
-        while (ready.TryRead(out var job)) unstarted.Add(job.Id);
         if (unstarted.Count == 0) return;
         try { await store.UnclaimAsync(unstarted, workerId); }
         catch (Exception e) { logger.LogWarning("Could not put back {Count} unstarted jobs ({Error}); their claims expire on their own", unstarted.Count, e.Message); }
     }
 
-    private async Task RunSlotAsync(ChannelReader<JobRecord> ready, string workerId, CancellationToken ct)
+    private async Task RunSlotAsync(ReadyJobs ready, string workerId, CancellationToken ct)
     {
         var timeout = TimeSpan.FromSeconds(_options.JobTimeoutSeconds);
-        // A job's completion is written while the slot runs the next job (a two-stage pipeline, as in a listener):
-        // the slot waits for the store only when it would otherwise have two completions in flight.
-        var completing = Task.CompletedTask;
+        // Completions are written while the slot runs the next jobs, so that fast jobs (dedicated workers) never wait
+        // for a round trip: the store merges them into group commits. The slot waits only when too many are in flight.
+        var completing = new Queue<Task>();
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var job = await ready.ReadAsync(ct);
+                var job = await ready.TakeAsync(ct);
                 var outcome = await RunAsync(job, workerId, timeout, ct);
-                await completing;
-                completing = CompleteAsync(job, outcome, ct);
+                while (completing.TryPeek(out var oldest) && (oldest.IsCompleted || completing.Count >= MaxCompletionsInFlight))
+                    await completing.Dequeue();
+                completing.Enqueue(CompleteAsync(job, outcome, ct));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
@@ -107,7 +102,7 @@ public sealed class JobWorkerService(
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { });
             }
         }
-        await completing;
+        await Task.WhenAll(completing);
     }
 
     private async Task CompleteAsync(JobRecord job, JobOutcome outcome, CancellationToken ct)
