@@ -93,7 +93,7 @@ public sealed class JobWorkerService(
                 var outcome = await RunAsync(job, workerId, timeout, ct);
                 while (completing.TryPeek(out var oldest) && (oldest.IsCompleted || completing.Count >= MaxCompletionsInFlight))
                     await completing.Dequeue();
-                completing.Enqueue(CompleteAsync(job, outcome, ct));
+                completing.Enqueue(CompleteAsync(job, outcome));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
@@ -105,15 +105,15 @@ public sealed class JobWorkerService(
         await Task.WhenAll(completing);
     }
 
-    private async Task CompleteAsync(JobRecord job, JobOutcome outcome, CancellationToken ct)
+    /// <summary>Records a finished run, even while the silo stops: the run happened.</summary>
+    private async Task CompleteAsync(JobRecord job, JobOutcome outcome)
     {
-        try { await completions.CompleteAsync(job, outcome, ct); }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        try { await completions.CompleteAsync(job, outcome, CancellationToken.None); }
+        catch (Exception e)
         {
             // The job stays claimed; its lease runs out and it runs again (at least once, never lost).
             logger.LogError(e, "Recording the outcome of job {Job} failed", job.Id);
         }
-        catch (OperationCanceledException) { }
     }
 
     private async Task<JobOutcome> RunAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
