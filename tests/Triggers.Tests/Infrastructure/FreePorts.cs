@@ -5,12 +5,26 @@ namespace Triggers.Tests.Infrastructure;
 
 public static class FreePorts
 {
-    /// <summary>A TCP port nothing listens on right now, so parallel silos don't collide.</summary>
+    // Below Linux's ephemeral range (32768-60999), so that no outgoing connection (to PostgreSQL, Kafka, a silo) can
+    // take a port between the moment it is handed out and the moment a test's server binds it.
+    private const int First = 20_000, Last = 32_767;
+    private static int _next = First + Random.Shared.Next(Last - First);
+
+    /// <summary>A TCP port nothing listens on right now and no other caller in this process was given.</summary>
     public static int Next()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var tries = 0; tries < Last - First; tries++)
+        {
+            var port = First + (int)((uint)Interlocked.Increment(ref _next) % (Last - First));
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Any, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) { } // taken: try the next one
+        }
+        throw new InvalidOperationException($"No free TCP port between {First} and {Last}.");
     }
 
     /// <summary>Waits until a server started by a test accepts connections on <paramref name="port"/>.</summary>
