@@ -46,7 +46,7 @@ internal sealed class BenchSilo : IAsyncDisposable
     }
 
     /// <summary>A workspace with a Kafka resource and a Bun script, ready for triggers.</summary>
-    public async Task DefineAsync(string ws, string bootstrap, string script)
+    public async Task DefineAsync(string ws, string bootstrap, string script, bool dedicated = false)
     {
         await Grains.GetGrain<IWorkspaceGrain>(ws).CreateAsync(ws);
         await Grains.GetGrain<IResourceGrain>(Names.ItemKey(ws, "u/bench/kafka")).CreateAsync(new Resource
@@ -54,7 +54,7 @@ internal sealed class BenchSilo : IAsyncDisposable
             ResourceType = "kafka",
             Value = System.Text.Json.JsonSerializer.SerializeToElement(new { brokers = bootstrap.Split(','), security = new { label = "PLAINTEXT" } }),
         });
-        await Grains.GetGrain<IScriptGrain>(Names.ItemKey(ws, "u/bench/script")).CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = script });
+        await Grains.GetGrain<IScriptGrain>(Names.ItemKey(ws, "u/bench/script")).CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = script, DedicatedWorker = dedicated });
     }
 
     public Task CreateTriggerAsync(string ws, string path, string topic) =>

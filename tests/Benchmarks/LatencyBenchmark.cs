@@ -21,18 +21,19 @@ internal sealed class LatencyBenchmark(string postgres, string bun, int seconds,
     {
         Console.WriteLine($"## Latency: produce → job success, trivial Bun script, {rate} msg/s for {seconds} s, PostgreSQL mode, 2 workers");
         Console.WriteLine();
-        Console.WriteLine("| Kafka:FetchWaitMaxMs | jobs | not successful | p50 ms | p90 ms | p99 ms | max ms |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var fetchWait in new[] { 500, 50 }) await RunOnceAsync(fetchWait);
+        Console.WriteLine("| script | Kafka:FetchWaitMaxMs | jobs | not successful | p50 ms | p90 ms | p99 ms | max ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var dedicated in new[] { false, true })
+            foreach (var fetchWait in new[] { 500, 50 }) await RunOnceAsync(fetchWait, dedicated);
     }
 
-    private async Task RunOnceAsync(int fetchWaitMaxMs)
+    private async Task RunOnceAsync(int fetchWaitMaxMs, bool dedicated)
     {
         using var kafka = new MockKafkaCluster(brokers: 1);
         kafka.CreateTopic(Topic, 4);
         var database = await BenchSilo.CreateDatabaseAsync(postgres);
         await using var silo = await BenchSilo.StartAsync(database, workers: 2, bun, fetchWaitMaxMs);
-        await silo.DefineAsync("lat", kafka.BootstrapServers, "export async function main(payload: string) { return payload.length; }");
+        await silo.DefineAsync("lat", kafka.BootstrapServers, "export async function main(payload: string) { return payload.length; }", dedicated);
         await silo.CreateTriggerAsync("lat", "u/bench/trigger", Topic);
         var trigger = silo.Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey("lat", "u/bench/trigger"));
         while ((await trigger.GetAsync())!.Status is not { State: ListenerState.Listening, Partitions.Count: > 0 }) await Task.Delay(50);
@@ -62,7 +63,7 @@ internal sealed class LatencyBenchmark(string postgres, string bun, int seconds,
             while (await reader.ReadAsync()) latencies.Add(reader.GetDouble(0));
         latencies.Sort();
 
-        Console.WriteLine($"| {fetchWaitMaxMs} | {latencies.Count} | {failures} | {Percentile(latencies, 0.50):0} | {Percentile(latencies, 0.90):0} | {Percentile(latencies, 0.99):0} | {latencies.LastOrDefault():0} |");
+        Console.WriteLine($"| {(dedicated ? "dedicated" : "process per job")} | {fetchWaitMaxMs} | {latencies.Count} | {failures} | {Percentile(latencies, 0.50):0} | {Percentile(latencies, 0.90):0} | {Percentile(latencies, 0.99):0} | {latencies.LastOrDefault():0} |");
     }
 
     private static double Percentile(List<double> sorted, double p) =>

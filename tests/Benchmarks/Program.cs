@@ -2,9 +2,11 @@ using Triggers.Benchmarks;
 
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate] [finish-jobs]
 //        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots]   (the finish-rate benchmark alone)
+//        dotnet run -c Release --project tests/Benchmarks -- latency [seconds] [rate]              (the latency benchmark alone)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
 var finishOnly = args.Length > 0 && args[0] == "finish";
+var latencyOnly = args.Length > 0 && args[0] == "latency";
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
 var postgres = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_POSTGRES (./bench.sh does).");
 var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_BUN (./bench.sh does).");
@@ -12,6 +14,11 @@ var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new 
 Console.WriteLine($"# Orleans Triggers benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Machine.Describe()}");
 Console.WriteLine();
+if (latencyOnly)
+{
+    await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
+    return;
+}
 if (!finishOnly)
 {
     await new IngestBenchmark(postgres, Arg(0, 40_000)).RunAsync();
