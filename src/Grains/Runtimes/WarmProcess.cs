@@ -60,8 +60,9 @@ internal sealed class WarmProcess : IDisposable
             var clock = Stopwatch.StartNew();
             while (true)
             {
-                await Task.WhenAny(answer.Task, _exited, Task.Delay(CheckEvery, ct));
-                ct.ThrowIfCancellationRequested();
+                // Checked every tick for the time and memory limits; a fast job's answer ends the wait (and its timer) at once.
+                try { await Task.WhenAny(answer.Task, _exited).WaitAsync(CheckEvery, ct); }
+                catch (TimeoutException) { }
                 if (answer.Task.IsCompleted) return new WarmRun(answer.Task.Result, Logs(log), false, false, null);
                 if (_exited.IsCompleted)
                 {
