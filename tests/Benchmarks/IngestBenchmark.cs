@@ -82,7 +82,7 @@ internal sealed class IngestBenchmark(string postgres, int messages)
         var factory = new KafkaJobFactory(new KafkaListenerSettings("bench", "u/bench/trigger", "u/bench/script", false, "g",
             [Topic], new KafkaConnection { Brokers = [bootstrap] }, global::Triggers.Triggers.Kafka.AutoOffsetReset.Earliest));
         var now = DateTimeOffset.UtcNow;
-        var rows = consumed.Select(m => factory.Create(m, now)).ToList();
+        var rows = consumed.Select(m => factory.Create([m], now)).ToList();
 
         await using var db = NpgsqlDataSource.Create(database);
         var stopwatch = Stopwatch.StartNew();

@@ -6,35 +6,45 @@ using Triggers.Telemetry;
 
 namespace Triggers.Triggers;
 
+/// <summary>A job a listener made from <paramref name="Events"/> of its source's events (one, or a batch).</summary>
+public sealed record NewJob(JobRecord Job, int Events);
+
+/// <summary>What a listener read since its last write, for <see cref="JobBatchWriter{TPosition}"/> to make durable.</summary>
+/// <param name="Reached">How far the jobs take the trigger in each partition, stored with them.</param>
+/// <param name="Position">Where the source stands after the batch (Kafka: the next offset of each partition to commit).</param>
+/// <param name="Events">Events read: in <paramref name="Jobs"/>, <paramref name="Filtered"/> out by the filters, or
+/// <paramref name="Skipped"/> because a stored job already has them.</param>
+public sealed record JobBatch<TPosition>(
+    IReadOnlyList<NewJob> Jobs, IReadOnlyList<TriggerPosition> Reached, TPosition Position, int Events, int Filtered, int Skipped, DateTimeOffset ReadAt);
+
 /// <summary>A batch whose jobs are durable: what the listener commits to its source.</summary>
-/// <param name="Position">Where the source stands after the batch (Kafka: the next offset of each partition).</param>
-/// <param name="Events">Events read; <paramref name="Created"/> new jobs and <paramref name="Filtered"/> skipped by
-/// the filters; the rest found the job they already had.</param>
-public sealed record StoredBatch<TPosition>(TPosition Position, int Events, int Created, int Filtered, DateTimeOffset ReadAt);
+/// <param name="Created">New jobs; <paramref name="Duplicates"/> counts the events that found the job they already had.</param>
+public sealed record StoredBatch<TPosition>(TPosition Position, int Events, int Created, int Filtered, int Duplicates, DateTimeOffset ReadAt);
 
 /// <summary>
 /// The at-least-once half of every listener: a batch's jobs are written while the listener reads the next batch (a
 /// two-stage pipeline, so the listener waits for the database only when it has nothing else to do), and the batch's
 /// position is committed to its source only once its jobs are durable. A failed write is retried until the store
-/// takes it, with nothing committed meanwhile, so a crash loses nothing: the source redelivers, and deterministic job
-/// ids make the repeat find its jobs. Used from the listener's own thread.
+/// takes it, with nothing committed meanwhile, so a crash loses nothing: the source redelivers. The jobs are stored
+/// with the position they reach, so a listener that starts again skips what is stored even if the commit was lost,
+/// and deterministic job ids catch any other repeat. Used from the listener's own thread.
 /// </summary>
 public sealed class JobBatchWriter<TPosition>(
     IJobStore store, Backoff backoff, TriggerMetrics metrics, string trigger, Action<string> reportFailure, ILogger logger, CancellationToken stopping)
 {
-    private sealed record PendingWrite(Task<int> Created, TPosition Position, int Events, int Filtered, DateTimeOffset ReadAt, Stopwatch Since);
+    private sealed record PendingWrite(Task<IReadOnlySet<Guid>> Created, JobBatch<TPosition> Batch, Stopwatch Since);
 
     private PendingWrite? _inFlight;
 
     /// <summary>No write is waiting to be committed.</summary>
     public bool Idle => _inFlight is null;
 
-    /// <summary>Settles the write in flight, then starts writing <paramref name="jobs"/>.</summary>
-    public void Write(IReadOnlyList<JobRecord> jobs, TPosition position, int events, DateTimeOffset readAt, Action<StoredBatch<TPosition>> commit)
+    /// <summary>Settles the write in flight, then starts writing <paramref name="batch"/>.</summary>
+    public void Write(JobBatch<TPosition> batch, Action<StoredBatch<TPosition>> commit)
     {
         Settle(commit);
-        var created = jobs.Count == 0 ? Task.FromResult(0) : StoreAsync(jobs);
-        _inFlight = new PendingWrite(created, position, events, events - jobs.Count, readAt, Stopwatch.StartNew());
+        var created = batch.Jobs.Count == 0 ? Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>()) : StoreAsync(batch);
+        _inFlight = new PendingWrite(created, batch, Stopwatch.StartNew());
     }
 
     /// <summary>Waits for the write in flight and hands it to <paramref name="commit"/>: only durable jobs advance the source.</summary>
@@ -42,21 +52,24 @@ public sealed class JobBatchWriter<TPosition>(
     {
         if (_inFlight is not { } write) return;
         _inFlight = null;
-        int created;
+        IReadOnlySet<Guid> created;
         try { created = write.Created.GetAwaiter().GetResult(); }
         catch (OperationCanceledException) { return; } // stopping before the jobs were stored: nothing is committed
-        commit(new StoredBatch<TPosition>(write.Position, write.Events, created, write.Filtered, write.ReadAt));
-        metrics.BatchStored(trigger, write.Events, created, write.Filtered, write.Since.Elapsed);
+        var batch = write.Batch;
+        var duplicates = batch.Skipped + batch.Jobs.Where(j => !created.Contains(j.Job.Id)).Sum(j => j.Events);
+        commit(new StoredBatch<TPosition>(batch.Position, batch.Events, created.Count, batch.Filtered, duplicates, batch.ReadAt));
+        metrics.BatchStored(trigger, batch.Events, created.Count, batch.Filtered, write.Since.Elapsed);
     }
 
-    private async Task<int> StoreAsync(IReadOnlyList<JobRecord> jobs)
+    private async Task<IReadOnlySet<Guid>> StoreAsync(JobBatch<TPosition> batch)
     {
+        var jobs = batch.Jobs.Select(j => j.Job).ToList();
         var wait = backoff.Min;
         while (true)
         {
             try
             {
-                return await store.EnqueueAsync(jobs).ConfigureAwait(false);
+                return await store.EnqueueAsync(jobs, batch.Reached).ConfigureAwait(false);
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {

@@ -55,9 +55,10 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     public async Task DeleteAsync()
     {
-        _ = Existing;
+        var trigger = Existing;
         await StopListenerAsync();
         await UnregisterReminderAsync();
+        await OnDeletedAsync(trigger);
         await RemoveAsync();
     }
 
@@ -83,6 +84,9 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     /// <summary>Nothing beyond retries and the error handler, unless the kind has its own action (a dead-letter topic).</summary>
     public virtual Task OnJobFailedAsync(FailedTriggerJob failed) => Task.CompletedTask;
+
+    /// <summary>Cleans up what the kind keeps outside the trigger's state, once its listener has stopped for good.</summary>
+    protected virtual Task OnDeletedAsync(TTrigger trigger) => Task.CompletedTask;
 
     /// <summary>Checks the kind's own settings and returns the trigger as it is stored (its path set, defaults filled in).</summary>
     /// <exception cref="InvalidInputException">A setting is wrong; the exception names the field.</exception>

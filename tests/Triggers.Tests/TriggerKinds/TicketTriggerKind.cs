@@ -125,7 +125,7 @@ internal sealed class TicketListener : ITriggerListener<TicketTriggerStatus>
                     TriggerPath = trigger.Path,
                     CreatedAt = now,
                 };
-                writer.Write([job], Interlocked.Increment(ref _read), 1, now, _ => { });
+                writer.Write(new JobBatch<long>([new NewJob(job, 1)], [], Interlocked.Increment(ref _read), 1, 0, 0, now), _ => { });
                 writer.Settle(_ => { });
             }
         });

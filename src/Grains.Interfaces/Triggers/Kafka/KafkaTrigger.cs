@@ -34,6 +34,15 @@ public sealed record KafkaTrigger : ITriggerSettings
     /// <summary>When set, a message whose job finally fails is produced here unchanged, with headers naming the
     /// trigger, the job and the error.</summary>
     [Id(12)] public string? DeadLetterTopic { get; init; }
+    /// <summary>Most messages of one partition a job receives (1 to <see cref="MaxBatchSize"/>); above 1, main gets
+    /// <c>payloads</c> and a preprocessor gets a <c>kafka_batch</c> event.</summary>
+    [Id(13)] public int BatchSize { get; init; } = 1;
+    /// <summary>How long a batch may wait for more messages after its first (0 to <see cref="MaxBatchWindowMs"/>); with
+    /// 0 a batch holds what was fetched together.</summary>
+    [Id(14)] public int BatchWindowMs { get; init; }
+
+    public const int MaxBatchSize = 10_000;
+    public const int MaxBatchWindowMs = 300_000;
 
     /// <summary>The consumer group used when none is given: <c>trigger-{ws}-{path with "/" as "__"}</c>.</summary>
     public static string DefaultGroupId(string workspaceId, string path) => $"trigger-{workspaceId}-{path.Replace("/", "__")}";
@@ -54,6 +63,7 @@ public sealed record KafkaTriggerStatus : ITriggerStatus
     [Id(1)] public IReadOnlyList<PartitionStatus> Partitions { get; init; } = [];
     [Id(2)] public long MessagesReceived { get; init; }
     [Id(3)] public long JobsCreated { get; init; }
+    /// <summary>Messages read again (after a restart, rebalance or reset) that already had their job.</summary>
     [Id(4)] public long DuplicatesSkipped { get; init; }
     /// <summary>Messages committed without a job because they did not match the trigger's filters.</summary>
     [Id(8)] public long MessagesFiltered { get; init; }

@@ -4,10 +4,17 @@ namespace Triggers.Jobs.Store;
 public interface IJobStore
 {
     /// <summary>
-    /// Makes the jobs durable as queued, in list order. Ids that already exist are left alone (a redelivered
-    /// trigger event maps to the same id), so this is safe to repeat. Returns how many jobs were new.
+    /// Makes the jobs durable as queued, in list order, together with the positions their trigger reached (each only
+    /// ever moves forward). Ids that already exist are left alone (a redelivered trigger event maps to the same id),
+    /// so this is safe to repeat. Returns the ids that were new.
     /// </summary>
-    Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default);
+    Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default);
+
+    /// <summary>The stored positions of a trigger's source (see <see cref="TriggerPosition"/>), by partition.</summary>
+    Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default);
+
+    /// <summary>Forgets a trigger's positions, e.g. when its offsets are reset or it is deleted.</summary>
+    Task ForgetPositionsAsync(string trigger, CancellationToken ct = default);
 
     /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished), in queue
     /// order, and marks them running; empty when there are none.</summary>
@@ -45,6 +52,10 @@ public interface IJobStore
 
 public static class JobStoreExtensions
 {
+    /// <summary>Makes the jobs durable as queued (see <see cref="IJobStore.EnqueueAsync"/>); returns how many were new.</summary>
+    public static async Task<int> EnqueueAsync(this IJobStore store, IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
+        jobs.Count == 0 ? 0 : (await store.EnqueueAsync(jobs, [], ct)).Count;
+
     /// <summary>Takes the oldest queued job, or null when there is none.</summary>
     public static async Task<JobRecord?> ClaimAsync(this IJobStore store, string workerId, TimeSpan lease, CancellationToken ct = default) =>
         (await store.ClaimAsync(workerId, lease, 1, ct)).SingleOrDefault();

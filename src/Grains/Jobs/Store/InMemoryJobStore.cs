@@ -8,11 +8,12 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     private readonly Dictionary<Guid, long> _sequence = [];
     private readonly SortedDictionary<long, Guid> _queue = [];
     private readonly Dictionary<Guid, (string Worker, DateTimeOffset LeaseEnd)> _claims = [];
+    private readonly Dictionary<(string Trigger, string Partition), long> _positions = [];
     private long _nextSequence;
 
-    public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default)
+    public Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default)
     {
-        var added = 0;
+        var added = new HashSet<Guid>();
         lock (_gate)
         {
             foreach (var job in jobs)
@@ -21,11 +22,30 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
                 var seq = _nextSequence++;
                 _sequence[job.Id] = seq;
                 _queue.Add(seq, job.Id);
-                added++;
+                added.Add(job.Id);
+            }
+            foreach (var position in positions)
+            {
+                var key = (position.Trigger, position.Partition);
+                _positions[key] = Math.Max(position.Next, _positions.GetValueOrDefault(key, long.MinValue));
             }
         }
-        if (added > 0) signal.Notify(added);
-        return Task.FromResult(added);
+        if (added.Count > 0) signal.Notify(added.Count);
+        return Task.FromResult<IReadOnlySet<Guid>>(added);
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyDictionary<string, long>>(
+                _positions.Where(p => p.Key.Trigger == trigger).ToDictionary(p => p.Key.Partition, p => p.Value));
+    }
+
+    public Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
+    {
+        lock (_gate)
+            foreach (var key in _positions.Keys.Where(k => k.Trigger == trigger).ToList()) _positions.Remove(key);
+        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)

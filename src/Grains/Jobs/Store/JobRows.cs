@@ -70,13 +70,30 @@ internal static class JobRows
     /// One statement that queues all <paramref name="jobs"/> and returns the ids that were new (a redelivered event's
     /// id already exists and is skipped). unnest keeps array order, so queue order (seq) follows the list.
     /// </summary>
-    public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs)
+    /// <summary>
+    /// One statement that queues the jobs (existing ids are skipped) and moves their triggers' positions forward, so
+    /// a job and the position past it are durable together. Returns the new ids.
+    /// </summary>
+    public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions)
     {
-        var command = db.CreateCommand(InsertQueuedSql);
+        var command = db.CreateCommand(positions.Count == 0 ? InsertQueuedSql : MovePositionsSql + "\n" + InsertQueuedSql);
         foreach (var column in Inserted)
             command.Parameters.Add(new NpgsqlParameter(column.Name, NpgsqlDbType.Array | column.Type) { Value = column.Values(jobs) });
+        if (positions.Count == 0) return command;
+        command.Parameters.Add(new NpgsqlParameter("position_trigger", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Trigger).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_partition", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Partition).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_next", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = positions.Select(p => p.Next).ToArray() });
         return command;
     }
+
+    // A position only moves forward: a late write from a consumer that lost its partition cannot take it back.
+    private const string MovePositionsSql = """
+        WITH moved AS (
+            INSERT INTO trigger_positions (trigger_source, source_partition, next_position)
+            SELECT * FROM unnest(@position_trigger, @position_partition, @position_next)
+            ON CONFLICT (trigger_source, source_partition) DO UPDATE
+                SET next_position = GREATEST(trigger_positions.next_position, excluded.next_position), updated_at = now())
+        """;
 
     private static readonly string InsertQueuedSql = $"""
         INSERT INTO jobs ({string.Join(", ", Inserted.Select(c => c.Name))}, status)

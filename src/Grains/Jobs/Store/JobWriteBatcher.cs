@@ -12,25 +12,35 @@ public sealed class JobWriteBatcher : IAsyncDisposable
     private const int MaxRowsPerInsert = 20_000;
     private const int MaxRunsPerCompletion = 1_000;
 
-    private readonly GroupCommit<JobRecord> _inserts;
+    /// <summary>One row of an insert: a new job, or the position a trigger reached with the jobs beside it.</summary>
+    private readonly record struct InsertRow(JobRecord? Job, TriggerPosition? Position);
+
+    private readonly GroupCommit<InsertRow> _inserts;
     private readonly GroupCommit<FinishedRun> _completions;
 
     public JobWriteBatcher(NpgsqlDataSource db, JobQueueSignal signal, ILogger<JobWriteBatcher> logger)
     {
-        _inserts = new GroupCommit<JobRecord>(async jobs =>
+        _inserts = new GroupCommit<InsertRow>(async rows =>
         {
-            var inserted = await ReadIdsAsync(JobRows.InsertQueued(db, jobs));
+            var jobs = rows.Where(r => r.Job is not null).Select(r => r.Job!).ToList();
+            // One row per partition: a statement may not move the same position twice.
+            var positions = rows.Where(r => r.Position is not null).Select(r => r.Position!)
+                .GroupBy(p => (p.Trigger, p.Partition)).Select(g => g.MaxBy(p => p.Next)!).ToList();
+            var inserted = await ReadIdsAsync(JobRows.InsertQueued(db, jobs, positions));
             if (inserted.Count > 0) signal.Notify(inserted.Count);
             return inserted;
         }, MaxRowsPerInsert, logger, "Inserting jobs");
         _completions = new GroupCommit<FinishedRun>(runs => ReadIdsAsync(JobRows.CompleteRuns(db, runs)), MaxRunsPerCompletion, logger, "Completing jobs");
     }
 
-    /// <summary>Inserts the jobs (existing ids are skipped) and returns how many were new.</summary>
-    public async Task<int> InsertAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct)
+    /// <summary>Inserts the jobs (existing ids are skipped) and moves the positions, together; returns the new ids.</summary>
+    public async Task<IReadOnlySet<Guid>> InsertAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct)
     {
-        var inserted = await _inserts.SubmitAsync(jobs, ct);
-        return jobs.Count(j => inserted.Contains(j.Id));
+        var rows = new List<InsertRow>(jobs.Count + positions.Count);
+        rows.AddRange(jobs.Select(j => new InsertRow(j, null)));
+        rows.AddRange(positions.Select(p => new InsertRow(null, p)));
+        var inserted = await _inserts.SubmitAsync(rows, ct);
+        return jobs.Select(j => j.Id).Where(inserted.Contains).ToHashSet();
     }
 
     /// <summary>Records a run's outcome as its job's final state.</summary>

@@ -7,8 +7,25 @@ namespace Triggers.Jobs.Store;
 /// <summary>The job store of PostgreSQL mode (schema: <c>Sql/</c>, rows: <see cref="JobRows"/>).</summary>
 public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes) : IJobStore
 {
-    public Task<int> EnqueueAsync(IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
-        jobs.Count == 0 ? Task.FromResult(0) : writes.InsertAsync(jobs, ct);
+    public Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default) =>
+        jobs.Count == 0 && positions.Count == 0 ? Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>()) : writes.InsertAsync(jobs, positions, ct);
+
+    public async Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("SELECT source_partition, next_position FROM trigger_positions WHERE trigger_source = @trigger");
+        cmd.Parameters.AddWithValue("trigger", trigger);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var positions = new Dictionary<string, long>();
+        while (await reader.ReadAsync(ct)) positions[reader.GetString(0)] = reader.GetInt64(1);
+        return positions;
+    }
+
+    public async Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("DELETE FROM trigger_positions WHERE trigger_source = @trigger");
+        cmd.Parameters.AddWithValue("trigger", trigger);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 
     public async Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)
     {

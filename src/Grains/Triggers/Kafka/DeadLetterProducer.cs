@@ -17,24 +17,33 @@ public sealed class DeadLetterProducer : IDisposable
 
     private readonly ConcurrentDictionary<string, Lazy<(IProducer<byte[]?, byte[]?> Producer, KeytabFile? Keytab)>> _producers = new();
 
+    /// <summary>Produces the job's message, or every message of its batch, in offset order.</summary>
     public async Task ProduceAsync(KafkaConnection connection, string topic, string triggerPath, FailedTriggerJob job)
     {
         using var json = JsonDocument.Parse(job.EventJson ?? throw new InvalidOperationException($"Job {job.JobId} has no Kafka event to dead-letter."));
         var kafkaEvent = json.RootElement;
+        var messages = kafkaEvent.TryGetProperty("messages", out var batch) && batch.ValueKind == JsonValueKind.Array
+            ? batch.EnumerateArray().ToList()
+            : [kafkaEvent];
+        var producer = Producer(connection);
+        foreach (var message in messages)
+            await producer.ProduceAsync(topic, DeadLetter(message, triggerPath, job));
+    }
+
+    private static Message<byte[]?, byte[]?> DeadLetter(JsonElement kafkaEvent, string triggerPath, FailedTriggerJob job)
+    {
         var headers = new Headers();
         if (kafkaEvent.TryGetProperty("headers", out var original) && original.ValueKind == JsonValueKind.Object)
             foreach (var header in original.EnumerateObject()) headers.Add(header.Name, header.Value.GetBytesFromBase64());
         headers.Add(TriggerHeader, Encoding.UTF8.GetBytes(triggerPath));
         headers.Add(JobHeader, Encoding.UTF8.GetBytes(job.JobId.ToString()));
         headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(job.Error is { } e ? $"{e.Name}: {e.Message}" : "unknown error"));
-
-        var message = new Message<byte[]?, byte[]?>
+        return new Message<byte[]?, byte[]?>
         {
             Key = Bytes(kafkaEvent, "key"),
             Value = Bytes(kafkaEvent, "payload"),
             Headers = headers,
         };
-        await Producer(connection).ProduceAsync(topic, message);
     }
 
     private static byte[]? Bytes(JsonElement kafkaEvent, string property) =>

@@ -11,7 +11,15 @@ public sealed record KafkaListenerSettings(
     KafkaConnection Connection,
     AutoOffsetReset AutoOffsetReset,
     IReadOnlyList<TriggerFilter>? Filters = null,
-    bool Suspended = false);
+    bool Suspended = false,
+    int BatchSize = 1,
+    TimeSpan BatchWindow = default)
+{
+    /// <summary>The trigger and group as the job store knows them: the prefix of job ids and the key of stored positions.</summary>
+    public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);
+
+    public static string SourceKeyOf(string workspaceId, string triggerPath, string groupId) => $"{KafkaTrigger.Kind}\n{workspaceId}\n{triggerPath}\n{groupId}";
+}
 
 /// <summary>Consumer tuning shared by all triggers of a silo (configuration section <c>Kafka</c>).</summary>
 public sealed class KafkaListenerOptions
@@ -27,7 +35,7 @@ public sealed class KafkaListenerOptions
     /// </summary>
     public int FetchWaitMaxMs { get; set; } = 500;
 
-    /// <summary>Largest number of messages turned into jobs in one store write.</summary>
+    /// <summary>Largest number of messages turned into jobs in one store write (a trigger's batch can exceed it).</summary>
     public int MaxBatchSize { get; set; } = 5_000;
 
     /// <summary>First and longest wait between attempts to (re)start a failed consumer.</summary>

@@ -39,6 +39,7 @@ public sealed class KafkaTriggerGrain(
         {
             // The reset is a consumer's blocking work: keep it off the grain's scheduler.
             var moved = await Task.Run(() => KafkaOffsets.Reset(settings, to ?? trigger.AutoOffsetReset, listenerOptions.Value));
+            await Jobs.ForgetPositionsAsync(settings.SourceKey); // else messages before them would still count as stored
             logger.LogInformation("Kafka trigger {Trigger}: offsets reset to {Offsets}", ItemPath, string.Join(", ", moved));
         });
     }
@@ -73,10 +74,18 @@ public sealed class KafkaTriggerGrain(
             if (deadLetterTopic.StartsWith('^') || trigger.Topics.Contains(deadLetterTopic))
                 throw new InvalidInputException("dead_letter_topic", "The dead-letter topic must be a plain topic name other than the ones the trigger listens to.");
         }
+        if (trigger.BatchSize is < 1 or > KafkaTrigger.MaxBatchSize)
+            throw new InvalidInputException("batch_size", $"A job takes 1 to {KafkaTrigger.MaxBatchSize:N0} messages; {trigger.BatchSize} is out of range.");
+        if (trigger.BatchWindowMs is < 0 or > KafkaTrigger.MaxBatchWindowMs)
+            throw new InvalidInputException("batch_window_ms", $"A batch waits 0 to {KafkaTrigger.MaxBatchWindowMs:N0} ms for more messages; {trigger.BatchWindowMs} is out of range.");
         try { await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath); }
         catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
         return trigger with { Path = ItemPath, GroupId = groupId, Topics = trigger.Topics.Distinct().ToList() };
     }
+
+    /// <summary>Forgets how far the trigger got: a trigger created again at this path starts from its group's offsets.</summary>
+    protected override Task OnDeletedAsync(KafkaTrigger trigger) =>
+        Jobs.ForgetPositionsAsync(KafkaListenerSettings.SourceKeyOf(WorkspaceId, ItemPath, trigger.GroupId!));
 
     protected override KafkaTrigger WithMode(KafkaTrigger trigger, TriggerMode mode) => trigger with { Mode = mode };
 
@@ -93,5 +102,6 @@ public sealed class KafkaTriggerGrain(
     private async Task<KafkaListenerSettings> ResolveAsync(KafkaTrigger trigger) => new(
         WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
         await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
-        trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended);
+        trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
+        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs));
 }

@@ -22,13 +22,12 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private readonly Backoff _backoff;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
-    private readonly KafkaJobFactory _jobFactory;
-    private readonly MessageFilter _filter;
+    private readonly IJobStore _jobs;
+    private readonly KafkaMessageBatches _batches;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ListenerStatusTracker _status;
     private readonly JobBatchWriter<List<TopicPartitionOffset>> _writer;
-    private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
     private volatile Error? _fatal;
     private IDisposable? _lagTracking;
 
@@ -44,8 +43,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _backoff = new Backoff(options.RetryBackoffMin, options.RetryBackoffMax);
         _logger = logger;
         _clock = clock;
-        _jobFactory = new KafkaJobFactory(settings);
-        _filter = new MessageFilter(settings.Filters);
+        _jobs = jobs;
+        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters), clock);
         _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
         _writer = new JobBatchWriter<List<TopicPartitionOffset>>(jobs, _backoff, metrics, _metricsName, error => _status.Failed(error), logger, _stopping.Token);
     }
@@ -127,15 +126,22 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 _logger.LogInformation("Kafka trigger {Trigger}: assigned {Partitions}", _settings.TriggerPath, string.Join(", ", partitions));
+                // Where stored jobs end: ahead of the committed offsets only if a crash came between store and commit.
+                _batches.Assigned(partitions, _jobs.PositionsAsync(_settings.SourceKey, _stopping.Token).GetAwaiter().GetResult());
                 _status.Assigned(partitions);
             })
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
                 Drain(consumer); // hand over only partitions whose consumed messages are jobs and committed
                 _logger.LogInformation("Kafka trigger {Trigger}: revoked {Partitions}", _settings.TriggerPath, string.Join(", ", partitions.Select(p => p.TopicPartition)));
+                _batches.Revoked(partitions.Select(p => p.TopicPartition));
                 _status.Revoked(partitions.Select(p => p.TopicPartition));
             })
-            .SetPartitionsLostHandler((_, partitions) => _status.Revoked(partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                _batches.Revoked(partitions.Select(p => p.TopicPartition)); // their open batches are read again by the next owner
+                _status.Revoked(partitions.Select(p => p.TopicPartition));
+            })
             .Build();
     }
 
@@ -158,16 +164,17 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             }
             try
             {
-                // Block only when nothing is pending; otherwise drain what is already fetched.
-                var idle = _batch.Count == 0 && _writer.Idle;
-                var message = consumer.Consume(idle ? PollTimeout : TimeSpan.Zero);
+                // Block only when nothing is pending (and not past an open batch's window); otherwise drain what is fetched.
+                var idle = _batches.Unwritten == 0 && _writer.Idle;
+                var message = consumer.Consume(idle ? _batches.PollTimeout(PollTimeout) : TimeSpan.Zero);
                 if (message is { IsPartitionEOF: false })
                 {
-                    _batch.Add(message);
-                    if (_batch.Count < _options.MaxBatchSize) continue;
+                    _batches.Add(message);
+                    if (_batches.Unwritten < _options.MaxBatchSize && !_batches.WindowEnded) continue;
                 }
-                if (_batch.Count > 0) StartWrite(consumer);
-                else _writer.Settle(batch => Commit(consumer, batch)); // nothing more to read right now
+                _batches.CloseDue(nothingFetched: message is null);
+                if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
+                else _writer.Settle(stored => Commit(consumer, stored)); // nothing more to read right now
             }
             catch (ConsumeException e)
             {
@@ -191,25 +198,10 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _ => $"{error.Reason} ({error.Code})",
     };
 
-    /// <summary>Hands the messages read so far to the writer, as jobs and the offsets to commit once they are durable.</summary>
-    private void StartWrite(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        var now = _clock.GetUtcNow();
-        var jobs = new List<JobRecord>(_batch.Count);
-        foreach (var message in _batch)
-            if (_filter.Matches(message.Message.Value)) jobs.Add(_jobFactory.Create(message, now));
-        // Filtered-out messages get no job but are committed with the rest: they are handled by being skipped.
-        var offsets = _batch
-            .GroupBy(m => m.TopicPartition)
-            .Select(g => new TopicPartitionOffset(g.Key, g.Max(m => m.Offset.Value) + 1))
-            .ToList();
-        _writer.Write(jobs, offsets, _batch.Count, now, batch => Commit(consumer, batch));
-        _batch.Clear();
-    }
-
     private void Commit(IConsumer<byte[]?, byte[]?> consumer, StoredBatch<List<TopicPartitionOffset>> batch)
     {
-        _status.Stored(batch.Events, batch.Created, batch.Filtered, batch.ReadAt);
+        _status.Stored(batch.Events, batch.Created, batch.Filtered, batch.Duplicates, batch.ReadAt);
+        if (batch.Position.Count == 0) return;
         try
         {
             consumer.Commit(batch.Position);
@@ -225,8 +217,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     /// <summary>Stores and commits everything consumed so far, e.g. before partitions are handed over.</summary>
     private void Drain(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (_batch.Count > 0) StartWrite(consumer);
-        _writer.Settle(batch => Commit(consumer, batch));
+        _batches.CloseAll();
+        if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
+        _writer.Settle(stored => Commit(consumer, stored));
     }
 
     public async ValueTask DisposeAsync()

@@ -48,14 +48,14 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
         }
     }
 
-    public void Stored(int received, int created, int filtered, DateTimeOffset at)
+    public void Stored(int received, int created, int filtered, int duplicates, DateTimeOffset at)
     {
         lock (_gate)
         {
             _received += received;
             _created += created;
             _filtered += filtered;
-            _duplicates += received - filtered - created;
+            _duplicates += duplicates;
             _lastMessageAt = at;
             Recovered();
         }
