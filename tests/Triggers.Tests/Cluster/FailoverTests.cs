@@ -29,13 +29,13 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
 
     private static IEnumerable<string> Messages(int topic, int from, int count) => Enumerable.Range(from, count).Select(i => $"t{topic}-m{i:D4}");
 
-    private async Task<List<string>> StartTriggersAsync()
+    private async Task<List<string>> StartTriggersAsync(int batchSize)
     {
         var topics = Enumerable.Range(0, Triggers).Select(i => $"stream-{i}-{Guid.NewGuid():N}").ToList();
         for (var i = 0; i < Triggers; i++)
         {
             _cluster.Kafka.CreateTopic(topics[i], 2);
-            await _cluster.CreateTriggerAsync(Path(i), topics[i]);
+            await _cluster.CreateTriggerAsync(Path(i), topics[i], batchSize);
         }
         await Task.WhenAll(Enumerable.Range(0, Triggers).Select(i => Api.WaitUntilListeningAsync(SiloCluster.Ws, Path(i), TimeSpan.FromSeconds(60))));
         return topics;
@@ -79,6 +79,10 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
         return takeovers.Order().ToList();
     }
 
+    /// <summary>What a job echoed: its message, or its batch's messages.</summary>
+    private static IEnumerable<string> Echoed(JsonObject job) =>
+        job["result"] is JsonArray batch ? batch.Select(m => (string)m!) : [(string)job["result"]!];
+
     private async Task<List<JsonObject>> AssertExactlyOneSuccessfulJobPerMessageAsync()
     {
         var statuses = new List<JsonObject>();
@@ -88,8 +92,8 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
             try
             {
                 jobs = await Eventually.WaitAsync(() => Api.ListJobsAsync(SiloCluster.Ws, Path(i), perPage: 1000),
-                    list => list.Count(j => (string?)j["status"] == "success") >= MessagesPerTopic, TimeSpan.FromSeconds(120),
-                    $"{MessagesPerTopic} successful jobs of {Path(i)}");
+                    list => list.Where(j => (string?)j["status"] == "success").SelectMany(Echoed).Count() >= MessagesPerTopic, TimeSpan.FromSeconds(120),
+                    $"{MessagesPerTopic} messages of {Path(i)} echoed by successful jobs");
             }
             catch (TimeoutException)
             {
@@ -98,8 +102,7 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
                 foreach (var silo in _cluster.Silos) output.WriteLine($"==== silo {silo.SiloPort}\n{silo.Output}");
                 throw;
             }
-            Assert.Equal(MessagesPerTopic, jobs.Count);
-            Assert.Equal(Messages(i, 0, MessagesPerTopic).ToList(), jobs.Select(j => (string)j["result"]!).Order(StringComparer.Ordinal).ToList());
+            Assert.Equal(Messages(i, 0, MessagesPerTopic).ToList(), jobs.SelectMany(Echoed).Order(StringComparer.Ordinal).ToList());
             statuses.Add((await Api.GetTriggerAsync(SiloCluster.Ws, Path(i)))["status"]!.AsObject());
         }
         return statuses;
@@ -109,15 +112,15 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
     /// Starts the triggers and a stream of messages, stops the silo running most triggers mid-stream, and
     /// returns those triggers with the seconds each took to listen again elsewhere, once the stream is produced.
     /// </summary>
-    private async Task<(List<int> Moved, List<double> Takeovers)> StopBusiestSiloMidStreamAsync(string signal, Func<SiloProcess, Task> stop)
+    private async Task<(List<int> Moved, List<double> Takeovers)> StopBusiestSiloMidStreamAsync(string signal, Func<SiloProcess, Task> stop, int batchSize = 1)
     {
-        var topics = await StartTriggersAsync();
+        var topics = await StartTriggersAsync(batchSize);
         var (victim, moved) = await BusiestSiloAsync();
         Assert.NotEmpty(moved);
 
         var producing = ProduceStreamAsync(topics);
         await Eventually.WaitAsync(async () => (await Api.ListJobsAsync(SiloCluster.Ws, Path(moved[0]))).Count,
-            n => n >= MessagesPerTopic / 4, TimeSpan.FromSeconds(60), "the stream to be under way");
+            n => n >= MessagesPerTopic / 4 / batchSize, TimeSpan.FromSeconds(60), "the stream to be under way");
         var sinceStop = Stopwatch.StartNew();
         await stop(victim);
         var takeovers = await MeasureTakeoverAsync(victim, moved, sinceStop);
@@ -133,6 +136,15 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
 
         await AssertExactlyOneSuccessfulJobPerMessageAsync();
         Assert.True(takeovers[takeovers.Count / 2] < 10, $"median takeover {takeovers[takeovers.Count / 2]:0.0} s must be under 10 s");
+    }
+
+    [Fact]
+    public async Task A_killed_silos_batch_triggers_give_every_message_exactly_one_batch_job_on_the_survivors()
+    {
+        await StopBusiestSiloMidStreamAsync("SIGKILL", silo => silo.KillAsync(), batchSize: 10);
+
+        // Stored batches whose commit the kill lost are read again elsewhere, cut differently, and skipped.
+        await AssertExactlyOneSuccessfulJobPerMessageAsync();
     }
 
     [Fact]

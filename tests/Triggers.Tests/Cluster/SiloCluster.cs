@@ -27,6 +27,7 @@ public sealed class SiloCluster : IAsyncDisposable
         await cluster.Api.CreateWorkspaceAsync(Ws);
         await cluster.Api.CreateKafkaResourceAsync(Ws, "u/ops/kafka", cluster.Kafka.BootstrapServers);
         await cluster.Api.CreateScriptAsync(Ws, "u/ops/echo", "bun", "export async function main(payload: string) { return atob(payload); }");
+        await cluster.Api.CreateScriptAsync(Ws, "u/ops/echo_batch", "bun", "export async function main(payloads: string[]) { return payloads.map(p => atob(p)); }");
         return cluster;
     }
 
@@ -38,8 +39,13 @@ public sealed class SiloCluster : IAsyncDisposable
         return silo;
     }
 
-    public async Task CreateTriggerAsync(string path, string topic) =>
-        await Api.CreateTriggerAsync(Ws, new { path, script_path = "u/ops/echo", kafka_resource_path = "u/ops/kafka", topics = new[] { topic } });
+    /// <summary>A trigger that echoes each message (batch size 1) or each batch's messages as an array.</summary>
+    public async Task CreateTriggerAsync(string path, string topic, int batchSize = 1) =>
+        await Api.CreateTriggerAsync(Ws, new
+        {
+            path, script_path = batchSize == 1 ? "u/ops/echo" : "u/ops/echo_batch", kafka_resource_path = "u/ops/kafka", topics = new[] { topic },
+            batch_size = batchSize,
+        });
 
     /// <summary>The silo port a trigger's server_id names (server_id is the Orleans silo address "S{ip}:{port}:{generation}").</summary>
     public static string? SiloOf(JsonObject trigger) => ((string?)trigger["server_id"])?.Split(':')[1];

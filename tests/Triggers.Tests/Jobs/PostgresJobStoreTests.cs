@@ -48,6 +48,27 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task Trigger_positions_are_stored_with_their_jobs_only_move_forward_and_can_be_forgotten()
+    {
+        var jobs = Enumerable.Range(0, 3).Select(NewJob).ToList();
+        var created = await _store.EnqueueAsync(jobs, [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 10), new TriggerPosition("kafka\nws\nt\ng", "orders\n1", 4)]);
+        Assert.Equal(jobs.Select(j => j.Id).ToHashSet(), created);
+        // Concurrent writers of one trigger merge into one statement; a late, older position does not win.
+        await Task.WhenAll(
+            _store.EnqueueAsync([NewJob(3)], [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 12)]),
+            _store.EnqueueAsync([NewJob(4)], [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 7)]),
+            _store.EnqueueAsync([], [new TriggerPosition("kafka\nws\nother\ng", "orders\n0", 99)]));
+
+        var positions = await _store.PositionsAsync("kafka\nws\nt\ng");
+        Assert.Equal(new Dictionary<string, long> { ["orders\n0"] = 12, ["orders\n1"] = 4 }, positions);
+        Assert.Equal(5, (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 })).Count);
+
+        await _store.ForgetPositionsAsync("kafka\nws\nt\ng");
+        Assert.Empty(await _store.PositionsAsync("kafka\nws\nt\ng"));
+        Assert.Equal(99, (await _store.PositionsAsync("kafka\nws\nother\ng"))["orders\n0"]);
+    }
+
+    [Fact]
     public async Task Concurrent_enqueues_are_all_durable_and_claimed_in_order()
     {
         var batches = Enumerable.Range(0, 20).Select(b => Enumerable.Range(b * 100, 100).Select(NewJob).ToList()).ToList();
