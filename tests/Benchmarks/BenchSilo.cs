@@ -57,10 +57,10 @@ internal sealed class BenchSilo : IAsyncDisposable
         await Grains.GetGrain<IScriptGrain>(Names.ItemKey(ws, "u/bench/script")).CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = script, DedicatedWorker = dedicated });
     }
 
-    public Task CreateTriggerAsync(string ws, string path, string topic) =>
+    public Task CreateTriggerAsync(string ws, string path, string topic, int batchSize = 1) =>
         Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey(ws, path)).CreateAsync(new KafkaTrigger
         {
-            ScriptPath = "u/bench/script", KafkaResourcePath = "u/bench/kafka", Topics = [topic],
+            ScriptPath = "u/bench/script", KafkaResourcePath = "u/bench/kafka", Topics = [topic], BatchSize = batchSize,
         });
 
     public async ValueTask DisposeAsync()

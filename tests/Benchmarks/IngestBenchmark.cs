@@ -17,10 +17,11 @@ namespace Triggers.Benchmarks;
 /// no workers), beside two baselines measured in the same run: a raw Confluent consumer reading the same
 /// messages, and a plain batched Npgsql insert of the same job rows.
 /// </summary>
-internal sealed class IngestBenchmark(string postgres, int messages)
+internal sealed class IngestBenchmark(string postgres, string bun, int messages)
 {
     private const string Topic = "ingest";
     private const int Partitions = 4;
+    private const int BatchSize = 100;
 
     public async Task RunAsync()
     {
@@ -30,6 +31,7 @@ internal sealed class IngestBenchmark(string postgres, int messages)
         var (consumed, rawSeconds) = ConsumeRaw(kafka.BootstrapServers);
         var insertSeconds = await InsertPlainAsync(kafka.BootstrapServers, consumed);
         var (oursSeconds, oursSteadySeconds) = await IngestWithTriggerAsync(kafka.BootstrapServers);
+        var batchesSeconds = await FinishInBatchesAsync(kafka.BootstrapServers);
 
         Console.WriteLine($"## Ingest: {messages:N0} pre-produced messages (~100 B), {Partitions} partitions, PostgreSQL mode, 0 workers");
         Console.WriteLine($"(produced in {produceSeconds:0.00} s)");
@@ -40,8 +42,10 @@ internal sealed class IngestBenchmark(string postgres, int messages)
         Row("ours: same, first to last job stored (steady state)", oursSteadySeconds, oursSeconds);
         Row("baseline: raw Confluent consumer, same messages", rawSeconds, oursSeconds);
         Row("baseline: plain batched Npgsql insert of the same job rows", insertSeconds, oursSeconds);
+        Row($"ours: trigger → batch jobs (batch_size {BatchSize}, dedicated Bun, 2 slots) finished", batchesSeconds, oursSeconds);
         Console.WriteLine();
-        Console.WriteLine($"ours / plain insert = {insertSeconds / oursSeconds:0.00}; ours / raw consumer = {rawSeconds / oursSeconds:0.00}");
+        Console.WriteLine($"ours / plain insert = {insertSeconds / oursSeconds:0.00}; ours / raw consumer = {rawSeconds / oursSeconds:0.00}; " +
+                          $"messages finished in batches / ours ingest = {oursSeconds / batchesSeconds:0.00}");
     }
 
     private void Row(string what, double seconds, double ours) =>
@@ -123,6 +127,24 @@ internal sealed class IngestBenchmark(string postgres, int messages)
         await using var span = db.CreateCommand("SELECT EXTRACT(EPOCH FROM max(created_at) - min(created_at))::float8 FROM jobs");
         var steady = (double)(await span.ExecuteScalarAsync())!;
         return (total, Math.Max(steady, 0.001));
+    }
+
+    /// <summary>The same messages end to end: read, stored as batch jobs, and run to success by two worker slots.</summary>
+    private async Task<double> FinishInBatchesAsync(string bootstrap)
+    {
+        var database = await BenchSilo.CreateDatabaseAsync(postgres);
+        await using var silo = await BenchSilo.StartAsync(database, workers: 2, bun);
+        await silo.DefineAsync("bench", bootstrap, "export async function main(payloads: string[]) { return payloads.length; }", dedicated: true);
+        await using var db = NpgsqlDataSource.Create(database);
+        var stopwatch = Stopwatch.StartNew();
+        await silo.CreateTriggerAsync("bench", "u/bench/batches", Topic, BatchSize);
+        await using var finished = db.CreateCommand("SELECT coalesce(sum(result::text::bigint), 0)::bigint FROM jobs WHERE status = 'success'");
+        while ((long)(await finished.ExecuteScalarAsync())! < messages)
+        {
+            if (stopwatch.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException("The batch jobs did not finish within 5 minutes.");
+            await Task.Delay(100);
+        }
+        return stopwatch.Elapsed.TotalSeconds;
     }
 
     private static async Task<long> CountAsync(NpgsqlDataSource db)

@@ -3,10 +3,12 @@ using Triggers.Benchmarks;
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate] [finish-jobs]
 //        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots]   (the finish-rate benchmark alone)
 //        dotnet run -c Release --project tests/Benchmarks -- latency [seconds] [rate]              (the latency benchmark alone)
+//        dotnet run -c Release --project tests/Benchmarks -- ingest [messages]                     (ingest and batch jobs finished, alone)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
 var finishOnly = args.Length > 0 && args[0] == "finish";
 var latencyOnly = args.Length > 0 && args[0] == "latency";
+var ingestOnly = args.Length > 0 && args[0] == "ingest";
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
 var postgres = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_POSTGRES (./bench.sh does).");
 var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_BUN (./bench.sh does).");
@@ -14,6 +16,11 @@ var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new 
 Console.WriteLine($"# Orleans Triggers benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Machine.Describe()}");
 Console.WriteLine();
+if (ingestOnly)
+{
+    await new IngestBenchmark(postgres, bun, Arg(1, 40_000)).RunAsync();
+    return;
+}
 if (latencyOnly)
 {
     await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
@@ -21,7 +28,7 @@ if (latencyOnly)
 }
 if (!finishOnly)
 {
-    await new IngestBenchmark(postgres, Arg(0, 40_000)).RunAsync();
+    await new IngestBenchmark(postgres, bun, Arg(0, 40_000)).RunAsync();
     Console.WriteLine();
     await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
     Console.WriteLine();
