@@ -31,9 +31,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
             ["Auth__AdminToken"] = SiloFactory.AdminToken,
             ["Runtimes__Bun"] = new BunFixture().BunPath,
-            ["Kafka__SessionTimeoutMs"] = "3000", // the mock broker delays every rebalance by about this much
             ["Workers__Count"] = "2",
         };
+        // The mock broker delays every rebalance by about the session timeout. TRIGGERS_TEST_DEFAULT_SESSION=1 keeps
+        // the silo's default instead, to measure takeover as shipped (docs/BENCHMARKS.md).
+        if (Environment.GetEnvironmentVariable("TRIGGERS_TEST_DEFAULT_SESSION") != "1") _environment["Kafka__SessionTimeoutMs"] = "3000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }
 

@@ -26,8 +26,12 @@ public sealed class KafkaListenerOptions
 {
     public const string Section = "Kafka";
 
-    /// <summary>How long the group waits for a silent consumer before giving its partitions to others.</summary>
-    public int SessionTimeoutMs { get; set; } = 10_000;
+    /// <summary>
+    /// How long the group waits for a silent consumer before giving its partitions to others: a killed silo's triggers
+    /// wait about this long to consume again. 6 s is the least a Kafka broker accepts by default
+    /// (<c>group.min.session.timeout.ms</c>).
+    /// </summary>
+    public int SessionTimeoutMs { get; set; } = 6_000;
 
     /// <summary>
     /// Longest time a broker may hold a fetch while it has no new data (librdkafka's fetch.wait.max.ms). Kafka
