@@ -44,6 +44,9 @@ public static class GrainServiceExtensions
         services.AddSingleton<SecretProtector>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<DeadWorkerRecovery>();
+        services.Configure<JobRetentionOptions>(configuration.GetSection(JobRetentionOptions.Section));
+        services.AddSingleton<JobRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRetention>());
         services.AddTriggerFramework();
         services.AddKafkaTriggers(configuration);
         return services;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Triggers.Jobs;
 using Triggers.Jobs.Store;
@@ -66,6 +67,34 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         await _store.ForgetPositionsAsync("kafka\nws\nt\ng");
         Assert.Empty(await _store.PositionsAsync("kafka\nws\nt\ng"));
         Assert.Equal(99, (await _store.PositionsAsync("kafka\nws\nother\ng"))["orders\n0"]);
+    }
+
+    [Fact]
+    public async Task Retention_removes_only_finished_jobs_completed_before_the_cutoff()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var jobs = Enumerable.Range(0, 20).Select(NewJob).ToList();
+        await _store.EnqueueAsync(jobs);
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 18);
+        async Task FinishAsync(IEnumerable<JobRecord> batch, TimeSpan age, bool succeeded) =>
+            await Task.WhenAll(batch.Select(j => _store.CompleteAsync(j.Id, new JobOutcome
+            {
+                Succeeded = succeeded, Error = succeeded ? null : new JobError("Error", "boom"), StartedAt = now - age, CompletedAt = now - age, Logs = "",
+            })));
+        await FinishAsync(claimed.Take(8), TimeSpan.FromDays(40), succeeded: true);
+        await FinishAsync(claimed.Skip(8).Take(4), TimeSpan.FromDays(31), succeeded: false);
+        await FinishAsync(claimed.Skip(12).Take(5), TimeSpan.FromDays(2), succeeded: true);
+        // Left: one job still running (claimed long ago) and two queued.
+
+        var retention = new JobRetention(_store, Options.Create(new JobRetentionOptions()), TimeProvider.System, NullLogger<JobRetention>.Instance);
+        Assert.Equal(12, await retention.SweepAsync(now.AddDays(-30), CancellationToken.None));
+
+        var left = await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 });
+        Assert.Equal(8, left.Count);
+        Assert.Equal(5, left.Count(j => j.Status == JobStatus.Success));
+        Assert.Equal(1, left.Count(j => j.Status == JobStatus.Running));
+        Assert.Equal(2, left.Count(j => j.Status == JobStatus.Queued));
+        Assert.Equal(0, await retention.SweepAsync(now.AddDays(-30), CancellationToken.None));
     }
 
     [Fact]

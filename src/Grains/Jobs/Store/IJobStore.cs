@@ -46,6 +46,10 @@ public interface IJobStore
 
     Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default);
 
+    /// <summary>Removes up to <paramref name="max"/> finished jobs completed before <paramref name="before"/>, oldest
+    /// first; returns how many. Queued and running jobs stay.</summary>
+    Task<int> DeleteFinishedAsync(DateTimeOffset before, int max, CancellationToken ct = default);
+
     /// <summary>Newest first, logs left out.</summary>
     Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default);
 }

@@ -41,6 +41,22 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
                 _positions.Where(p => p.Key.Trigger == trigger).ToDictionary(p => p.Key.Partition, p => p.Value));
     }
 
+    public Task<int> DeleteFinishedAsync(DateTimeOffset before, int max, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            var old = _jobs.Values
+                .Where(j => j.Status is JobStatus.Success or JobStatus.Failure && j.CompletedAt < before)
+                .OrderBy(j => j.CompletedAt).Take(max).Select(j => j.Id).ToList();
+            foreach (var id in old)
+            {
+                _jobs.Remove(id);
+                _sequence.Remove(id);
+            }
+            return Task.FromResult(old.Count);
+        }
+    }
+
     public Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
     {
         lock (_gate)

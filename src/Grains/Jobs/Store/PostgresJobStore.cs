@@ -20,6 +20,19 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         return positions;
     }
 
+    public async Task<int> DeleteFinishedAsync(DateTimeOffset before, int max, CancellationToken ct = default)
+    {
+        // One short statement per chunk; SKIP LOCKED lets silos sweeping at the same time share the work.
+        await using var cmd = db.CreateCommand("""
+            DELETE FROM jobs WHERE id IN (
+                SELECT id FROM jobs WHERE status IN ('success', 'failure') AND completed_at < @before
+                ORDER BY completed_at LIMIT @max FOR UPDATE SKIP LOCKED)
+            """);
+        cmd.Parameters.AddWithValue("before", before);
+        cmd.Parameters.AddWithValue("max", max);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("DELETE FROM trigger_positions WHERE trigger_source = @trigger");
