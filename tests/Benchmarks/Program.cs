@@ -4,11 +4,13 @@ using Triggers.Benchmarks;
 //        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots]   (the finish-rate benchmark alone)
 //        dotnet run -c Release --project tests/Benchmarks -- latency [seconds] [rate]              (the latency benchmark alone)
 //        dotnet run -c Release --project tests/Benchmarks -- ingest [messages]                     (ingest and batch jobs finished, alone)
+//        dotnet run -c Release --project tests/Benchmarks -- history [rows]                        (rates with a long job history; retention)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
 var finishOnly = args.Length > 0 && args[0] == "finish";
 var latencyOnly = args.Length > 0 && args[0] == "latency";
 var ingestOnly = args.Length > 0 && args[0] == "ingest";
+var historyOnly = args.Length > 0 && args[0] == "history";
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
 var postgres = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_POSTGRES (./bench.sh does).");
 var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_BUN (./bench.sh does).");
@@ -16,6 +18,11 @@ var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new 
 Console.WriteLine($"# Orleans Triggers benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Machine.Describe()}");
 Console.WriteLine();
+if (historyOnly)
+{
+    await new HistoryBenchmark(postgres, bun, args.Length > 1 ? long.Parse(args[1]) : 10_000_000).RunAsync();
+    return;
+}
 if (ingestOnly)
 {
     await new IngestBenchmark(postgres, bun, Arg(1, 40_000)).RunAsync();
