@@ -30,6 +30,7 @@ internal sealed class BenchSilo : IAsyncDisposable
         builder.Configuration["ConnectionStrings:Postgres"] = postgres;
         builder.Configuration["Auth:AdminToken"] = "bench";
         builder.Configuration["Workers:Count"] = workers.ToString();
+        builder.Configuration["Jobs:RetentionDays"] = "0"; // the history benchmark sweeps on its own clock
         builder.Configuration["Kafka:SessionTimeoutMs"] = "6000";
         builder.Configuration["Kafka:FetchWaitMaxMs"] = fetchWaitMaxMs.ToString();
         builder.Configuration["Orleans:ClusterId"] = $"bench-{Guid.NewGuid():N}";

@@ -58,6 +58,8 @@ public sealed record Job
     [Id(20)] public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
     /// <summary>Queued by a suspended trigger: workers leave it until the trigger is enabled again.</summary>
     [Id(21)] public bool Held { get; init; }
+    /// <summary><c>script</c>, <c>flow</c> or <c>dependencies</c> (resolving a script's packages), as Windmill's <c>job_kind</c>.</summary>
+    [Id(22)] public string JobKind { get; init; } = "script";
 }
 
 /// <summary>One run of a job.</summary>

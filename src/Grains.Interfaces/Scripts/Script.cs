@@ -13,6 +13,20 @@ public sealed record Script
     /// <summary>Runs in a long-lived process per worker slot that loads the script once and then runs job after job
     /// (Windmill's <c>dedicated_worker</c>); Bun and Python only.</summary>
     [Id(6)] public bool DedicatedWorker { get; init; }
+    /// <summary>The third-party packages the script needs, read from its imports and pins when it is saved
+    /// (Bun: <c>name@version</c>; Python: requirement lines). Empty: the standard library is enough.</summary>
+    [Id(7)] public IReadOnlyList<string> Requirements { get; init; } = [];
+    /// <summary>The resolved dependency set (Windmill's <c>lock</c>): written by the script's dependencies job; jobs of
+    /// a script that needs packages fail at once until it is there.</summary>
+    [Id(8)] public string? Lock { get; init; }
+    /// <summary>Why resolving the dependencies failed (Windmill's <c>lock_error_logs</c>).</summary>
+    [Id(9)] public string? LockErrorLogs { get; init; }
+
+    /// <summary>The script can run: it needs no package, or its dependencies are resolved.</summary>
+    public bool DependenciesReady => Requirements.Count == 0 || Lock is not null;
+
+    /// <summary>Identifies the content a lock was resolved for, so a late resolution of older content is not applied.</summary>
+    public string ContentHash => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Language}\n{Content}")));
 }
 
 [Alias("Triggers.IScriptGrain")]
@@ -21,4 +35,8 @@ public interface IScriptGrain : IGrainWithStringKey
     Task<Script> CreateAsync(Script script);
     Task<Script?> GetAsync();
     Task DeleteAsync();
+
+    /// <summary>Records the outcome of resolving the dependencies of the content with <paramref name="contentHash"/>:
+    /// the lock, or the resolver's error. Ignored when the script has changed since.</summary>
+    Task SetLockAsync(string contentHash, string? lockText, string? errorLogs);
 }

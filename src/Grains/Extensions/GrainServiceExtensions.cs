@@ -39,6 +39,7 @@ public static class GrainServiceExtensions
         services.AddScriptRuntimes(configuration);
         services.AddSingleton<JobCompletions>();
         services.AddSingleton<FlowRunner>();
+        services.AddSingleton<DependencyJobs>();
         services.AddSingleton<TriggerMetrics>();
         services.Configure<SecretsOptions>(configuration.GetSection(SecretsOptions.Section));
         services.AddSingleton<SecretProtector>();

@@ -32,7 +32,13 @@ public sealed record JobRecord
     public DateTimeOffset? ScheduledFor { get; init; }
     public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
     public bool Held { get; init; }
+    /// <summary>Null for a run of <see cref="ScriptPath"/>; <see cref="DependenciesKind"/> for resolving its dependencies.</summary>
+    public string? Kind { get; init; }
 
+    /// <summary>The kind of job that resolves a script's dependencies into its lock (Windmill's <c>dependencies</c> job).</summary>
+    public const string DependenciesKind = "dependencies";
+
+    public bool IsDependencies => Kind == DependenciesKind;
     public bool IsErrorHandler => FailedJobId is not null;
     public bool IsFlowStep => FlowJobId is not null;
 
@@ -60,6 +66,7 @@ public sealed record JobRecord
         ScheduledFor = ScheduledFor,
         AttemptHistory = AttemptHistory,
         Held = Held,
+        JobKind = Kind ?? (IsFlow ? "flow" : "script"),
     };
 
     private static JsonElement? ParseOrNull(string? json) =>

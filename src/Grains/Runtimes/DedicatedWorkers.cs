@@ -41,9 +41,9 @@ internal sealed class DedicatedWorkers(Func<ScriptRun, string, WarmProcess> star
         return ScriptOutcome.Failure(error, knownMainArgs, result.Logs);
     }
 
-    /// <summary>The key of one script version: its workspace and path, and a hash of its language and source.</summary>
+    /// <summary>The key of one script version: its workspace and path, and a hash of its language, source and lock.</summary>
     public static string Key(string workspaceId, string path, Scripts.Script script) =>
-        $"{workspaceId}\n{path}\n{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{script.Language}\n{script.Content}")))}";
+        $"{workspaceId}\n{path}\n{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{script.Language}\n{script.Content}\n{script.Lock}")))}";
 
     private static string ScriptOf(string key) => key[..key.LastIndexOf('\n')];
 

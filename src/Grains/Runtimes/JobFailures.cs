@@ -33,6 +33,13 @@ internal static class JobFailures
             : $"The dedicated worker's process {how} while it ran this job; the next job starts a new one. Last lines it printed:\n{string.Join('\n', lastLines)}");
     }
 
+    public static JobError DependencyInstall(string logs) =>
+        new("DependencyInstallFailed", $"Installing the script's locked dependencies failed. Last lines:\n{LastLines(logs)}");
+
+    /// <summary>The end of a tool's output, where its error usually is.</summary>
+    public static string LastLines(string logs) =>
+        string.Join('\n', logs.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(StderrLinesShown));
+
     public static JobError DedicatedWorkerOverMemory(int limitMb) =>
         new("DedicatedWorkerOverMemory",
             $"The dedicated worker's process used more than {limitMb} MiB (Runtimes:DedicatedMaxMemoryMb) while it ran this job and was " +

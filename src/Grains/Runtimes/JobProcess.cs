@@ -21,14 +21,17 @@ internal static class JobProcess
     // case something that escaped the group still holds them.
     private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(2);
 
+    /// <param name="environment">Variables the process gets besides PATH, HOME, TMPDIR and LANG.</param>
     public static async Task<JobProcessExit> RunAsync(
-        string executable, IReadOnlyList<string> arguments, JobDirectory directory, TimeSpan timeout, CancellationToken ct)
+        string executable, IReadOnlyList<string> arguments, JobDirectory directory, TimeSpan timeout, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A job's time limit must be positive (or infinite).");
         ct.ThrowIfCancellationRequested();
 
         using var process = new Process { StartInfo = StartInfo(executable, arguments, directory) };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) process.StartInfo.Environment[name] = value;
         process.Start();
         // A script that reads stdin gets end-of-file rather than waiting on the host's input.
         process.StandardInput.Close();

@@ -18,4 +18,29 @@ public sealed class RuntimeOptions
 
     /// <summary>A dedicated worker whose process grows beyond this (resident memory) is replaced, failing the job in flight.</summary>
     public int DedicatedMaxMemoryMb { get; set; } = 1024;
+
+    /// <summary>Where installed dependency sets are kept (default: a folder in the system's temporary directory).</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>The npm registry (<c>Runtimes:Npm:Registry</c>); npm's public one when unset.</summary>
+    public NpmOptions Npm { get; set; } = new();
+
+    /// <summary>The Python package index (<c>Runtimes:Python:IndexUrl</c>, beside <c>Runtimes:Python</c>, the interpreter);
+    /// pip's default when unset.</summary>
+    public PythonPackageOptions PythonPackages { get; set; } = new();
+
+    /// <summary>How long resolving or installing one dependency set may take.</summary>
+    public int DependencyTimeoutSeconds { get; set; } = 600;
+}
+
+public sealed class NpmOptions
+{
+    /// <summary>A registry URL; credentials in it (<c>https://user:token@host/</c>) never appear in logs.</summary>
+    public string? Registry { get; set; }
+}
+
+public sealed class PythonPackageOptions
+{
+    /// <summary>A PEP 503 index URL for pip's <c>--index-url</c>; credentials in it never appear in logs.</summary>
+    public string? IndexUrl { get; set; }
 }

@@ -14,6 +14,7 @@ namespace Triggers.Runtimes;
 /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none).</param>
 /// <param name="DedicatedKey">Set for a script marked <c>dedicated_worker</c>: the script version whose warm process
 /// runs it (<see cref="DedicatedWorkers.Key"/>). Null runs a process for this job alone.</param>
+/// <param name="Lock">The script's resolved dependency set (<see cref="Script.Lock"/>), installed before it runs.</param>
 public sealed record ScriptRun(
     ScriptLanguage Language,
     string Content,
@@ -21,7 +22,11 @@ public sealed record ScriptRun(
     JsonObject Args,
     JsonObject? Event,
     TimeSpan Timeout,
-    string? DedicatedKey = null)
+    string? DedicatedKey = null,
+    string? Lock = null)
 {
+    /// <summary>Where <see cref="Lock"/> is installed; set by <see cref="ScriptRunner"/>.</summary>
+    public string? DependencyDirectory { get; init; }
+
     public bool RunsPreprocessor => Event is not null && Signature.HasPreprocessor;
 }

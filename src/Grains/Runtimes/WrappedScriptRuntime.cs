@@ -37,6 +37,17 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
     /// and result paths as its own arguments.</summary>
     private protected abstract IEnumerable<string> InterpreterArguments(string wrapperPath);
 
+    /// <summary>Where the language looks for packages next to the script: the folder of an installed dependency set
+    /// that the job's directory links under the same name.</summary>
+    private protected abstract string DependencyFolder { get; }
+
+    /// <summary>Links the run's installed dependency set (shared, never copied) into the job's directory.</summary>
+    private void LinkDependencies(ScriptRun run, JobDirectory directory)
+    {
+        if (run.DependencyDirectory is { } installed)
+            Directory.CreateSymbolicLink(directory.File(DependencyFolder), Path.Combine(installed, DependencyFolder));
+    }
+
     private protected sealed override JobLaunch Prepare(ScriptRun run, JobDirectory directory)
     {
         var scriptPath = directory.File(ScriptFileName);
@@ -45,6 +56,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
         File.WriteAllText(scriptPath, run.Content);
         File.WriteAllText(wrapperPath, WrapperSource());
         WrapperProtocol.WriteInput(inputPath, run);
+        LinkDependencies(run, directory);
 
         return new JobLaunch(
             [.. InterpreterArguments(wrapperPath), scriptPath, inputPath, directory.File(WrapperProtocol.ResultFileName)],
@@ -64,6 +76,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
             var wrapperPath = directory.File(WrapperFileName);
             File.WriteAllText(scriptPath, run.Content);
             File.WriteAllText(wrapperPath, WrapperSource());
+            LinkDependencies(run, directory);
             return WarmProcess.Start(FindExecutable(run)!, [.. InterpreterArguments(wrapperPath), scriptPath, "--serve", marker], directory, marker);
         }
         catch

@@ -508,12 +508,24 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public void The_python_package_index_sits_beside_the_python_interpreter_setting_without_replacing_it()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Runtimes:Python:IndexUrl"] = "https://pypi.example/simple" })
+            .Build();
+        using var services = new ServiceCollection().AddLogging().AddScriptRuntimes(configuration).BuildServiceProvider();
+        var options = services.GetRequiredService<IOptions<RuntimeOptions>>().Value;
+        Assert.Equal("python3", options.Python);
+        Assert.Equal("https://pypi.example/simple", options.PythonPackages.IndexUrl);
+    }
+
+    [Fact]
     public async Task Runtimes_are_registered_and_configured_from_the_Runtimes_section()
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Runtimes:Bun"] = bun.BunPath })
             .Build();
-        using var services = new ServiceCollection().AddScriptRuntimes(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection().AddLogging().AddScriptRuntimes(configuration).BuildServiceProvider();
         var runner = services.GetRequiredService<ScriptRunner>();
 
         var outcome = await runner.RunAsync(

@@ -116,10 +116,13 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         {
             outcome = JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{module.Value.Path}' for step '{module.Id}'."), started, clock.GetUtcNow());
         }
+        else if (Runnables.DependenciesNotReady(script) is { } notReady)
+        {
+            outcome = JobOutcomes.Failed(notReady, started, clock.GetUtcNow());
+        }
         else
         {
-            var run = await scripts.RunAsync(new ScriptRun(script.Language, script.Content, script.Signature!, args, null, context.StepTimeout,
-                Runnables.DedicatedKey(flowJob.WorkspaceId, script)), context.Ct);
+            var run = await scripts.RunAsync(Runnables.Run(flowJob.WorkspaceId, script, args, null, context.StepTimeout), context.Ct);
             outcome = JobOutcomes.FromRun(run, started, clock.GetUtcNow());
         }
         await completions.CompleteAsync(step, outcome, context.Ct);

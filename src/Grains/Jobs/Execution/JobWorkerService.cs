@@ -18,6 +18,7 @@ public sealed class JobWorkerService(
     JobCompletions completions,
     ScriptRunner runner,
     FlowRunner flows,
+    DependencyJobs dependencyJobs,
     IGrainFactory grains,
     IOptions<WorkerOptions> options,
     ILocalSiloDetails silo,
@@ -119,14 +120,15 @@ public sealed class JobWorkerService(
     private async Task<JobOutcome> RunAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
     {
         if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
+        if (job.IsDependencies) return await dependencyJobs.RunAsync(job, timeout, ct);
         var started = clock.GetUtcNow();
         var script = await Runnables.ScriptAsync(grains, job.WorkspaceId, job.ScriptPath, ct);
         if (script?.Signature is null)
             return JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
+        if (Runnables.DependenciesNotReady(script) is { } notReady) return JobOutcomes.Failed(notReady, started, clock.GetUtcNow());
 
         var triggerEvent = JobArguments.Event(job);
-        var run = new ScriptRun(script.Language, script.Content, script.Signature, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout,
-            Runnables.DedicatedKey(job.WorkspaceId, script));
+        var run = Runnables.Run(job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout);
         return JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
     }
 }

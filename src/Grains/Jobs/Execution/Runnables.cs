@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Triggers.Extensions;
 using Triggers.Runtimes;
 using Triggers.Scripts;
@@ -12,6 +13,16 @@ internal static class Runnables
         ClusterCalls.RetryAsync(() => grains.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, path)).GetAsync(), ct);
 
     public static JobError ScriptNotFound(string detail) => new("ScriptNotFound", detail);
+
+    /// <summary>Why a script cannot run yet (its dependencies are being resolved, or resolving them failed); null when it can.</summary>
+    public static JobError? DependenciesNotReady(Script script) => script.DependenciesReady ? null : new("DependenciesNotReady",
+        script.LockErrorLogs is { } logs
+            ? $"Resolving the dependencies of '{script.Path}' failed; fix its imports or pins and save it again. Last lines:\n{JobFailures.LastLines(logs)}"
+            : $"The dependencies of '{script.Path}' ({string.Join(", ", script.Requirements)}) are still being resolved by its dependencies job; its jobs run once they are ready.");
+
+    /// <summary>One run of a stored script: its source, signature, warm process (if dedicated) and dependency set.</summary>
+    public static ScriptRun Run(string workspaceId, Script script, JsonObject args, JsonObject? triggerEvent, TimeSpan timeout) =>
+        new(script.Language, script.Content, script.Signature!, args, triggerEvent, timeout, DedicatedKey(workspaceId, script), script.Lock);
 
     /// <summary>The warm process a script marked <c>dedicated_worker</c> runs in; null for a process per job.</summary>
     public static string? DedicatedKey(string workspaceId, Script script) =>

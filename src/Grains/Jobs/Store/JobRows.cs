@@ -14,7 +14,7 @@ internal static class JobRows
     public const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
-        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held";
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind";
 
     /// <summary><see cref="Columns"/> with logs left out, for listings.</summary>
     public static readonly string ColumnsWithoutLogs = Columns.Replace(" logs,", " NULL,");
@@ -43,6 +43,7 @@ internal static class JobRows
         ScheduledFor = r.IsDBNull(19) ? null : r.GetFieldValue<DateTimeOffset>(19),
         AttemptHistory = JsonSerializer.Deserialize<List<JobAttempt>>(r.GetString(20), JobJson.Options) ?? [],
         Held = r.GetBoolean(21),
+        Kind = r.IsDBNull(22) ? null : r.GetString(22),
     };
 
     /// <summary>What a queued job is inserted with; every other column starts at its default.</summary>
@@ -60,6 +61,7 @@ internal static class JobRows
         new("flow_job_id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.FlowJobId).ToArray()),
         new("failed_job_id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.FailedJobId).ToArray()),
         new("held", NpgsqlDbType.Boolean, jobs => jobs.Select(j => j.Held).ToArray()),
+        new("job_kind", NpgsqlDbType.Text, jobs => jobs.Select(j => j.Kind).ToArray()),
     ];
 
     /// <param name="Values">The column's values for a batch, as one array parameter.</param>

@@ -13,6 +13,9 @@ public sealed class BunRuntime(IOptions<RuntimeOptions> options)
 
     private protected override string WrapperFileName => "wrapper.ts";
 
+    // Bun looks for packages in node_modules beside the importing file, and follows the link to the shared set.
+    private protected override string DependencyFolder => "node_modules";
+
     // Without --no-install, Bun would download any package a script imports, at run time.
     private protected override IEnumerable<string> InterpreterArguments(string wrapperPath) => ["--no-install", "run", wrapperPath];
 }

@@ -16,4 +16,7 @@ public sealed class PythonRuntime(IOptions<RuntimeOptions> options)
     // -I: no user site-packages, no PYTHON* variables, no script directory on sys.path.
     // -u: unbuffered, so prints and tracebacks reach the logs in the order they happened.
     private protected override IEnumerable<string> InterpreterArguments(string wrapperPath) => ["-I", "-u", wrapperPath];
+
+    // The wrapper puts site-packages beside the script on sys.path (which -I leaves alone otherwise).
+    private protected override string DependencyFolder => "site-packages";
 }

@@ -112,6 +112,10 @@ def serve(script_path, marker):
 
 if __name__ == "__main__":
     script_path = sys.argv[1]
+    # The script's installed packages, linked beside it by the silo when it has any.
+    packages = os.path.join(os.path.dirname(os.path.abspath(script_path)), "site-packages")
+    if os.path.isdir(packages):
+        sys.path.insert(0, packages)
     if sys.argv[2] == "--serve":
         serve(script_path, sys.argv[3])
     else:

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Triggers.Runtimes.Dependencies;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes.Bun;
+
+/// <summary>
+/// npm packages through <c>bun install</c>. The lock is the generated <c>package.json</c> and Bun's text lockfile
+/// (<c>bun.lock</c>), so an install with <c>--frozen-lockfile</c> gets exactly the resolved versions.
+/// </summary>
+internal sealed class BunPackages(string? registry) : IPackageManager
+{
+    private const string LockfileMarker = "\n//bun.lock\n";
+
+    public ScriptLanguage Language => ScriptLanguage.Bun;
+
+    public string Folder => "node_modules";
+
+    public IReadOnlyList<string> Requirements(string content) =>
+        [.. BunImports.Infer(content).Select(p => $"{p.Key}@{p.Value}")];
+
+    public async Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct)
+    {
+        var dependencies = new JsonObject();
+        foreach (var requirement in requirements)
+        {
+            var at = requirement.LastIndexOf('@'); // after a scope's own @
+            dependencies[requirement[..at]] = requirement[(at + 1)..];
+        }
+        var packageJson = new JsonObject { ["name"] = "script", ["private"] = true, ["dependencies"] = dependencies }.ToJsonString();
+        await File.WriteAllTextAsync(Path.Combine(directory, "package.json"), packageJson, ct);
+        var (exitCode, logs) = await InstallAsync(directory, tool, frozen: false, ct);
+        if (exitCode != 0) return new PackageResult(false, null, logs);
+        var lockfile = await File.ReadAllTextAsync(Path.Combine(directory, "bun.lock"), ct);
+        return new PackageResult(true, packageJson + LockfileMarker + lockfile, logs);
+    }
+
+    public async Task<PackageResult> InstallAsync(string lockText, string directory, PackageTool tool, CancellationToken ct)
+    {
+        var split = lockText.IndexOf(LockfileMarker, StringComparison.Ordinal);
+        if (split < 0) return new PackageResult(false, null, "The lock is not a Bun lock (package.json and bun.lock).");
+        await File.WriteAllTextAsync(Path.Combine(directory, "package.json"), lockText[..split], ct);
+        await File.WriteAllTextAsync(Path.Combine(directory, "bun.lock"), lockText[(split + LockfileMarker.Length)..], ct);
+        var (exitCode, logs) = await InstallAsync(directory, tool, frozen: true, ct);
+        return new PackageResult(exitCode == 0, exitCode == 0 ? lockText : null, logs);
+    }
+
+    private async Task<(int ExitCode, string Logs)> InstallAsync(string directory, PackageTool tool, bool frozen, CancellationToken ct)
+    {
+        if (registry is not null)
+            await File.WriteAllTextAsync(Path.Combine(directory, "bunfig.toml"), $"[install]\nregistry = {JsonSerializer.Serialize(registry)}\n", ct);
+        // Packages' install scripts would run on the silo, outside any job: they are skipped.
+        List<string> arguments = ["install", $"--cwd={directory}", "--no-progress", "--save-text-lockfile", "--ignore-scripts"];
+        if (frozen) arguments.Add("--frozen-lockfile");
+        return await tool.RunAsync(arguments, ct, new Dictionary<string, string> { ["BUN_INSTALL_CACHE_DIR"] = tool.DownloadCache });
+    }
+}

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Triggers.Scripts;
+
+namespace Triggers.Runtimes.Dependencies;
+
+/// <summary>A resolved dependency set: its lock, and where it is installed; or why resolving failed.</summary>
+public sealed record DependencyResolution(bool Succeeded, string? Lock, string Logs);
+
+/// <summary>
+/// Scripts' third-party packages: inferring what a script needs, resolving it into a lock, and installing each lock
+/// once per silo into a content-addressed cache (<c>Runtimes:CacheDirectory</c>/language/hash of the lock) that every
+/// job and warm worker with the same lock shares. An entry is built in a staging folder and renamed into place when
+/// complete, so a crash never leaves a half-installed set in use; a deleted or damaged entry is built again.
+/// </summary>
+public sealed class DependencySets
+{
+    private const string CompleteMarker = ".complete";
+
+    private readonly Dictionary<ScriptLanguage, IPackageManager> _managers;
+    private readonly RuntimeOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _installing = new();
+    private int _installs;
+
+    public DependencySets(IOptions<RuntimeOptions> options, ILogger<DependencySets> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        Root = Path.GetFullPath(_options.CacheDirectory ?? Path.Combine(Path.GetTempPath(), "orleans-triggers", "dependencies"));
+        _managers = new IPackageManager[] { new Bun.BunPackages(_options.Npm.Registry), new Python.PythonPackages(_options.PythonPackages.IndexUrl) }
+            .ToDictionary(m => m.Language);
+    }
+
+    /// <summary>Where installed sets live.</summary>
+    public string Root { get; }
+
+    /// <summary>How many sets this silo has installed (resolutions included) since it started.</summary>
+    public int Installs => _installs;
+
+    /// <summary>The packages a script needs (see <see cref="Script.Requirements"/>); empty for bash.</summary>
+    /// <exception cref="ArgumentException">A pin in the script is malformed.</exception>
+    public IReadOnlyList<string> Requirements(ScriptLanguage language, string content) =>
+        _managers.TryGetValue(language, out var manager) ? manager.Requirements(content) : [];
+
+    /// <summary>The folder a job links to find an installed set's packages (e.g. <c>node_modules</c>).</summary>
+    public string Folder(ScriptLanguage language) => _managers[language].Folder;
+
+    /// <summary>Resolves the requirements against the registry into a lock; the set it installed is kept in the cache.</summary>
+    public async Task<DependencyResolution> ResolveAsync(ScriptLanguage language, IReadOnlyList<string> requirements, TimeSpan timeout, CancellationToken ct)
+    {
+        var manager = _managers[language];
+        if (Tool(language, timeout) is not { } tool) return new DependencyResolution(false, null, InterpreterMissing(language));
+        var staging = Staging(language);
+        try
+        {
+            var result = await manager.ResolveAsync(requirements, staging, tool, ct);
+            Interlocked.Increment(ref _installs);
+            if (result is { Succeeded: true, Lock: { } lockText }) Promote(language, staging, Entry(language, lockText));
+            return new DependencyResolution(result.Succeeded, result.Lock, result.Logs);
+        }
+        finally
+        {
+            DeleteQuietly(staging);
+        }
+    }
+
+    /// <summary>The installed set of <paramref name="lockText"/>, installing it first if this silo has not yet.</summary>
+    /// <exception cref="DependencyInstallException">The package manager failed.</exception>
+    public async Task<string> InstallAsync(ScriptLanguage language, string lockText, TimeSpan timeout, CancellationToken ct)
+    {
+        var entry = Entry(language, lockText);
+        if (IsComplete(language, entry)) return entry;
+        var gate = _installing.GetOrAdd(entry, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (IsComplete(language, entry)) return entry; // another job installed it meanwhile
+            if (Tool(language, timeout) is not { } tool) throw new DependencyInstallException(InterpreterMissing(language));
+            var staging = Staging(language);
+            try
+            {
+                var result = await _managers[language].InstallAsync(lockText, staging, tool, ct);
+                Interlocked.Increment(ref _installs);
+                if (!result.Succeeded) throw new DependencyInstallException(result.Logs);
+                Promote(language, staging, entry);
+                _logger.LogInformation("Installed a {Language} dependency set into {Entry}", language, entry);
+                return entry;
+            }
+            finally
+            {
+                DeleteQuietly(staging);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private string Entry(ScriptLanguage language, string lockText) =>
+        Path.Combine(Root, language.ToString().ToLowerInvariant(), Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lockText)))[..32]);
+
+    private bool IsComplete(ScriptLanguage language, string entry) =>
+        File.Exists(Path.Combine(entry, CompleteMarker)) && Directory.Exists(Path.Combine(entry, Folder(language)));
+
+    private string Staging(ScriptLanguage language)
+    {
+        var staging = Path.Combine(Root, language.ToString().ToLowerInvariant(), $"staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        return staging;
+    }
+
+    /// <summary>Renames a finished staging folder into place, replacing a damaged entry; another silo's copy that got
+    /// there first is kept.</summary>
+    private void Promote(ScriptLanguage language, string staging, string entry)
+    {
+        File.WriteAllText(Path.Combine(staging, CompleteMarker), "");
+        if (IsComplete(language, entry)) return;
+        DeleteQuietly(entry);
+        try { Directory.Move(staging, entry); }
+        catch (IOException) when (Directory.Exists(entry)) { } // a concurrent install won the rename
+    }
+
+    private PackageTool? Tool(ScriptLanguage language, TimeSpan timeout)
+    {
+        var command = language == ScriptLanguage.Bun ? _options.Bun : _options.Python;
+        if (ExecutableLocator.Find(command) is not { } executable) return null;
+        var downloads = Path.Combine(Root, "downloads", language.ToString().ToLowerInvariant());
+        Directory.CreateDirectory(downloads);
+        return new PackageTool(executable, downloads, timeout, Redact);
+    }
+
+    private string InterpreterMissing(ScriptLanguage language) =>
+        $"No {language} interpreter to install packages with: set {RuntimeOptions.Section}:{(language == ScriptLanguage.Bun ? nameof(RuntimeOptions.Bun) : nameof(RuntimeOptions.Python))}.";
+
+    /// <summary>Masks the password of a registry URL wherever a package manager printed it.</summary>
+    private string Redact(string logs)
+    {
+        foreach (var url in new[] { _options.Npm.Registry, _options.PythonPackages.IndexUrl })
+            if (url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Split(':', 2) is [_, var password] && password.Length > 0)
+                logs = logs.Replace(password, "****").Replace(Uri.EscapeDataString(password), "****");
+        return logs;
+    }
+
+    private static void DeleteQuietly(string directory)
+    {
+        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>A locked dependency set could not be installed; the message is the package manager's output.</summary>
+public sealed class DependencyInstallException(string logs) : Exception(logs);
