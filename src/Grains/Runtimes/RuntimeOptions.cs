@@ -22,6 +22,9 @@ public sealed class RuntimeOptions
     /// <summary>Where installed dependency sets are kept (default: a folder in the system's temporary directory).</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary>The cache's size limit: sets not used for an hour are removed, least recently used first (0: no limit).</summary>
+    public int CacheMaxMb { get; set; } = 4096;
+
     /// <summary>The npm registry (<c>Runtimes:Npm:Registry</c>); npm's public one when unset.</summary>
     public NpmOptions Npm { get; set; } = new();
 

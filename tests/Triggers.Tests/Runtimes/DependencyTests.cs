@@ -1,6 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Triggers.Runtimes;
+using Triggers.Scripts;
 using Triggers.Runtimes.Dependencies;
 using Triggers.Tests.Infrastructure;
 
@@ -203,6 +207,44 @@ public sealed class DependencyTests(DependencyFixture fixture)
         Assert.Equal("failure", (string?)resolution["status"]);
         Assert.Contains("No matching distribution found for nosuchpackage", (string?)resolution["logs"]);
         Assert.Equal("DependenciesNotReady", (string?)(await RunAsync("u/deps/py_missing", new { }))["error"]!["name"]);
+    }
+
+    [Fact]
+    public async Task Over_its_size_limit_the_cache_drops_the_least_recently_used_sets_but_not_one_in_use()
+    {
+        var cache = Directory.CreateTempSubdirectory("triggers-evict-").FullName;
+        try
+        {
+            var sets = new DependencySets(Options.Create(new RuntimeOptions
+            {
+                CacheDirectory = cache, CacheMaxMb = 1, PythonPackages = new PythonPackageOptions { IndexUrl = fixture.Index.Url },
+            }), NullLogger<DependencySets>.Instance);
+            string OldSet(string name, TimeSpan lastUsed)
+            {
+                var entry = Directory.CreateDirectory(Path.Combine(cache, "python3", name)).FullName;
+                Directory.CreateDirectory(Path.Combine(entry, "site-packages"));
+                File.WriteAllBytes(Path.Combine(entry, "site-packages", "blob"), new byte[600 * 1024]);
+                File.WriteAllText(Path.Combine(entry, ".complete"), "");
+                File.SetLastWriteTimeUtc(Path.Combine(entry, ".complete"), DateTime.UtcNow - lastUsed);
+                return entry;
+            }
+            var oldest = OldSet("oldest", TimeSpan.FromDays(3));
+            var older = OldSet("older", TimeSpan.FromDays(2));
+            var recent = OldSet("in-use", TimeSpan.FromMinutes(1));
+
+            var resolution = await sets.ResolveAsync(ScriptLanguage.Python3, ["shouter"], TimeSpan.FromMinutes(2), CancellationToken.None);
+
+            Assert.True(resolution.Succeeded, resolution.Logs);
+            Assert.False(Directory.Exists(oldest));
+            Assert.False(Directory.Exists(older));
+            Assert.True(Directory.Exists(recent)); // used a minute ago: a job may still be running with it
+            Assert.True(File.Exists(Path.Combine(await sets.InstallAsync(ScriptLanguage.Python3, resolution.Lock!, TimeSpan.FromMinutes(2), CancellationToken.None),
+                "site-packages", "shouter", "__init__.py")));
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
     }
 
     [Fact]

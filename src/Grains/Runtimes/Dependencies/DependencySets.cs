@@ -59,7 +59,11 @@ public sealed class DependencySets
         {
             var result = await manager.ResolveAsync(requirements, staging, tool, ct);
             Interlocked.Increment(ref _installs);
-            if (result is { Succeeded: true, Lock: { } lockText }) Promote(language, staging, Entry(language, lockText));
+            if (result is { Succeeded: true, Lock: { } lockText })
+            {
+                Promote(language, staging, Entry(language, lockText));
+                EvictBeyondLimit(keep: Entry(language, lockText));
+            }
             return new DependencyResolution(result.Succeeded, result.Lock, result.Logs);
         }
         finally
@@ -73,12 +77,12 @@ public sealed class DependencySets
     public async Task<string> InstallAsync(ScriptLanguage language, string lockText, TimeSpan timeout, CancellationToken ct)
     {
         var entry = Entry(language, lockText);
-        if (IsComplete(language, entry)) return entry;
+        if (IsComplete(language, entry)) return Used(entry);
         var gate = _installing.GetOrAdd(entry, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            if (IsComplete(language, entry)) return entry; // another job installed it meanwhile
+            if (IsComplete(language, entry)) return Used(entry); // another job installed it meanwhile
             if (Tool(language, timeout) is not { } tool) throw new DependencyInstallException(InterpreterMissing(language));
             var staging = Staging(language);
             try
@@ -88,6 +92,7 @@ public sealed class DependencySets
                 if (!result.Succeeded) throw new DependencyInstallException(result.Logs);
                 Promote(language, staging, entry);
                 _logger.LogInformation("Installed a {Language} dependency set into {Entry}", language, entry);
+                EvictBeyondLimit(keep: entry);
                 return entry;
             }
             finally
@@ -100,6 +105,46 @@ public sealed class DependencySets
             gate.Release();
         }
     }
+
+    /// <summary>Marks an entry as used now: eviction removes the least recently used first.</summary>
+    private static string Used(string entry)
+    {
+        try { File.SetLastWriteTimeUtc(Path.Combine(entry, CompleteMarker), DateTime.UtcNow); }
+        catch (IOException) { } // removed meanwhile: the job's link fails and the next run installs again
+        return entry;
+    }
+
+    /// <summary>
+    /// Removes the least recently used sets while the cache is over <c>Runtimes:CacheMaxMb</c>. A set used within
+    /// the last <see cref="InUseWindow"/> stays, so no running job loses its packages.
+    /// </summary>
+    private void EvictBeyondLimit(string keep)
+    {
+        if (_options.CacheMaxMb <= 0) return;
+        var entries = Directory.EnumerateDirectories(Root, "*", SearchOption.TopDirectoryOnly)
+            .Where(d => Path.GetFileName(d) != "downloads")
+            .SelectMany(language => Directory.EnumerateDirectories(language))
+            .Where(d => File.Exists(Path.Combine(d, CompleteMarker)))
+            .Select(d => (Path: d, Size: SizeOf(d), LastUsed: File.GetLastWriteTimeUtc(Path.Combine(d, CompleteMarker))))
+            .OrderBy(e => e.LastUsed)
+            .ToList();
+        var total = entries.Sum(e => e.Size);
+        var limit = (long)_options.CacheMaxMb * 1024 * 1024;
+        foreach (var entry in entries)
+        {
+            if (total <= limit) break;
+            if (entry.Path == keep || entry.LastUsed > DateTime.UtcNow - InUseWindow) continue;
+            DeleteQuietly(entry.Path);
+            total -= entry.Size;
+            _logger.LogInformation("Evicted dependency set {Entry} ({Mb:0} MB) to keep the cache under {Limit} MB", entry.Path, entry.Size / 1048576.0, _options.CacheMaxMb);
+        }
+    }
+
+    private TimeSpan InUseWindow => TimeSpan.FromSeconds(Math.Max(_options.DependencyTimeoutSeconds, 3600));
+
+    private static long SizeOf(string directory) =>
+        new DirectoryInfo(directory).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
+            .Sum(f => f.Length);
 
     private string Entry(ScriptLanguage language, string lockText) =>
         Path.Combine(Root, language.ToString().ToLowerInvariant(), Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lockText)))[..32]);
