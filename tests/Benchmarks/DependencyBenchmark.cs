@@ -12,7 +12,7 @@ namespace Triggers.Benchmarks;
 /// <summary>
 /// What a script's packages cost: the first resolution and install of a Bun script importing lodash (npm's registry),
 /// and then the finish rate of its jobs (process per job, the set already installed) against the same script
-/// without the import, in the same run (PostgreSQL mode, 2 slots).
+/// without the import, in the same run (PostgreSQL mode, 2 slots); and the same import in a dedicated worker.
 /// </summary>
 internal sealed class DependencyBenchmark(string postgres, string bun, int jobs = 400)
 {
@@ -36,10 +36,14 @@ internal sealed class DependencyBenchmark(string postgres, string bun, int jobs 
         }
         var resolveSeconds = resolve.Elapsed.TotalSeconds;
         await silo.Grains.GetGrain<IScriptGrain>(Names.ItemKey("deps", "u/bench/plain")).CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = Plain });
+        var dedicated = silo.Grains.GetGrain<IScriptGrain>(Names.ItemKey("deps", "u/bench/lodash_dedicated"));
+        await dedicated.CreateAsync(new Script { Language = ScriptLanguage.Bun, Content = WithLodash, DedicatedWorker = true });
+        while ((await dedicated.GetAsync())!.Lock is null) await Task.Delay(50);
 
         await FinishAsync(silo, db, "u/bench/plain", 50); // warm-up: JIT and the first processes
         var plain = await FinishAsync(silo, db, "u/bench/plain", jobs);
         var withLodash = await FinishAsync(silo, db, "u/bench/lodash", jobs);
+        var withLodashDedicated = await FinishAsync(silo, db, "u/bench/lodash_dedicated", jobs * 5);
 
         Console.WriteLine("## Dependencies: a Bun script importing lodash (process per job, PostgreSQL mode, 2 slots)");
         Console.WriteLine();
@@ -49,6 +53,7 @@ internal sealed class DependencyBenchmark(string postgres, string bun, int jobs 
         Console.WriteLine("|---|---:|---:|");
         Console.WriteLine($"| no import | {plain:0} | 1.00 |");
         Console.WriteLine($"| imports lodash (installed set, linked) | {withLodash:0} | {withLodash / plain:0.00} |");
+        Console.WriteLine($"| imports lodash, dedicated worker (loaded once per process) | {withLodashDedicated:0} | {withLodashDedicated / plain:0.00} |");
     }
 
     /// <summary>Queues the jobs at once and returns how many finished per second.</summary>
