@@ -13,6 +13,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     public const string BatchKind = "kafka_batch";
 
     private readonly string _idPrefix = settings.SourceKey + "\n";
+    private readonly Dictionary<(string Topic, int Partition), uint> _partitionPrefixes = [];
 
     /// <summary>
     /// One job for messages of one partition, in offset order: a <c>kafka</c> event for one message when the trigger
@@ -37,13 +38,26 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     }
 
     /// <summary>
-    /// A name-based (version 5 style) UUID of workspace, trigger, group, topic, partition and offset: a message
-    /// redelivered after a crash or rebalance maps to the job it already has.
+    /// A name-based UUID of workspace, trigger, group, topic, partition and offset, ordered by offset within the
+    /// partition (<see cref="JobIds.Ordered"/>): a message redelivered after a crash or rebalance maps to the job it
+    /// already has.
     /// </summary>
-    public Guid JobId(string topic, int partition, long offset) => JobIds.FromName($"{_idPrefix}{topic}\n{partition}\n{offset}");
+    public Guid JobId(string topic, int partition, long offset) =>
+        JobIds.Ordered(PartitionPrefix(topic, partition), offset, $"{_idPrefix}{topic}\n{partition}\n{offset}");
 
     /// <summary>The id of a batch job, from its partition and first and last offsets.</summary>
-    public Guid BatchJobId(string topic, int partition, long first, long last) => JobIds.FromName($"{_idPrefix}{topic}\n{partition}\n{first}-{last}");
+    public Guid BatchJobId(string topic, int partition, long first, long last) =>
+        JobIds.Ordered(PartitionPrefix(topic, partition), first, $"{_idPrefix}{topic}\n{partition}\n{first}-{last}");
+
+    private uint PartitionPrefix(string topic, int partition)
+    {
+        lock (_partitionPrefixes)
+        {
+            if (!_partitionPrefixes.TryGetValue((topic, partition), out var prefix))
+                _partitionPrefixes[(topic, partition)] = prefix = JobIds.GroupPrefix($"{_idPrefix}{topic}\n{partition}");
+            return prefix;
+        }
+    }
 
     /// <summary>The event a preprocessor receives; payload, key and header values are base64.</summary>
     private string EventJson(ConsumeResult<byte[]?, byte[]?> message) =>
