@@ -23,12 +23,13 @@ public sealed class ScriptGrain(
         if (script.DedicatedWorker && script.Language == ScriptLanguage.Bash)
             throw new InvalidInputException("dedicated_worker", "Dedicated workers run Bun and Python scripts; a bash script starts a process per job.");
         ScriptSignature signature;
+        try { signature = ScriptAnalyzer.Analyze(script.Language, script.Content); }
+        catch (ArgumentException e) { throw new InvalidInputException("content", e.Message); }
+        // The workspace scripts it imports must exist, and their packages are locked with its own.
+        var (modules, missing) = await Runnables.ImportsAsync(GrainFactory, WorkspaceId, script with { Path = ItemPath }, CancellationToken.None);
+        if (missing is not null) throw new InvalidInputException("content", $"{missing.Message} Create it first.");
         IReadOnlyList<string> requirements;
-        try
-        {
-            signature = ScriptAnalyzer.Analyze(script.Language, script.Content);
-            requirements = dependencies.Requirements(script.Language, script.Content);
-        }
+        try { requirements = dependencies.Requirements(script.Language, [script.Content, .. modules?.Values ?? []]); }
         catch (ArgumentException e) { throw new InvalidInputException("content", e.Message); }
         var created = script with
         {

@@ -41,9 +41,15 @@ internal sealed class DedicatedWorkers(Func<ScriptRun, string, WarmProcess> star
         return ScriptOutcome.Failure(error, knownMainArgs, result.Logs);
     }
 
-    /// <summary>The key of one script version: its workspace and path, and a hash of its language, source and lock.</summary>
-    public static string Key(string workspaceId, string path, Scripts.Script script) =>
-        $"{workspaceId}\n{path}\n{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{script.Language}\n{script.Content}\n{script.Lock}")))}";
+    /// <summary>The key of one script version: its workspace and path, and a hash of its language, source, lock and the
+    /// workspace scripts it imports (a new version of one of those starts new processes too).</summary>
+    public static string Key(string workspaceId, string path, Scripts.Script script, IReadOnlyDictionary<string, string>? modules = null)
+    {
+        var version = new System.Text.StringBuilder($"{script.Language}\n{script.Content}\n{script.Lock}");
+        foreach (var (module, content) in (modules ?? new Dictionary<string, string>()).OrderBy(m => m.Key, StringComparer.Ordinal))
+            version.Append($"\n{module}\n{content.Length}\n{content}");
+        return $"{workspaceId}\n{path}\n{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(version.ToString())))}";
+    }
 
     private static string ScriptOf(string key) => key[..key.LastIndexOf('\n')];
 

@@ -25,6 +25,9 @@ public sealed record ScriptRun(
     string? DedicatedKey = null,
     string? Lock = null)
 {
+    /// <summary>The workspace scripts it imports (<see cref="WorkspaceImports"/>), by path, at the versions to run.</summary>
+    public IReadOnlyDictionary<string, string>? Modules { get; init; }
+
     /// <summary>Where <see cref="Lock"/> is installed; set by <see cref="ScriptRunner"/>.</summary>
     public string? DependencyDirectory { get; init; }
 

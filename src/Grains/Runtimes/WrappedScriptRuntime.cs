@@ -41,12 +41,26 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
     /// that the job's directory links under the same name.</summary>
     private protected abstract string DependencyFolder { get; }
 
-    /// <summary>Links the run's installed dependency set (shared, never copied) into the job's directory.</summary>
+    /// <summary>
+    /// Links the run's installed dependency set (shared, never copied) into the job's directory, and writes the
+    /// workspace scripts it imports at their workspace paths beside it.
+    /// </summary>
     private void LinkDependencies(ScriptRun run, JobDirectory directory)
     {
         if (run.DependencyDirectory is { } installed)
             Directory.CreateSymbolicLink(directory.File(DependencyFolder), Path.Combine(installed, DependencyFolder));
+        if (run.Modules is not { Count: > 0 } modules) return;
+        foreach (var (path, content) in modules)
+        {
+            var file = directory.File(WorkspaceImports.FileOf(Language, path));
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, content);
+        }
+        PrepareModuleResolution(directory);
     }
+
+    /// <summary>Lets the script's imports of workspace paths find the files <see cref="LinkDependencies"/> wrote.</summary>
+    private protected virtual void PrepareModuleResolution(JobDirectory directory) { }
 
     private protected sealed override JobLaunch Prepare(ScriptRun run, JobDirectory directory)
     {

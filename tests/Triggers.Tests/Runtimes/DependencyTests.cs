@@ -248,6 +248,49 @@ public sealed class DependencyTests(DependencyFixture fixture)
     }
 
     [Fact]
+    public async Task A_bun_script_imports_another_workspace_script_at_its_latest_version()
+    {
+        await Api.CreateScriptAsync(Ws, "f/shared/math", "bun", "export function scale(x: number) { return x * 2; }\nexport function main() {}\n");
+        await Api.CreateScriptAsync(Ws, "u/deps/uses_math", "bun", """
+            import { scale } from "/f/shared/math";
+            export async function main(x: number) { return scale(x); }
+            """);
+        Assert.Equal(42, (int)(await RunAsync("u/deps/uses_math", new { x = 21 }))["result"]!);
+
+        // A new version of the imported script is what the next job gets; the importer is not saved again.
+        using (var delete = await Api.Http.PostAsync($"/api/w/{Ws}/scripts/delete/p/f/shared/math", null)) delete.EnsureSuccessStatusCode();
+        await Api.CreateScriptAsync(Ws, "f/shared/math", "bun", "export function scale(x: number) { return x * 10; }\nexport function main() {}\n");
+        Assert.Equal(210, (int)(await RunAsync("u/deps/uses_math", new { x = 21 }))["result"]!);
+    }
+
+    [Fact]
+    public async Task A_python_script_imports_workspace_scripts_as_modules_and_gets_their_packages_locked_with_its_own()
+    {
+        // The helper needs a package; the script that imports it has no import of its own outside the workspace.
+        await Api.CreateScriptAsync(Ws, "f/shared/greetings", "python3", "import greeter  # greeter==1.0.0\n\ndef polite(name):\n    return greeter.greet(name) + ' (v' + greeter.VERSION + ')'\n\ndef main():\n    pass\n");
+        var resolution = await CreateAndResolveAsync("u/deps/uses_greetings", "python3", """
+            from f.shared.greetings import polite
+
+            def main(name: str):
+                return polite(name)
+            """);
+        Assert.Equal("success", (string?)resolution["status"]);
+        Assert.Equal(["greeter==1.0.0"], (await GetScriptAsync("u/deps/uses_greetings"))["requirements"]!.AsArray().Select(r => (string)r!));
+        Assert.Equal("HELLO ADA! (v1.0.0)", (string?)(await RunAsync("u/deps/uses_greetings", new { name = "ada" }))["result"]);
+    }
+
+    [Fact]
+    public async Task Importing_a_workspace_script_that_does_not_exist_is_refused_when_saving()
+    {
+        using var response = await Api.Http.PostAsJsonAsync($"/api/w/{Ws}/scripts/create", new
+        {
+            path = "u/deps/orphan", language = "bun", content = "import { x } from \"/f/nowhere/helper\";\nexport async function main() { return x; }\n",
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("f/nowhere/helper", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_script_that_needs_no_package_queues_no_dependencies_job_and_runs_at_once()
     {
         await Api.CreateScriptAsync(Ws, "u/deps/stdlib_only", "python3", "import json\n\ndef main():\n    return json.dumps([1])\n");

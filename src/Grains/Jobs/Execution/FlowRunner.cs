@@ -116,14 +116,12 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         {
             outcome = JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{module.Value.Path}' for step '{module.Id}'."), started, clock.GetUtcNow());
         }
-        else if (Runnables.DependenciesNotReady(script) is { } notReady)
-        {
-            outcome = JobOutcomes.Failed(notReady, started, clock.GetUtcNow());
-        }
         else
         {
-            var run = await scripts.RunAsync(Runnables.Run(flowJob.WorkspaceId, script, args, null, context.StepTimeout), context.Ct);
-            outcome = JobOutcomes.FromRun(run, started, clock.GetUtcNow());
+            var (run, cannotRun) = await Runnables.PrepareAsync(grains, flowJob.WorkspaceId, script, args, null, context.StepTimeout, context.Ct);
+            outcome = run is null
+                ? JobOutcomes.Failed(cannotRun!, started, clock.GetUtcNow())
+                : JobOutcomes.FromRun(await scripts.RunAsync(run, context.Ct), started, clock.GetUtcNow());
         }
         await completions.CompleteAsync(step, outcome, context.Ct);
         context.Log.AppendLine($"step {module.Id} ({step.Id}): {(outcome.Succeeded ? "success" : $"failure: {outcome.Error?.Message}")} in {stopwatch.ElapsedMilliseconds} ms");

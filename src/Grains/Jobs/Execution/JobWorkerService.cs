@@ -125,10 +125,11 @@ public sealed class JobWorkerService(
         var script = await Runnables.ScriptAsync(grains, job.WorkspaceId, job.ScriptPath, ct);
         if (script?.Signature is null)
             return JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
-        if (Runnables.DependenciesNotReady(script) is { } notReady) return JobOutcomes.Failed(notReady, started, clock.GetUtcNow());
 
         var triggerEvent = JobArguments.Event(job);
-        var run = Runnables.Run(job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout);
-        return JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
+        var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout, ct);
+        return run is null
+            ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())
+            : JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
     }
 }

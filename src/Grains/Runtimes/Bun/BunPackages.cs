@@ -20,13 +20,15 @@ internal sealed class BunPackages(string? registry) : IPackageManager
     public IReadOnlyList<string> Requirements(string content) =>
         [.. BunImports.Infer(content).Select(p => $"{p.Key}@{p.Value}")];
 
+    public string PackageOf(string requirement) => requirement[..requirement.LastIndexOf('@')];
+
     public async Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct)
     {
         var dependencies = new JsonObject();
         foreach (var requirement in requirements)
         {
-            var at = requirement.LastIndexOf('@'); // after a scope's own @
-            dependencies[requirement[..at]] = requirement[(at + 1)..];
+            var package = PackageOf(requirement); // up to the last @, after a scope's own
+            dependencies[package] = requirement[(package.Length + 1)..];
         }
         var packageJson = new JsonObject { ["name"] = "script", ["private"] = true, ["dependencies"] = dependencies }.ToJsonString();
         await File.WriteAllTextAsync(Path.Combine(directory, "package.json"), packageJson, ct);

@@ -43,8 +43,18 @@ public sealed class DependencySets
 
     /// <summary>The packages a script needs (see <see cref="Script.Requirements"/>); empty for bash.</summary>
     /// <exception cref="ArgumentException">A pin in the script is malformed.</exception>
-    public IReadOnlyList<string> Requirements(ScriptLanguage language, string content) =>
-        _managers.TryGetValue(language, out var manager) ? manager.Requirements(content) : [];
+    public IReadOnlyList<string> Requirements(ScriptLanguage language, string content) => Requirements(language, [content]);
+
+    /// <summary>What a script and the workspace scripts it imports need together: one requirement per package,
+    /// the first source's (the script's own) winning.</summary>
+    public IReadOnlyList<string> Requirements(ScriptLanguage language, IReadOnlyList<string> contents)
+    {
+        if (!_managers.TryGetValue(language, out var manager)) return [];
+        var byPackage = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var requirement in contents.SelectMany(manager.Requirements))
+            byPackage.TryAdd(manager.PackageOf(requirement), requirement);
+        return [.. byPackage.Values.Order(StringComparer.OrdinalIgnoreCase)];
+    }
 
     /// <summary>The folder a job links to find an installed set's packages (e.g. <c>node_modules</c>).</summary>
     public string Folder(ScriptLanguage language) => _managers[language].Folder;

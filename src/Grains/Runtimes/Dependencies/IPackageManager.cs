@@ -15,6 +15,9 @@ internal interface IPackageManager
     /// <exception cref="ArgumentException">A pin is malformed.</exception>
     IReadOnlyList<string> Requirements(string content);
 
+    /// <summary>The package a requirement names, e.g. <c>lodash</c> for <c>lodash@4.17.21</c>.</summary>
+    string PackageOf(string requirement);
+
     /// <summary>Installs the newest versions that satisfy <paramref name="requirements"/> into
     /// <paramref name="directory"/> and returns the lock that installs exactly them again.</summary>
     Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct);

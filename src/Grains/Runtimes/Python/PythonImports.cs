@@ -20,7 +20,7 @@ internal static partial class PythonImports
             var modules = import.Groups["from"].Success
                 ? [import.Groups["from"].Value]
                 : import.Groups["names"].Value.Split(',').Select(n => n.Trim().Split(' ', 2)[0]);
-            foreach (var module in modules.Select(m => m.Split('.')[0]).Where(m => m.Length > 0 && !StandardLibrary.Contains(m)))
+            foreach (var module in modules.Select(m => m.Split('.')[0]).Where(m => m.Length > 0 && !StandardLibrary.Contains(m) && !WorkspaceImports.PythonRoots.Contains(m)))
             {
                 var package = PackageNames.GetValueOrDefault(module, module);
                 requirements[package] = pin is not null && RequirementName(pin).Equals(package, StringComparison.OrdinalIgnoreCase) ? pin : package;
@@ -42,7 +42,8 @@ internal static partial class PythonImports
             .ToList();
     }
 
-    private static string RequirementName(string requirement) => RequirementNamePart().Match(requirement).Value;
+    /// <summary>The distribution a requirement line names (<c>PyYAML</c> for <c>PyYAML==6.0.1</c>).</summary>
+    public static string RequirementName(string requirement) => RequirementNamePart().Match(requirement).Value;
 
     // import a, b.c as d   |   from a.b import c   — at any indentation, with an optional trailing "# requirement".
     [GeneratedRegex(@"^[ \t]*(?:from[ \t]+(?<from>[A-Za-z_]\w*)(?:\.[\w.]*)?[ \t]+import\b[^#\n]*|import[ \t]+(?<names>[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?)*))[ \t]*(?:#[ \t]*(?<pin>[A-Za-z0-9][\w.\-\[\]]*[ \t]*(?:==|>=|<=|~=|!=|<|>)[^\n#]*))?", RegexOptions.Multiline)]

@@ -16,6 +16,8 @@ internal sealed class PythonPackages(string? indexUrl) : IPackageManager
 
     public IReadOnlyList<string> Requirements(string content) => PythonImports.Infer(content);
 
+    public string PackageOf(string requirement) => PythonImports.RequirementName(requirement);
+
     public async Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct)
     {
         var target = Path.Combine(directory, Folder);

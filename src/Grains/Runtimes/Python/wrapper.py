@@ -112,10 +112,14 @@ def serve(script_path, marker):
 
 if __name__ == "__main__":
     script_path = sys.argv[1]
-    # The script's installed packages, linked beside it by the silo when it has any.
-    packages = os.path.join(os.path.dirname(os.path.abspath(script_path)), "site-packages")
+    # The script's installed packages, linked beside it by the silo when it has any, and the workspace scripts it
+    # imports (from f.team.helpers import x), written beside it as namespace packages f/ and u/.
+    job_directory = os.path.dirname(os.path.abspath(script_path))
+    packages = os.path.join(job_directory, "site-packages")
     if os.path.isdir(packages):
         sys.path.insert(0, packages)
+    if os.path.isdir(os.path.join(job_directory, "f")) or os.path.isdir(os.path.join(job_directory, "u")):
+        sys.path.insert(0, job_directory)
     if sys.argv[2] == "--serve":
         serve(script_path, sys.argv[3])
     else:
