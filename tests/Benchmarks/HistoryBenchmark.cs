@@ -88,9 +88,12 @@ internal sealed class HistoryBenchmark(string postgres, string bun, long rows, i
         await using (var silo = await BenchSilo.StartAsync(database, workers: 0))
         {
             await silo.DefineAsync("bench", kafka.BootstrapServers, "export async function main(payload: string) { return 1; }");
-            var trigger = silo.Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey("bench", "u/bench/trigger"));
+            // A trigger (so a consumer group) of its own per round: reusing one would make the mock broker wait out the
+            // previous round's consumer before the group rebalances.
+            var path = $"u/bench/{topic}";
+            var trigger = silo.Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey("bench", path));
             var clock = Stopwatch.StartNew();
-            await silo.CreateTriggerAsync("bench", "u/bench/trigger", topic);
+            await silo.CreateTriggerAsync("bench", path, topic);
             while ((await trigger.GetAsync())!.Status.JobsCreated < messages) await Task.Delay(5);
             ingest = messages / clock.Elapsed.TotalSeconds;
             await trigger.SetModeAsync(TriggerMode.Disabled);
