@@ -10,16 +10,16 @@ namespace Triggers.Benchmarks;
 /// What idle triggers cost one silo (PostgreSQL mode, no workers): threads, resident memory and CPU while each of
 /// <c>counts</c> triggers listens to a quiet topic of its own, against the same silo with no trigger in the same run.
 /// </summary>
-internal sealed class IdleTriggersBenchmark(string postgres, int[] counts, int seconds = 20)
+internal sealed class IdleTriggersBenchmark(string postgres, int[] counts, int seconds = 20, int fetchWaitMaxMs = 500)
 {
     public async Task RunAsync()
     {
         using var kafka = new MockKafkaCluster(brokers: 1);
         var database = await BenchSilo.CreateDatabaseAsync(postgres);
-        await using var silo = await BenchSilo.StartAsync(database, workers: 0);
+        await using var silo = await BenchSilo.StartAsync(database, workers: 0, fetchWaitMaxMs: fetchWaitMaxMs);
         await silo.DefineAsync("idle", kafka.BootstrapServers, "export async function main(payload: string) { return 1; }");
 
-        Console.WriteLine($"## Idle triggers: one silo, each trigger on a quiet 1-partition topic, measured over {seconds} s");
+        Console.WriteLine($"## Idle triggers: one silo, each trigger on a quiet 1-partition topic, Kafka:FetchWaitMaxMs={fetchWaitMaxMs}, measured over {seconds} s");
         Console.WriteLine();
         Console.WriteLine("| triggers | threads | resident MB | CPU, % of one core | per trigger: threads | MB | % core |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");

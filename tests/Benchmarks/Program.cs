@@ -29,7 +29,9 @@ if (depsOnly)
 }
 if (idleOnly)
 {
-    await new IdleTriggersBenchmark(postgres, args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [100, 500]).RunAsync();
+    // TRIGGERS_BENCH_FETCH_WAIT_MS: the consumers' fetch.wait.max.ms (default 500), which sets how often idle consumers fetch.
+    var fetchWait = int.TryParse(Environment.GetEnvironmentVariable("TRIGGERS_BENCH_FETCH_WAIT_MS"), out var ms) ? ms : 500;
+    await new IdleTriggersBenchmark(postgres, args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [100, 500], fetchWaitMaxMs: fetchWait).RunAsync();
     return;
 }
 if (historyOnly)
