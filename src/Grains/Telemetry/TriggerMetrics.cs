@@ -12,6 +12,14 @@ public sealed class TriggerMetrics : IDisposable
 {
     public const string MeterName = "Orleans.Triggers";
 
+    /// <summary>
+    /// The meter name of this process's silo: <see cref="MeterName"/>, unless <c>Telemetry:MeterName</c> says
+    /// otherwise. OpenTelemetry listens to meters by name across the whole process, so silos that share a process
+    /// (tests do) each need a name of their own to export only their own metrics.
+    /// </summary>
+    public static string MeterNameOf(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration["Telemetry:MeterName"] is { Length: > 0 } name ? name : MeterName;
+
     private readonly Meter _meter;
     private readonly Counter<long> _received;
     private readonly Counter<long> _filtered;
@@ -21,9 +29,9 @@ public sealed class TriggerMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly ConcurrentDictionary<string, Func<IEnumerable<PartitionLag>>> _listening = new();
 
-    public TriggerMetrics(IMeterFactory meters)
+    public TriggerMetrics(IMeterFactory meters, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        _meter = meters.Create(MeterName);
+        _meter = meters.Create(MeterNameOf(configuration));
         _received = _meter.CreateCounter<long>("triggers.messages.received", "{message}", "Messages read from Kafka by a trigger");
         _filtered = _meter.CreateCounter<long>("triggers.messages.filtered", "{message}", "Messages committed without a job because the trigger's filters did not match");
         _created = _meter.CreateCounter<long>("triggers.jobs.created", "{job}", "Jobs created for messages (redeliveries that found their job excluded)");

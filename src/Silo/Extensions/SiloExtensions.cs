@@ -38,7 +38,7 @@ public static class SiloExtensions
         // Registered after the silo, so they start once it has joined the cluster.
         builder.Services.AddTriggersGrainServices(config, postgres);
         builder.Services.AddHostedService<StartupBanner>();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(TriggerMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(TriggerMetrics.MeterNameOf(config)).AddPrometheusExporter());
         return builder;
     }
 

@@ -23,12 +23,21 @@ public sealed class MetricsTests(EmbeddedSiloFixture fixture, ITestOutputHelper 
             lines.Where(l => l.StartsWith(name + "{") && l.Contains(trigger) && l.Contains(label))
                  .Select(l => (double?)double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture))
                  .FirstOrDefault();
-        await Eventually.WaitAsync(async () =>
+        try
         {
-            lines = (await s.Api.Http.GetStringAsync("/metrics")).Split('\n');
-            // Lag is sampled from the consumer about once a second.
-            return Value("triggers_jobs_completed_total", "outcome=\"success\"") == 2 && Value("triggers_consumer_lag") is not null;
-        }, TimeSpan.FromSeconds(30), "the job outcomes and the lag to be exported");
+            await Eventually.WaitAsync(async () =>
+            {
+                lines = (await s.Api.Http.GetStringAsync("/metrics")).Split('\n');
+                // Lag is sampled from the consumer about once a second.
+                return Value("triggers_jobs_completed_total", "outcome=\"success\"") == 2 && Value("triggers_consumer_lag") is not null;
+            }, TimeSpan.FromSeconds(30), "the job outcomes and the lag to be exported");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"trigger status: {(await s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger)).ToJsonString()}");
+            output.WriteLine(string.Join("\n", lines.Where(l => l.Contains(trigger) || l.StartsWith("triggers_consumer_lag"))));
+            throw;
+        }
         output.WriteLine(string.Join("\n", lines.Where(l => l.Contains(trigger))));
 
         Assert.Equal(3, Value("triggers_messages_received_total"));

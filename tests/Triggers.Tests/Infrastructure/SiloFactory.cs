@@ -20,6 +20,8 @@ public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings, A
         builder.UseSetting("Orleans:SiloPort", FreePorts.Next().ToString());
         builder.UseSetting("Orleans:GatewayPort", FreePorts.Next().ToString());
         builder.UseSetting("Orleans:ClusterId", $"test-{Guid.NewGuid():N}");
+        // Silos share this process: each exports only its own metrics (see TriggerMetrics.MeterNameOf).
+        builder.UseSetting("Telemetry:MeterName", $"Orleans.Triggers.{Guid.NewGuid():N}");
         builder.UseSetting("Runtimes:Bun", new BunFixture().BunPath);
         builder.UseSetting("Kafka:SessionTimeoutMs", "6000");
         builder.UseSetting("Workers:Count", "2");
