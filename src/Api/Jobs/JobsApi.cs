@@ -17,7 +17,7 @@ public static class JobsApi
             RunAsync(workspace, path, isFlow: true, http, grains));
         workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, string? status,
             Guid? flow_job_id, int? page, int? per_page, IGrainFactory grains) =>
-            await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(new JobQuery
+            await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(JobQuery.Checked(new JobQuery
             {
                 WorkspaceId = workspace,
                 ScriptPath = script_path,
@@ -26,7 +26,7 @@ public static class JobsApi
                 FlowJobId = flow_job_id,
                 Page = page ?? 1,
                 PerPage = per_page ?? 100,
-            }));
+            })));
         workspace.MapGet("/jobs_u/get/{id}", async (string workspace, Guid id, IGrainFactory grains) =>
             await FindAsync(grains, workspace, id) is { } job ? Results.Ok(job) : NotFound(id));
         workspace.MapGet("/jobs_u/completed/get_result/{id}", async (string workspace, Guid id, IGrainFactory grains) =>

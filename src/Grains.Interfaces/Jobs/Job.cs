@@ -81,6 +81,19 @@ public sealed record JobQuery
     [Id(4)] public int Page { get; init; } = 1;
     [Id(5)] public int PerPage { get; init; } = 100;
     [Id(6)] public Guid? FlowJobId { get; init; }
+
+    public const int MaxPerPage = 1_000;
+
+    /// <summary>The query, or a problem naming the parameter: pages count from 1, at most <see cref="MaxPerPage"/> jobs a page.</summary>
+    public static JobQuery Checked(JobQuery query) => query switch
+    {
+        { Page: < 1 } => throw new Validation.InvalidInputException("page", "page counts from 1."),
+        { PerPage: < 1 or > MaxPerPage } => throw new Validation.InvalidInputException("per_page", $"per_page must be 1 to {MaxPerPage:N0}."),
+        _ => query,
+    };
+
+    /// <summary>How many jobs come before the page (a long: far pages must not overflow).</summary>
+    public long Offset => (long)(Page - 1) * PerPage;
 }
 
 /// <summary>The authority on one job's lifecycle (key: the job id).</summary>

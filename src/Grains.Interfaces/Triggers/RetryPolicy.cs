@@ -26,6 +26,9 @@ public sealed record RetryPolicy
         return null;
     }
 
+    /// <summary>The longest wait between two runs a policy may ask for.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
+
     public void Validate(string field = "retry")
     {
         if ((Constant is null) == (Exponential is null))
@@ -34,6 +37,11 @@ public sealed record RetryPolicy
             throw new Validation.InvalidInputException($"{field}.constant", "attempts must be 0-100 and seconds at least 0.");
         if (Exponential is { } e && (e.Attempts is < 0 or > 100 || e.Multiplier <= 0 || e.Seconds < 1 || e.RandomFactor is < 0 or > 100))
             throw new Validation.InvalidInputException($"{field}.exponential", "attempts must be 0-100, multiplier above 0, seconds (the base) at least 1 and random_factor 0-100.");
+        // The last rerun's wait is the longest: it must be a time a job can really be scheduled for.
+        var longest = Constant is { } constant ? constant.Seconds : Exponential!.Multiplier * Math.Pow(Exponential.Seconds, Exponential.Attempts);
+        if (double.IsNaN(longest) || longest > MaxDelay.TotalSeconds)
+            throw new Validation.InvalidInputException($"{field}.{(Constant is null ? "exponential" : "constant")}",
+                $"The longest wait between runs would be {(double.IsInfinity(longest) ? "unbounded" : $"{longest:0} s")}; keep it within {MaxDelay.TotalDays:0} days (fewer attempts or a smaller base).");
     }
 }
 

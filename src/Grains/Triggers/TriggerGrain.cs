@@ -148,7 +148,8 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         var checkedTrigger = await ValidateKindAsync(trigger);
         trigger.Retry?.Validate();
         foreach (var filter in trigger.Filters ?? [])
-            if (string.IsNullOrEmpty(filter.Key)) throw new InvalidInputException("filters", "Every filter needs a key: {\"key\": \"type\", \"value\": \"order\"}.");
+            if (filter is null || string.IsNullOrEmpty(filter.Key) || filter.Value.ValueKind == System.Text.Json.JsonValueKind.Undefined)
+                throw new InvalidInputException("filters", "Every filter needs a key and a value: {\"key\": \"type\", \"value\": \"order\"}.");
         if (trigger.ErrorHandlerPath is { } handler)
         {
             Names.RequirePath(handler, "error_handler_path");

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -140,6 +141,44 @@ public sealed class BadInputTests(EmbeddedSiloFixture fixture) : IAsyncLifetime
         using var response = await Http.PostAsJsonAsync($"/api/w/{_ws}/resources/create",
             new { path = $"u/test/k{Guid.NewGuid():N}", resource_type = "kafka", value = JsonNode.Parse(value) });
         Assert.Equal(field, (string?)(await ProblemAsync(response, HttpStatusCode.BadRequest))["field"]);
+    }
+
+    [Theory]
+    [InlineData("""[{"key": "type"}]""")]
+    [InlineData("""[null]""")]
+    [InlineData("""[{"value": "order"}]""")]
+    public async Task A_filter_without_key_or_value_is_refused(string filters)
+    {
+        var trigger = JsonSerializer.SerializeToNode(Trigger())!.AsObject();
+        trigger["filters"] = JsonNode.Parse(filters);
+        Assert.Contains("key and a value", (string?)(await CreateTriggerProblemAsync(trigger, "filters"))["detail"]);
+    }
+
+    [Theory]
+    [InlineData("""{"exponential": {"attempts": 100, "multiplier": 1, "seconds": 10}}""", "retry.exponential")]
+    [InlineData("""{"constant": {"attempts": 3, "seconds": 1e9}}""", "retry.constant")]
+    public async Task A_retry_policy_whose_waits_overflow_is_refused(string retry, string field)
+    {
+        var trigger = JsonSerializer.SerializeToNode(Trigger())!.AsObject();
+        trigger["retry"] = JsonNode.Parse(retry);
+        Assert.Contains("7 days", (string?)(await CreateTriggerProblemAsync(trigger, field))["detail"]);
+    }
+
+    [Theory]
+    [InlineData("page=0", "page")]
+    [InlineData("per_page=0", "per_page")]
+    [InlineData("per_page=1001", "per_page")]
+    public async Task Job_list_paging_out_of_range_names_the_parameter(string query, string field)
+    {
+        using var response = await Http.GetAsync($"/api/w/{_ws}/jobs/list?{query}");
+        Assert.Equal(field, (string?)(await ProblemAsync(response, HttpStatusCode.BadRequest))["field"]);
+    }
+
+    [Fact]
+    public async Task A_page_far_beyond_the_jobs_is_empty()
+    {
+        var jobs = await Http.GetFromJsonAsync<JsonArray>($"/api/w/{_ws}/jobs/list?page=2147483647&per_page=1000");
+        Assert.Empty(jobs!);
     }
 
     [Fact]

@@ -194,7 +194,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
                             && (query.Status is null || j.Status == query.Status)
                             && (query.FlowJobId is null || j.FlowJobId == query.FlowJobId))
                 .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => _sequence[j.Id])
-                .Skip((query.Page - 1) * query.PerPage).Take(query.PerPage)
+                .Skip((int)Math.Min(query.Offset, int.MaxValue)).Take(query.PerPage)
                 .Select(j => j with { Logs = null })
                 .ToList();
             return Task.FromResult(page);

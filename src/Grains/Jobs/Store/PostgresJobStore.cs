@@ -176,7 +176,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         cmd.Parameters.AddWithValue("status", NpgsqlDbType.Text, query.Status is { } s ? s.Name() : DBNull.Value);
         cmd.Parameters.AddWithValue("flow", NpgsqlDbType.Uuid, (object?)query.FlowJobId ?? DBNull.Value);
         cmd.Parameters.AddWithValue("limit", query.PerPage);
-        cmd.Parameters.AddWithValue("offset", (query.Page - 1) * query.PerPage);
+        cmd.Parameters.AddWithValue("offset", query.Offset);
         return await ReadAllAsync(cmd, ct);
     }
 
