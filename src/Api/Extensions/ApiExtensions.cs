@@ -26,7 +26,7 @@ public static class ApiExtensions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so malformed JSON gets a problem body
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddSingleton<AdminTokenFilter>();
+        services.AddSingleton<AdminToken>();
         services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: ["ready"]);
         return services;
     }
@@ -37,7 +37,7 @@ public static class ApiExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapPlatformApi();
 
-        var api = app.MapGroup("/api").AddEndpointFilter<AdminTokenFilter>();
+        var api = app.MapGroup("/api").WithMetadata(new RequiresAdminToken());
         api.MapWorkspacesApi();
         api.MapDevKafkaApi();
         var workspace = api.MapGroup("/w/{workspace}").AddEndpointFilter<WorkspaceExistsFilter>();
@@ -50,7 +50,8 @@ public static class ApiExtensions
         return app;
     }
 
-    /// <summary>The exception handler and status-code pages that give every error a problem-details body.</summary>
+    /// <summary>The exception handler and status-code pages that give every error a problem-details body, and the admin
+    /// token check, which answers before a request's body is read.</summary>
     public static IApplicationBuilder UseTriggersApiErrors(this IApplicationBuilder app) =>
-        app.UseExceptionHandler().UseStatusCodePages();
+        app.UseExceptionHandler().UseStatusCodePages().UseAdminToken();
 }

@@ -120,6 +120,15 @@ public sealed class BadInputTests(EmbeddedSiloFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_the_token_a_malformed_body_is_unauthorized_not_a_bad_request()
+    {
+        using var anonymous = fixture.Silo.CreateClient();
+        using var body = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
+        using var response = await anonymous.PostAsync($"/api/w/{_ws}/kafka_triggers/create", body);
+        Assert.Contains("Bearer", (string?)(await ProblemAsync(response, HttpStatusCode.Unauthorized))["detail"]);
+    }
+
+    [Fact]
     public async Task An_unknown_workspace_is_not_found()
     {
         using var response = await Http.GetAsync("/api/w/no-such-ws/kafka_triggers/list");
