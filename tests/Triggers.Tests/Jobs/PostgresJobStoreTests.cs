@@ -98,6 +98,14 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_page_far_beyond_the_jobs_is_empty_rather_than_an_overflowed_offset()
+    {
+        await _store.EnqueueAsync(Enumerable.Range(0, 3).Select(NewJob).ToList());
+        Assert.Empty(await _store.ListAsync(new JobQuery { WorkspaceId = "ws", Page = int.MaxValue, PerPage = JobQuery.MaxPerPage }));
+        Assert.Equal(3, (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", Page = 1, PerPage = JobQuery.MaxPerPage })).Count);
+    }
+
+    [Fact]
     public async Task Concurrent_enqueues_are_all_durable_and_claimed_in_order()
     {
         var batches = Enumerable.Range(0, 20).Select(b => Enumerable.Range(b * 100, 100).Select(NewJob).ToList()).ToList();

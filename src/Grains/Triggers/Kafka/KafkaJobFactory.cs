@@ -6,7 +6,8 @@ using Triggers.Jobs;
 
 namespace Triggers.Triggers.Kafka;
 
-/// <summary>Turns consumed messages into queued jobs, with ids that are the same every time a message is read.</summary>
+/// <summary>Turns consumed messages into queued jobs, with ids that are the same every time a message is read. Used
+/// from one listener's thread.</summary>
 public sealed class KafkaJobFactory(KafkaListenerSettings settings)
 {
     /// <summary>The <c>kind</c> of the event of a job that takes several messages.</summary>
@@ -51,12 +52,9 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
 
     private uint PartitionPrefix(string topic, int partition)
     {
-        lock (_partitionPrefixes)
-        {
-            if (!_partitionPrefixes.TryGetValue((topic, partition), out var prefix))
-                _partitionPrefixes[(topic, partition)] = prefix = JobIds.GroupPrefix($"{_idPrefix}{topic}\n{partition}");
-            return prefix;
-        }
+        if (!_partitionPrefixes.TryGetValue((topic, partition), out var prefix))
+            _partitionPrefixes[(topic, partition)] = prefix = JobIds.GroupPrefix($"{_idPrefix}{topic}\n{partition}");
+        return prefix;
     }
 
     /// <summary>The event a preprocessor receives; payload, key and header values are base64.</summary>

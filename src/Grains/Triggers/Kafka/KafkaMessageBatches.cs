@@ -13,9 +13,11 @@ namespace Triggers.Triggers.Kafka;
 /// </summary>
 internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJobFactory factory, MessageFilter filter, TimeProvider clock)
 {
-    private sealed class Partition(long storedNext)
+    private sealed class Partition(string key, long storedNext)
     {
+        public readonly string Key = key;  // the partition as the job store names it
         public readonly List<ConsumeResult<byte[]?, byte[]?>> Open = [];
+        public long ClosedNext = -1;        // the offset after the last message in a closed batch not yet written
         public long OpenedAt;               // when the open batch got its first message (Stopwatch ticks)
         public long Next = -1;              // the offset after the last message read
         public long Committed = -1;         // the last offset handed over to be committed
@@ -25,7 +27,6 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
 
     private readonly Dictionary<TopicPartition, Partition> _partitions = [];
     private readonly List<NewJob> _closed = [];
-    private readonly Dictionary<string, TriggerPosition> _reached = [];
     private readonly long _window = (long)(settings.BatchWindow.TotalSeconds * Stopwatch.Frequency);
     private long _windowEnds = long.MaxValue; // the earliest end of an open batch's window
     private int _events, _filtered, _skipped;
@@ -44,7 +45,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     public void Assigned(IEnumerable<TopicPartition> partitions, IReadOnlyDictionary<string, long> stored)
     {
         foreach (var partition in partitions)
-            _partitions[partition] = new Partition(stored.GetValueOrDefault(PartitionKey(partition), 0));
+            _partitions[partition] = NewPartition(partition, stored);
     }
 
     /// <summary>Forgets partitions handed to another consumer (after <see cref="CloseAll"/>, or lost with their open batches).</summary>
@@ -56,10 +57,16 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
 
     public static string PartitionKey(TopicPartition partition) => $"{partition.Topic}\n{partition.Partition.Value}";
 
+    private static Partition NewPartition(TopicPartition partition, IReadOnlyDictionary<string, long> stored)
+    {
+        var key = PartitionKey(partition);
+        return new Partition(key, stored.GetValueOrDefault(key, 0));
+    }
+
     public void Add(ConsumeResult<byte[]?, byte[]?> message)
     {
         if (!_partitions.TryGetValue(message.TopicPartition, out var partition))
-            _partitions[message.TopicPartition] = partition = new Partition(0);
+            _partitions[message.TopicPartition] = partition = NewPartition(message.TopicPartition, new Dictionary<string, long>());
         _events++;
         var offset = message.Offset.Value;
         partition.Next = offset + 1;
@@ -73,7 +80,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
                 if (_window > 0) _windowEnds = Math.Min(_windowEnds, partition.OpenedAt + _window);
             }
             partition.Open.Add(message);
-            if (partition.Open.Count >= settings.BatchSize) Close(message.TopicPartition, partition);
+            if (partition.Open.Count >= settings.BatchSize) Close(partition);
         }
     }
 
@@ -83,16 +90,16 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     {
         if (_window == 0 ? !nothingFetched : !WindowEnded) return;
         var now = Stopwatch.GetTimestamp();
-        foreach (var (topicPartition, partition) in _partitions)
-            if (partition.Open.Count > 0 && (_window == 0 || partition.OpenedAt + _window <= now)) Close(topicPartition, partition);
+        foreach (var partition in _partitions.Values)
+            if (partition.Open.Count > 0 && (_window == 0 || partition.OpenedAt + _window <= now)) Close(partition);
         RecomputeWindowEnd();
     }
 
     /// <summary>Closes every open batch, e.g. before partitions are handed over or the consumer stops.</summary>
     public void CloseAll()
     {
-        foreach (var (topicPartition, partition) in _partitions)
-            if (partition.Open.Count > 0) Close(topicPartition, partition);
+        foreach (var partition in _partitions.Values)
+            if (partition.Open.Count > 0) Close(partition);
         _windowEnds = long.MaxValue;
     }
 
@@ -103,27 +110,31 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     public JobBatch<List<TopicPartitionOffset>>? Take(DateTimeOffset now)
     {
         var commit = new List<TopicPartitionOffset>();
+        var reached = new List<TriggerPosition>();
         foreach (var (topicPartition, partition) in _partitions)
         {
+            if (partition.ClosedNext >= 0)
+            {
+                reached.Add(new TriggerPosition(settings.SourceKey, partition.Key, partition.ClosedNext));
+                partition.ClosedNext = -1;
+            }
             if (partition.CommitPosition <= partition.Committed) continue;
             partition.Committed = partition.CommitPosition;
             commit.Add(new TopicPartitionOffset(topicPartition, partition.Committed));
         }
         if (_events == 0 && _closed.Count == 0 && commit.Count == 0) return null;
-        var batch = new JobBatch<List<TopicPartitionOffset>>([.. _closed], [.. _reached.Values], commit, _events, _filtered, _skipped, now);
+        var batch = new JobBatch<List<TopicPartitionOffset>>([.. _closed], reached, commit, _events, _filtered, _skipped, now);
         _closed.Clear();
-        _reached.Clear();
         _events = _filtered = _skipped = 0;
         return batch;
     }
 
-    private void Close(TopicPartition topicPartition, Partition partition)
+    private void Close(Partition partition)
     {
         var messages = partition.Open.ToList();
         partition.Open.Clear();
         _closed.Add(new NewJob(factory.Create(messages, clock.GetUtcNow()), messages.Count));
-        var key = PartitionKey(topicPartition);
-        _reached[key] = new TriggerPosition(settings.SourceKey, key, messages[^1].Offset.Value + 1);
+        partition.ClosedNext = messages[^1].Offset.Value + 1; // stored with the write, once per partition
     }
 
     private void RecomputeWindowEnd()

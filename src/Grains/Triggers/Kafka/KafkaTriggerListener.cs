@@ -209,8 +209,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         }
         catch (KafkaException e)
         {
-            // The jobs are durable; if these offsets are redelivered their ids already exist.
-            _logger.LogWarning("Kafka trigger {Trigger}: commit failed ({Error}); redelivered messages will map to their existing jobs", _settings.TriggerPath, e.Error.Reason);
+            // The jobs are durable and stored with their positions: if these offsets are redelivered they are skipped.
+            _logger.LogWarning("Kafka trigger {Trigger}: commit failed ({Error}); redelivered messages will be skipped as stored", _settings.TriggerPath, e.Error.Reason);
         }
     }
 
