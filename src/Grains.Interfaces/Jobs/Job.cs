@@ -103,9 +103,17 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>Queues a run of a stored script or flow with the given arguments (a direct run, not from a trigger).</summary>
     Task<Job> EnqueueAsync(string workspaceId, string path, bool isFlow, JsonElement args);
     Task<Job?> GetAsync();
-    /// <summary>Records the outcome of a run a worker finished.</summary>
-    Task CompleteAsync(JobOutcome outcome);
+    /// <summary>Records the outcome of a run a worker finished under <paramref name="claim"/>; an outcome from a claim
+    /// that is no longer the job's (a stale worker, a repeated call) changes nothing.</summary>
+    Task CompleteAsync(JobClaim claim, JobOutcome outcome);
 }
+
+/// <summary>
+/// Which run of a job a worker holds: its worker and the attempt number the claim gave it. Completions are fenced by
+/// it, so a worker that lost its claim (its lease ran out and another worker took the job) cannot overwrite the job.
+/// </summary>
+[GenerateSerializer, Alias("Triggers.JobClaim")]
+public readonly record struct JobClaim([property: Id(0)] string Worker, [property: Id(1)] int Attempt);
 
 /// <summary>What one run of a job produced.</summary>
 [GenerateSerializer, Alias("Triggers.JobOutcome")]
@@ -119,6 +127,8 @@ public sealed record JobOutcome
     [Id(4)] public JobError? Error { get; init; }
     [Id(5)] public DateTimeOffset StartedAt { get; init; }
     [Id(6)] public DateTimeOffset CompletedAt { get; init; }
+    /// <summary>The failure ends the job whatever its retry policy says (it was lost by workers too often).</summary>
+    [Id(7)] public bool NeverRerun { get; init; }
 }
 
 /// <summary>Queries over the job history; stateless so every silo answers locally.</summary>

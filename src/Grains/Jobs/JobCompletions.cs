@@ -15,15 +15,15 @@ public sealed class JobCompletions(IJobStore store, IGrainFactory grains, Trigge
     /// <summary>Whether the outcome is the job's final state without asking its trigger anything.</summary>
     public static bool IsFinal(JobRecord job, JobOutcome outcome) => outcome.Succeeded || job.IsFlowStep;
 
+    /// <summary>Hands over the outcome of the run <paramref name="job"/> was claimed for (<see cref="JobRecord.Claim"/>).</summary>
     public async Task CompleteAsync(JobRecord job, JobOutcome outcome, CancellationToken ct)
     {
         if (!IsFinal(job, outcome))
         {
-            await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(outcome), ct);
+            await ClusterCalls.RetryAsync(() => grains.GetGrain<IJobGrain>(job.Id).CompleteAsync(job.Claim, outcome), ct);
             return;
         }
-        Record(job, outcome);
-        await store.CompleteAsync(job.Id, outcome, ct);
+        if (await store.CompleteAsync(job.Id, job.Claim, outcome, ct)) Record(job, outcome);
     }
 
     /// <summary>Counts the run in the metrics.</summary>

@@ -42,27 +42,31 @@ public sealed class JobGrain(IJobStore store, IJobTriggers triggers, JobCompleti
 
     public async Task<Job?> GetAsync() => (await store.GetAsync(Id))?.ToJob();
 
-    public async Task CompleteAsync(JobOutcome outcome)
+    public async Task CompleteAsync(JobClaim claim, JobOutcome outcome)
     {
         var job = await store.GetAsync(Id) ?? throw new NotFoundException($"No job {Id}.");
-        completions.Record(job, outcome);
+        // Every write below is fenced by the claim too; checking first keeps a stale or repeated completion from
+        // asking the trigger anything.
+        if (job.Status != JobStatus.Running || job.Claim != claim) return;
         // A flow's steps are retried and handled as part of their flow; handlers never get handlers.
         if (JobCompletions.IsFinal(job, outcome))
         {
-            await store.CompleteAsync(Id, outcome);
+            if (await store.CompleteAsync(Id, claim, outcome)) completions.Record(job, outcome);
             DeactivateOnIdle(); // jobs are many and finished ones are read from the store
             return;
         }
 
         var policy = await triggers.FailurePolicyAsync(job);
-        if (!job.IsErrorHandler && policy?.Retry?.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
+        if (!job.IsErrorHandler && !outcome.NeverRerun && policy?.Retry?.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
         {
             // The due time is stored with the job, so a rerun survives the silo that scheduled it.
-            await store.RequeueAsync(Id, outcome, clock.GetUtcNow() + delay);
+            if (await store.RequeueAsync(Id, claim, outcome, clock.GetUtcNow() + delay)) completions.Record(job, outcome);
             return;
         }
 
-        await store.CompleteAsync(Id, outcome);
+        // Only the completion that ends the job starts its handler and failure action: never twice.
+        if (!await store.CompleteAsync(Id, claim, outcome)) return;
+        completions.Record(job, outcome);
         var failed = job.Completed(outcome);
         if (!job.IsErrorHandler)
         {

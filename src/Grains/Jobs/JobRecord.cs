@@ -32,6 +32,10 @@ public sealed record JobRecord
     public DateTimeOffset? ScheduledFor { get; init; }
     public IReadOnlyList<JobAttempt> AttemptHistory { get; init; } = [];
     public bool Held { get; init; }
+    /// <summary>The worker running it, while it runs.</summary>
+    public string? ClaimedBy { get; init; }
+    /// <summary>How many runs ended without an outcome: the worker died, stopped or could not record it.</summary>
+    public int LostRuns { get; init; }
     /// <summary>Null for a run of <see cref="ScriptPath"/>; <see cref="DependenciesKind"/> for resolving its dependencies.</summary>
     public string? Kind { get; init; }
 
@@ -41,6 +45,9 @@ public sealed record JobRecord
     public bool IsDependencies => Kind == DependenciesKind;
     public bool IsErrorHandler => FailedJobId is not null;
     public bool IsFlowStep => FlowJobId is not null;
+
+    /// <summary>The run a worker holds: valid while the job is running under it (see <see cref="JobClaim"/>).</summary>
+    public JobClaim Claim => new(ClaimedBy ?? "", Attempts);
 
     public Job ToJob(bool includeLogs = true) => new()
     {

@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Triggers.Extensions;
 
 namespace Triggers.Runtimes;
 
@@ -34,14 +36,33 @@ internal static class WrapperProtocol
         return input.ToJsonString();
     }
 
+    /// <summary>
+    /// Reads result.json, which the job's own code could have replaced: only a regular file is read, and no more than
+    /// the limit. A symbolic link (say to /dev/zero), a FIFO (which would block the read) or a device fails the job
+    /// instead of blocking the slot or exhausting memory. (FIFOs and devices report a size of 0, like an empty file.)
+    /// </summary>
     public static ScriptOutcome ReadResult(string path, string logs, JsonObject knownMainArgs)
     {
-        var size = new FileInfo(path).Length;
-        if (size > MaxResultBytes)
-            return ScriptOutcome.Failure(JobFailures.InvalidResult(
-                $"main's result is {size / (1 << 20)} MiB of JSON; the limit is {MaxResultBytes / (1 << 20)} MiB."), knownMainArgs, logs);
+        var file = new FileInfo(path);
+        if (file.LinkTarget is not null)
+            return Invalid($"The job replaced its result file ({ResultFileName}) with a symbolic link; the result is not read.");
+        if (file.Length == 0)
+            return Invalid($"The job's result file ({ResultFileName}) is empty or not a regular file; did the script write to it?");
+        if (file.Length > MaxResultBytes) return TooLarge(file.Length);
 
-        return ParseResult(File.ReadAllText(path), logs, knownMainArgs);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        var measured = (int)file.Length;
+        var bytes = new byte[measured + 1];
+        var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        if (read > measured)
+            return Invalid($"The job's result file ({ResultFileName}) was still growing after the job ended (something it started kept writing to it).");
+        return ParseResult(Encoding.UTF8.GetString(bytes, 0, read), logs, knownMainArgs);
+
+        ScriptOutcome Invalid(string problem) => ScriptOutcome.Failure(JobFailures.InvalidResult(problem), knownMainArgs, logs);
+
+        ScriptOutcome TooLarge(long size) => Invalid(
+            $"main's result is {size / (1 << 20)} MiB of JSON; the limit is {MaxResultBytes / (1 << 20)} MiB. Return less (or write " +
+            "large data somewhere else and return where it is).");
     }
 
     /// <summary>Turns result.json's content (or a dedicated worker's answer) into an outcome.</summary>
@@ -50,7 +71,8 @@ internal static class WrapperProtocol
         JsonObject report;
         try
         {
-            report = JsonNode.Parse(text) as JsonObject
+            // Cleaned first: System.Text.Json cannot write back a string holding half a surrogate pair.
+            report = JsonNode.Parse(StoredText.Json(text)!) as JsonObject
                 ?? throw new JsonException("it is not a JSON object");
         }
         catch (JsonException e)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Triggers.Jobs;
 using Triggers.Jobs.Store;
+using Triggers.Extensions;
 using Triggers.Silo.Storage;
 using Triggers.Tests.Infrastructure;
 
@@ -77,7 +78,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         await _store.EnqueueAsync(jobs);
         var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 18);
         async Task FinishAsync(IEnumerable<JobRecord> batch, TimeSpan age, bool succeeded) =>
-            await Task.WhenAll(batch.Select(j => _store.CompleteAsync(j.Id, new JobOutcome
+            await Task.WhenAll(batch.Select(j => _store.CompleteAsync(j.Id, j.Claim, new JobOutcome
             {
                 Succeeded = succeeded, Error = succeeded ? null : new JobError("Error", "boom"), StartedAt = now - age, CompletedAt = now - age, Logs = "",
             })));
@@ -144,27 +145,71 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
-    public async Task Completions_written_together_fail_only_the_run_postgresql_refuses()
+    public async Task Text_postgresql_refuses_is_stored_with_visible_replacements_in_merged_completions()
     {
         var jobs = Enumerable.Range(0, 20).Select(NewJob).ToList();
         await _store.EnqueueAsync(jobs);
         var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1), max: 20);
         var now = DateTimeOffset.UtcNow;
-        JobOutcome Run(int n) => new() { Succeeded = true, Logs = n == 7 ? "a\0b" : $"run {n}", StartedAt = now, CompletedAt = now };
+        // NUL in text and JSON, and lone surrogates raw and escaped: each of these is refused by PostgreSQL as it is.
+        JobOutcome Run(int n) => n != 7
+            ? new() { Succeeded = true, Logs = $"run {n}", StartedAt = now, CompletedAt = now }
+            : new()
+            {
+                Succeeded = false, Logs = "a\0b \uD800c", StartedAt = now, CompletedAt = now,
+                MainArgs = JsonDocument.Parse("""{"s": "x\u0000y", "lone": "\ud800", "pair": "\ud83d\ude00", "slash": "\\u0000"}""").RootElement,
+                Error = new JobError("Error", "bad\0byte"),
+            };
 
-        // Submitted at once, so they are merged into shared statements; text with a NUL is refused by PostgreSQL.
-        var results = await Task.WhenAll(claimed.Select((job, n) => Capture(_store.CompleteAsync(job.Id, Run(n)))));
+        // Submitted at once, so they are merged into shared statements.
+        var recorded = await Task.WhenAll(claimed.Select((job, n) => _store.CompleteAsync(job.Id, job.Claim, Run(n))));
 
-        Assert.IsType<PostgresException>(results[7]);
-        Assert.All(results.Where((_, n) => n != 7), Assert.Null);
-        foreach (var (job, n) in claimed.Select((job, n) => (job, n)))
-            Assert.Equal(n == 7 ? JobStatus.Running : JobStatus.Success, (await _store.GetAsync(job.Id))!.Status);
+        Assert.All(recorded, Assert.True);
+        var stored = (await _store.GetAsync(claimed[7].Id))!;
+        Assert.Equal(JobStatus.Failure, stored.Status);
+        Assert.Equal("a\u2400b \uFFFDc", stored.Logs);
+        Assert.Equal("bad\u2400byte", stored.Error!.Message);
+        var args = JsonDocument.Parse(stored.ArgsJson!).RootElement;
+        Assert.Equal("x\u2400y", args.GetProperty("s").GetString());
+        Assert.Equal("\uFFFD", args.GetProperty("lone").GetString());
+        Assert.Equal("\U0001F600", args.GetProperty("pair").GetString());
+        Assert.Equal("\\u0000", args.GetProperty("slash").GetString()); // an escaped backslash, not a NUL
+        Assert.Equal("bad\u2400byte", Assert.Single(stored.AttemptHistory).Error!.Message);
     }
 
-    private static async Task<Exception?> Capture(Task task)
+    [Fact]
+    public async Task Jobs_queued_with_text_postgresql_refuses_are_stored_with_replacements()
     {
-        try { await task; return null; }
-        catch (Exception e) { return e; }
+        var job = NewJob(1) with { ArgsJson = """{"s": "a\u0000b"}""", EventJson = """{"headers": {"k\u0000": "\udc00"}}""" };
+        Assert.Equal(1, await _store.EnqueueAsync([job]));
+        var stored = (await _store.GetAsync(job.Id))!;
+        Assert.Equal("a\u2400b", JsonDocument.Parse(stored.ArgsJson!).RootElement.GetProperty("s").GetString());
+        Assert.Equal("\uFFFD", JsonDocument.Parse(stored.EventJson!).RootElement.GetProperty("headers").GetProperty("k\u2400").GetString());
+    }
+
+    [Fact]
+    public async Task A_completion_counts_only_from_the_claim_that_holds_the_job_and_only_once()
+    {
+        var job = NewJob(1);
+        await _store.EnqueueAsync([job]);
+        var stale = (await _store.ClaimAsync("slow-worker", TimeSpan.FromMilliseconds(1)))!;
+        // Its lease runs out: another worker takes the job over, as a lost run.
+        var current = await Eventually.WaitAsync(() => _store.ClaimAsync("other-worker", TimeSpan.FromMinutes(1)), j => j is not null,
+            TimeSpan.FromSeconds(5), "the expired claim to be taken over");
+        Assert.Equal((1, 2, 1), (stale.Attempts, current!.Attempts, current.LostRuns));
+        var now = DateTimeOffset.UtcNow;
+        JobOutcome Run(string by) => new() { Succeeded = true, Result = JsonSerializer.SerializeToElement(by), Logs = by, StartedAt = now, CompletedAt = now };
+
+        Assert.False(await _store.RequeueAsync(job.Id, stale.Claim, Run("slow") with { Succeeded = false }, now));
+        Assert.False(await _store.CompleteAsync(job.Id, stale.Claim, Run("slow")));
+        Assert.True(await _store.CompleteAsync(job.Id, current.Claim, Run("other")));
+        Assert.False(await _store.CompleteAsync(job.Id, current.Claim, Run("again")));
+        Assert.False(await _store.CompleteAsync(job.Id, stale.Claim, Run("slow, late")));
+
+        var stored = (await _store.GetAsync(job.Id))!;
+        Assert.Equal("other", stored.Logs);
+        Assert.Equal("\"other\"", stored.ResultJson);
+        Assert.Single(stored.AttemptHistory);
     }
 
     [Fact]
@@ -190,7 +235,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1));
         Assert.Equal(job.Id, claimed!.Id);
         var started = DateTimeOffset.UtcNow;
-        await _store.CompleteAsync(job.Id, new JobOutcome
+        await _store.CompleteAsync(job.Id, claimed.Claim, new JobOutcome
         {
             Succeeded = false,
             MainArgs = JsonSerializer.SerializeToElement(new { n = 1, extra = "from preprocessor" }),
@@ -225,6 +270,29 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
             return ids;
         }, ids => ids.Count > 0, TimeSpan.FromSeconds(5), "the requeued and expired jobs to be claimable");
         Assert.Equal(new[] { first!.Id, second!.Id }.Order(), reclaimed.Order());
+        foreach (var id in reclaimed) Assert.Equal(1, (await _store.GetAsync(id))!.LostRuns);
+    }
+
+    [Fact]
+    public async Task Steps_of_a_lost_flow_are_never_requeued_on_their_own_and_fail_when_the_flow_runs_again()
+    {
+        var flowJob = NewJob(1) with { IsFlow = true };
+        await _store.EnqueueAsync([flowJob]);
+        var claimed = (await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5)))!;
+        var step = NewJob(2) with { FlowJobId = flowJob.Id, TriggerKind = "flow", TriggerPath = null };
+        await _store.StartAsync(step, "w1");
+
+        Assert.Equal(1, await _store.RequeueClaimedByAsync("w1")); // the flow only
+        Assert.Equal(JobStatus.Running, (await _store.GetAsync(step.Id))!.Status);
+        var again = (await _store.ClaimAsync("w2", TimeSpan.FromMinutes(5)))!;
+        Assert.Equal(flowJob.Id, again.Id);
+        Assert.Null(await _store.ClaimAsync("w2", TimeSpan.FromMinutes(5))); // the step is not a job of its own
+
+        await _store.FailUnfinishedStepsAsync(flowJob.Id, new JobError("JobLost", "lost with its flow"));
+        var lost = (await _store.GetAsync(step.Id))!;
+        Assert.Equal((JobStatus.Failure, "lost with its flow"), (lost.Status, lost.Error!.Message));
+        Assert.Equal(JobStatus.Running, (await _store.GetAsync(flowJob.Id))!.Status);
+        Assert.NotEqual(claimed.Claim, again.Claim);
     }
 
     [Fact]
@@ -236,7 +304,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var now = DateTimeOffset.UtcNow;
         var failedRun = new JobOutcome { Succeeded = false, Error = new JobError("Error", "first"), StartedAt = now, CompletedAt = now, Logs = "" };
 
-        await _store.RequeueAsync(claimed!.Id, failedRun, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.True(await _store.RequeueAsync(claimed!.Id, claimed.Claim, failedRun, DateTimeOffset.UtcNow.AddSeconds(1)));
         Assert.Null(await _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)));
         var rerun = await Eventually.WaitAsync(() => _store.ClaimAsync("w1", TimeSpan.FromMinutes(1)), j => j is not null,
             TimeSpan.FromSeconds(10), "the rerun to become due");
@@ -244,7 +312,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var first = Assert.Single(rerun.AttemptHistory);
         Assert.Equal((1, false, "first"), (first.Attempt, first.Succeeded, first.Error!.Message));
 
-        await _store.CompleteAsync(job.Id, failedRun with { Succeeded = true, Error = null });
+        Assert.True(await _store.CompleteAsync(job.Id, rerun.Claim, failedRun with { Succeeded = true, Error = null }));
         var done = await _store.GetAsync(job.Id);
         Assert.Equal([1, 2], done!.AttemptHistory.Select(a => a.Attempt));
         Assert.Equal(JobStatus.Success, done.Status);

@@ -82,7 +82,15 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
     {
         if (flow.Value.FailureModule is { } failureModule)
         {
-            var args = InputTransforms.Evaluate(failureModule.Value.InputTransforms, input, [], null);
+            JsonObject args;
+            try { args = InputTransforms.Evaluate(failureModule.Value.InputTransforms, input, [], null); }
+            catch (InputTransformException e)
+            {
+                // The flow still fails with its own error; the failure module's problem is told beside it.
+                context.Log.AppendLine($"failure module {failureModule.Id} not run: {e.Message}");
+                return JobOutcomes.Failed(error with { Message = $"{error.Message} (The failure module '{failureModule.Id}' did not run: {e.Message})" },
+                    started, clock.GetUtcNow(), context.Log.ToString()) with { MainArgs = JsonSerializer.SerializeToElement(input) };
+            }
             args["error"] = JsonSerializer.SerializeToNode(error, JobJson.Options);
             args["flow_input"] = input.DeepClone();
             await RunStepAsync(failureModule, args, context);
@@ -105,6 +113,9 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
             TriggerKind = "flow",
             FlowJobId = flowJob.Id,
             CreatedAt = started,
+            // Stored as running under this worker's claim (StartAsync), so its completion is fenced like any job's.
+            Attempts = 1,
+            ClaimedBy = context.WorkerId,
         };
         // Steps run one after another in this slot: keep the flow's claim alive for each of them.
         await store.ExtendLeaseAsync(flowJob.Id, Runnables.Lease(context.StepTimeout), context.Ct);

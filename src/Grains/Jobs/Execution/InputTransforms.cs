@@ -12,6 +12,7 @@ namespace Triggers.Jobs.Execution;
 public static class InputTransforms
 {
     private static readonly TimeSpan ExpressionTimeout = TimeSpan.FromSeconds(2);
+    private const long ExpressionMemoryBytes = 64L << 20;
 
     /// <summary>Checks a module's transforms when the flow is saved; the exception names the offending one.</summary>
     public static void Validate(IReadOnlyDictionary<string, InputTransform>? transforms, string field)
@@ -63,7 +64,10 @@ public static class InputTransforms
 
     private static Engine NewEngine(JsonObject flowInput, JsonObject results, JsonNode? previousResult)
     {
-        var engine = new Engine(options => options.TimeoutInterval(ExpressionTimeout).LimitRecursion(64).MaxStatements(10_000));
+        // An expression is a small computation over the flow's data: bounded in time, depth, statements and memory, so
+        // a mistaken (or hostile) one fails its step instead of exhausting the silo.
+        var engine = new Engine(options => options.TimeoutInterval(ExpressionTimeout).LimitRecursion(64).MaxStatements(10_000)
+            .LimitMemory(ExpressionMemoryBytes).MaxArraySize(1_000_000));
         var json = new Jint.Native.Json.JsonParser(engine);
         engine.SetValue("flow_input", json.Parse(flowInput.ToJsonString()));
         engine.SetValue("results", json.Parse(results.ToJsonString()));

@@ -18,4 +18,14 @@ internal static class JobOutcomes
 
     public static JobOutcome Failed(JobError error, DateTimeOffset started, DateTimeOffset completed, string logs = "") =>
         new() { Succeeded = false, Error = error, Logs = logs, StartedAt = started, CompletedAt = completed };
+
+    /// <summary>The final failure of a job its workers lost too often: it is not run again, whatever its retry policy.</summary>
+    public static JobOutcome Lost(int times, DateTimeOffset now) => Failed(new JobError("JobLost",
+        $"The job was lost by its worker {times} times (the worker died, was stopped or could not record the outcome while " +
+        "running it), so it is not run again. Check its logs and the silo's for what ended those runs; Workers:MaxLostRuns " +
+        "sets the limit."), now, now) with { NeverRerun = true };
+
+    /// <summary>Why a step left running by a lost run of its flow ended.</summary>
+    public static JobError StepLost() =>
+        new("JobLost", "The worker running this step's flow was lost; the flow's next run starts its steps again.");
 }

@@ -112,13 +112,37 @@ public sealed class JobWorkerService(
         try { await completions.CompleteAsync(job, outcome, CancellationToken.None); }
         catch (Exception e)
         {
-            // The job stays claimed; its lease runs out and it runs again (at least once, never lost).
+            // The job stays claimed; its lease runs out and it runs again as a lost run (at least once, never lost
+            // for good, and failed once lost Workers:MaxLostRuns times).
             logger.LogError(e, "Recording the outcome of job {Job} failed", job.Id);
         }
     }
 
+    /// <summary>Runs the job; whatever goes wrong in the worker itself becomes the job's failure at once, rather than
+    /// leaving it running until its lease ends.</summary>
     private async Task<JobOutcome> RunAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
     {
+        var started = clock.GetUtcNow();
+        try
+        {
+            return await RunClaimedAsync(job, workerId, timeout, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogError(e, "The worker failed while running job {Job}", job.Id);
+            return JobOutcomes.Failed(new JobError("WorkerError",
+                $"The worker failed while running the job ({e.GetType().Name}: {e.Message}); the job was not completed by its script."),
+                started, clock.GetUtcNow());
+        }
+    }
+
+    private async Task<JobOutcome> RunClaimedAsync(JobRecord job, string workerId, TimeSpan timeout, CancellationToken ct)
+    {
+        // Steps an earlier run of this flow left behind were lost with their worker; this run starts afresh.
+        if (job.IsFlow && (job.Attempts > 1 || job.LostRuns > 0))
+            await store.FailUnfinishedStepsAsync(job.Id, JobOutcomes.StepLost(), ct);
+        if (job.LostRuns >= _options.MaxLostRuns)
+            return JobOutcomes.Lost(job.LostRuns, clock.GetUtcNow());
         if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
         if (job.IsDependencies) return await dependencyJobs.RunAsync(job, timeout, ct);
         var started = clock.GetUtcNow();

@@ -15,6 +15,10 @@ public sealed class WorkerOptions
     /// <summary>How long one run may take before it is killed.</summary>
     public int JobTimeoutSeconds { get; set; } = 300;
 
+    /// <summary>How many times a job may be lost by its worker (the worker died, was stopped or could not record the
+    /// outcome) before it fails instead of running again: a job that kills its worker must not loop.</summary>
+    public int MaxLostRuns { get; set; } = 3;
+
     /// <summary>How often idle workers look for jobs queued by other silos.</summary>
     public int IdlePollMilliseconds { get; set; } = 250;
 }

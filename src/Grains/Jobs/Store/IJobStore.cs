@@ -16,21 +16,28 @@ public interface IJobStore
     /// <summary>Forgets a trigger's positions, e.g. when its offsets are reset or it is deleted.</summary>
     Task ForgetPositionsAsync(string trigger, CancellationToken ct = default);
 
-    /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished), in queue
-    /// order, and marks them running; empty when there are none.</summary>
+    /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished, which
+    /// counts as a lost run), in queue order, and marks them running; empty when there are none.</summary>
     Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default);
 
     /// <summary>Puts back claimed jobs this worker never started (it is stopping), as if they had not been claimed.</summary>
     Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default);
 
-    /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died.</summary>
+    /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died, counting each as a
+    /// lost run. Flow steps are not put back: they run only inside their flow, whose next run replaces them.</summary>
     Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default);
 
-    /// <summary>Records the last run's outcome as the job's final state.</summary>
-    Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default);
+    /// <summary>Records the last run's outcome as the job's final state, if <paramref name="claim"/> still holds the
+    /// job; returns whether it did (false for a stale worker or a repeated completion, which change nothing).</summary>
+    Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct = default);
 
-    /// <summary>Records a failed run and queues the job again, to be claimed no earlier than <paramref name="due"/>.</summary>
-    Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default);
+    /// <summary>Records a failed run and queues the job again, to be claimed no earlier than <paramref name="due"/>, if
+    /// <paramref name="claim"/> still holds the job; returns whether it did.</summary>
+    Task<bool> RequeueAsync(Guid id, JobClaim claim, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default);
+
+    /// <summary>Fails the steps an earlier run of a flow left running (its worker was lost); the flow's new run
+    /// starts its steps afresh.</summary>
+    Task FailUnfinishedStepsAsync(Guid flowJobId, JobError error, CancellationToken ct = default);
 
     /// <summary>Notes on a failed job which job handles its failure.</summary>
     Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default);

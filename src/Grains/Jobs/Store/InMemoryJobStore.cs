@@ -75,7 +75,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
             foreach (var (seq, id) in due)
             {
                 _queue.Remove(seq);
-                var job = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now };
+                var job = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now, ClaimedBy = workerId };
                 _jobs[id] = job;
                 _claims[id] = (workerId, now + lease);
                 claimed.Add(job);
@@ -99,44 +99,65 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     {
         var now = clock.GetUtcNow();
         foreach (var (id, claim) in _claims.Where(c => c.Value.LeaseEnd < now).ToList())
-            Requeue(id);
+            RequeueLost(id);
     }
 
     private void Requeue(Guid id)
     {
         _claims.Remove(id);
-        _jobs[id] = _jobs[id] with { Status = JobStatus.Queued };
+        _jobs[id] = _jobs[id] with { Status = JobStatus.Queued, ClaimedBy = null };
         _queue[_sequence[id]] = id;
     }
+
+    private void RequeueLost(Guid id)
+    {
+        Requeue(id);
+        _jobs[id] = _jobs[id] with { LostRuns = _jobs[id].LostRuns + 1 };
+    }
+
+    /// <summary>Whether the claim still holds the job: it runs, under that worker, in that attempt.</summary>
+    private bool Holds(Guid id, JobClaim claim) =>
+        _jobs.TryGetValue(id, out var job) && job.Status == JobStatus.Running && job.Claim == claim;
 
     public Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
     {
         lock (_gate)
         {
             var mine = _claims.Where(c => c.Value.Worker == workerId).Select(c => c.Key).ToList();
-            mine.ForEach(Requeue);
+            mine.ForEach(RequeueLost);
             return Task.FromResult(mine.Count);
         }
     }
 
-    public Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default)
+    public Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct = default)
     {
         lock (_gate)
         {
+            if (!Holds(id, claim)) return Task.FromResult(false);
             _claims.Remove(id);
-            if (_jobs.TryGetValue(id, out var job)) _jobs[id] = job.Completed(outcome);
+            _jobs[id] = _jobs[id].Completed(outcome) with { ClaimedBy = null };
         }
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
-    public Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    public Task<bool> RequeueAsync(Guid id, JobClaim claim, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
     {
         lock (_gate)
         {
+            if (!Holds(id, claim)) return Task.FromResult(false);
             _claims.Remove(id);
-            _jobs[id] = _jobs[id].Requeued(outcome, due);
+            _jobs[id] = _jobs[id].Requeued(outcome, due) with { ClaimedBy = null };
             _queue[_sequence[id]] = id;
         }
+        return Task.FromResult(true);
+    }
+
+    public Task FailUnfinishedStepsAsync(Guid flowJobId, JobError error, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+            foreach (var step in _jobs.Values.Where(j => j.FlowJobId == flowJobId && j.Status == JobStatus.Running).ToList())
+                _jobs[step.Id] = step with { Status = JobStatus.Failure, Error = error, CompletedAt = now, ClaimedBy = null };
         return Task.CompletedTask;
     }
 
@@ -172,7 +193,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         lock (_gate)
         {
             if (_jobs.ContainsKey(job.Id)) return Task.CompletedTask;
-            _jobs[job.Id] = job with { Status = JobStatus.Running, Attempts = 1, StartedAt = clock.GetUtcNow() };
+            _jobs[job.Id] = job with { Status = JobStatus.Running, Attempts = 1, StartedAt = clock.GetUtcNow(), ClaimedBy = workerId };
             _sequence[job.Id] = _nextSequence++;
         }
         return Task.CompletedTask;

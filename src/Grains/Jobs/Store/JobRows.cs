@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Triggers.Extensions;
 
 namespace Triggers.Jobs.Store;
 
@@ -14,7 +15,7 @@ internal static class JobRows
     public const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
-        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind";
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs";
 
     /// <summary><see cref="Columns"/> with logs left out, for listings.</summary>
     public static readonly string ColumnsWithoutLogs = Columns.Replace(" logs,", " NULL,");
@@ -44,6 +45,8 @@ internal static class JobRows
         AttemptHistory = JsonSerializer.Deserialize<List<JobAttempt>>(r.GetString(20), JobJson.Options) ?? [],
         Held = r.GetBoolean(21),
         Kind = r.IsDBNull(22) ? null : r.GetString(22),
+        ClaimedBy = r.IsDBNull(23) ? null : r.GetString(23),
+        LostRuns = r.GetInt32(24),
     };
 
     /// <summary>What a queued job is inserted with; every other column starts at its default.</summary>
@@ -53,8 +56,8 @@ internal static class JobRows
         new("workspace_id", NpgsqlDbType.Text, jobs => jobs.Select(j => j.WorkspaceId).ToArray()),
         new("script_path", NpgsqlDbType.Text, jobs => jobs.Select(j => j.ScriptPath).ToArray()),
         new("is_flow", NpgsqlDbType.Boolean, jobs => jobs.Select(j => j.IsFlow).ToArray()),
-        new("args", NpgsqlDbType.Text, jobs => jobs.Select(j => j.ArgsJson).ToArray(), "jsonb"),
-        new("event", NpgsqlDbType.Text, jobs => jobs.Select(j => j.EventJson).ToArray(), "jsonb"),
+        new("args", NpgsqlDbType.Text, jobs => jobs.Select(j => StoredText.Json(j.ArgsJson)).ToArray(), "jsonb"),
+        new("event", NpgsqlDbType.Text, jobs => jobs.Select(j => StoredText.Json(j.EventJson)).ToArray(), "jsonb"),
         new("trigger_kind", NpgsqlDbType.Text, jobs => jobs.Select(j => j.TriggerKind).ToArray()),
         new("trigger_path", NpgsqlDbType.Text, jobs => jobs.Select(j => j.TriggerPath).ToArray()),
         new("created_at", NpgsqlDbType.TimestampTz, jobs => jobs.Select(j => j.CreatedAt).ToArray()),
@@ -106,8 +109,9 @@ internal static class JobRows
         """;
 
     /// <summary>
-    /// One statement that records the final outcome of many runs. The attempt number in each history entry is the
-    /// row's own run count, added in SQL.
+    /// One statement that records the final outcome of many runs, each only if its claim still holds the job (so a
+    /// stale or repeated completion changes nothing); returns the ids it recorded. The attempt number in each history
+    /// entry is the row's own run count, added in SQL.
     /// </summary>
     public static NpgsqlCommand CompleteRuns(NpgsqlDataSource db, IReadOnlyList<FinishedRun> runs)
     {
@@ -116,16 +120,18 @@ internal static class JobRows
                             error = t.error::jsonb, started_at = t.started, completed_at = t.completed, scheduled_for = NULL,
                             attempt_history = jobs.attempt_history || jsonb_build_array(t.attempt::jsonb || jsonb_build_object('attempt', jobs.attempts)),
                             claimed_by = NULL, lease_until = NULL
-            FROM unnest(@id, @status, @result, @args, @logs, @error, @started, @completed, @attempt)
-                 AS t(id, status, result, args, logs, error, started, completed, attempt)
-            WHERE jobs.id = t.id
+            FROM unnest(@id, @claimed_by, @claimed_attempt, @status, @result, @args, @logs, @error, @started, @completed, @attempt)
+                 AS t(id, claimed_by, claimed_attempt, status, result, args, logs, error, started, completed, attempt)
+            WHERE jobs.id = t.id AND jobs.status = 'running' AND jobs.claimed_by = t.claimed_by AND jobs.attempts = t.claimed_attempt
             RETURNING jobs.id
             """);
         Add("id", NpgsqlDbType.Uuid, runs.Select(r => r.Id).ToArray());
+        Add("claimed_by", NpgsqlDbType.Text, runs.Select(r => r.Claim.Worker).ToArray());
+        Add("claimed_attempt", NpgsqlDbType.Integer, runs.Select(r => r.Claim.Attempt).ToArray());
         Add("status", NpgsqlDbType.Text, runs.Select(r => (r.Outcome.Succeeded ? JobStatus.Success : JobStatus.Failure).Name()).ToArray());
         Add("result", NpgsqlDbType.Text, runs.Select(r => Json(r.Outcome.Result)).ToArray());
         Add("args", NpgsqlDbType.Text, runs.Select(r => Json(r.Outcome.MainArgs)).ToArray());
-        Add("logs", NpgsqlDbType.Text, runs.Select(r => r.Outcome.Logs).ToArray());
+        Add("logs", NpgsqlDbType.Text, runs.Select(r => StoredText.Text(r.Outcome.Logs)).ToArray());
         Add("error", NpgsqlDbType.Text, runs.Select(r => ErrorJson(r.Outcome)).ToArray());
         Add("started", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.StartedAt).ToArray());
         Add("completed", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.CompletedAt).ToArray());
@@ -136,17 +142,18 @@ internal static class JobRows
             command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = values });
     }
 
-    public static string? Json(JsonElement? value) => value is { } v ? JsonSerializer.Serialize(v) : null;
+    // What a run produced is stored through StoredText: a script's output must never make its job unstorable.
+    public static string? Json(JsonElement? value) => value is { } v ? StoredText.Json(v.GetRawText()) : null;
 
-    public static string? ErrorJson(JobOutcome outcome) => outcome.Error is null ? null : JsonSerializer.Serialize(outcome.Error, JobJson.Options);
+    public static string? ErrorJson(JobOutcome outcome) => outcome.Error is null ? null : StoredText.Json(JsonSerializer.Serialize(outcome.Error, JobJson.Options));
 
     /// <summary>The attempt-history entry of a run, without its number (the row knows it).</summary>
-    public static string AttemptJson(JobOutcome outcome) => JsonSerializer.Serialize(new
+    public static string AttemptJson(JobOutcome outcome) => StoredText.Json(JsonSerializer.Serialize(new
     {
         started_at = outcome.StartedAt, completed_at = outcome.CompletedAt, succeeded = outcome.Succeeded, error = outcome.Error,
-    }, JobJson.Options);
+    }, JobJson.Options))!;
 }
 
 /// <summary>A run's final outcome, waiting to be written with others.</summary>
-internal sealed record FinishedRun(Guid Id, JobOutcome Outcome);
+internal sealed record FinishedRun(Guid Id, JobClaim Claim, JobOutcome Outcome);
 

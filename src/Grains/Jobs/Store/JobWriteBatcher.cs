@@ -43,8 +43,9 @@ public sealed class JobWriteBatcher : IAsyncDisposable
         return jobs.Select(j => j.Id).Where(inserted.Contains).ToHashSet();
     }
 
-    /// <summary>Records a run's outcome as its job's final state.</summary>
-    public Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct) => _completions.SubmitAsync([new FinishedRun(id, outcome)], ct);
+    /// <summary>Records a run's outcome as its job's final state if the claim still holds the job; returns whether it did.</summary>
+    public async Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct) =>
+        (await _completions.SubmitAsync([new FinishedRun(id, claim, outcome)], ct)).Contains(id);
 
     private static async Task<IReadOnlySet<Guid>> ReadIdsAsync(NpgsqlCommand command)
     {

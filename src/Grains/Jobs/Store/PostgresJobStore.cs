@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Triggers.Extensions;
 
 namespace Triggers.Jobs.Store;
 
@@ -46,7 +47,8 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         await using var cmd = db.CreateCommand($"""
             WITH claimed AS (
                 UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
-                                claimed_by = @worker, lease_until = now() + @lease
+                                claimed_by = @worker, lease_until = now() + @lease,
+                                lost_runs = lost_runs + CASE WHEN status = 'running' THEN 1 ELSE 0 END
                 WHERE id IN (SELECT id FROM jobs
                              WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
                                 OR (status = 'running' AND lease_until < now())
@@ -73,25 +75,40 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand(
-            "UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL WHERE status = 'running' AND claimed_by = @worker");
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL, lost_runs = lost_runs + 1
+            WHERE status = 'running' AND claimed_by = @worker AND flow_job_id IS NULL
+            """);
         cmd.Parameters.AddWithValue("worker", workerId);
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public Task CompleteAsync(Guid id, JobOutcome outcome, CancellationToken ct = default) => writes.CompleteAsync(id, outcome, ct);
+    public Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct = default) => writes.CompleteAsync(id, claim, outcome, ct);
 
-    public async Task RequeueAsync(Guid id, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
+    public async Task<bool> RequeueAsync(Guid id, JobClaim claim, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("""
             UPDATE jobs SET status = 'queued', scheduled_for = @due, args = COALESCE(@args::jsonb, args), logs = @logs,
                             error = @error::jsonb, started_at = @started,
                             attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
                             claimed_by = NULL, lease_until = NULL
-            WHERE id = @id
+            WHERE id = @id AND status = 'running' AND claimed_by = @claimed_by AND attempts = @claimed_attempt
             """);
         AddRun(cmd, id, outcome);
         cmd.Parameters.AddWithValue("due", due);
+        cmd.Parameters.AddWithValue("claimed_by", claim.Worker);
+        cmd.Parameters.AddWithValue("claimed_attempt", claim.Attempt);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task FailUnfinishedStepsAsync(Guid flowJobId, JobError error, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'failure', error = @error::jsonb, completed_at = now(), claimed_by = NULL, lease_until = NULL
+            WHERE flow_job_id = @flow AND status = 'running'
+            """);
+        cmd.Parameters.AddWithValue("flow", flowJobId);
+        cmd.Parameters.AddWithValue("error", JsonSerializer.Serialize(error, JobJson.Options));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -100,7 +117,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
     {
         cmd.Parameters.AddWithValue("id", id);
         cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)JobRows.Json(outcome.MainArgs) ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("logs", outcome.Logs);
+        cmd.Parameters.AddWithValue("logs", StoredText.Text(outcome.Logs));
         cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)JobRows.ErrorJson(outcome) ?? DBNull.Value);
         cmd.Parameters.AddWithValue("started", outcome.StartedAt);
         cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JobRows.AttemptJson(outcome));
@@ -142,7 +159,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         cmd.Parameters.AddWithValue("ws", job.WorkspaceId);
         cmd.Parameters.AddWithValue("script", job.ScriptPath);
         cmd.Parameters.AddWithValue("flow", job.IsFlow);
-        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)job.ArgsJson ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("args", NpgsqlDbType.Text, (object?)StoredText.Json(job.ArgsJson) ?? DBNull.Value);
         cmd.Parameters.AddWithValue("kind", NpgsqlDbType.Text, (object?)job.TriggerKind ?? DBNull.Value);
         cmd.Parameters.AddWithValue("trigger", NpgsqlDbType.Text, (object?)job.TriggerPath ?? DBNull.Value);
         cmd.Parameters.AddWithValue("created", job.CreatedAt);

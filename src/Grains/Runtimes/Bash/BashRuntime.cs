@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -20,12 +21,34 @@ public sealed class BashRuntime(IOptions<RuntimeOptions> options)
 
     public override ScriptLanguage Language => ScriptLanguage.Bash;
 
+    private const string ArgumentsFolder = ".args";
+
+    // Sets the positional parameters from the files, then runs the script in this same shell (an exec would put the
+    // arguments back on a command line). read -d '' takes a file whole, trailing newlines included.
+    private const string Loader = $$"""
+        set --
+        for ((__arg_index = 1; __arg_index <= __arg_count; __arg_index++)); do
+          IFS= read -r -d '' __arg < "{{ArgumentsFolder}}/$__arg_index" || true
+          set -- "$@" "$__arg"
+        done
+        unset __arg __arg_index __arg_count
+        . "$0"
+        """;
+
+    /// <summary>
+    /// The arguments travel in files, never on the command line, where Linux limits one argument to 128 KiB: the
+    /// script starts through <see cref="Loader"/>, which sets them as <c>$1…</c> before sourcing it.
+    /// </summary>
     private protected override JobLaunch Prepare(ScriptRun run, JobDirectory directory)
     {
         var scriptPath = directory.File(ScriptFileName);
         File.WriteAllText(scriptPath, run.Content);
         var mainArgs = ArgumentBinder.Bind(run.Signature.MainParameters, run.Args);
-        return new JobLaunch([scriptPath, .. PositionalArguments(run.Signature.MainParameters, mainArgs)], mainArgs);
+        var positional = PositionalArguments(run.Signature.MainParameters, mainArgs).ToList();
+        Directory.CreateDirectory(directory.File(ArgumentsFolder));
+        for (var i = 0; i < positional.Count; i++)
+            File.WriteAllText(directory.File(Path.Combine(ArgumentsFolder, (i + 1).ToString(CultureInfo.InvariantCulture))), positional[i]);
+        return new JobLaunch(["-c", $"__arg_count={positional.Count}\n{Loader}", scriptPath], mainArgs);
     }
 
     private protected override ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs) =>

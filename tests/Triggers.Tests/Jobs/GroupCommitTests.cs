@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Triggers.Jobs.Store;
+
+namespace Triggers.Tests.Jobs;
+
+/// <summary>Group commit merges concurrent writes, and a merged write that fails fails only the caller whose row broke it.</summary>
+public sealed class GroupCommitTests
+{
+    [Fact]
+    public async Task A_row_that_breaks_a_merged_write_fails_only_its_own_caller()
+    {
+        var gate = new TaskCompletionSource();
+        var groups = new List<int>();
+        await using var commit = new GroupCommit<Guid>(async rows =>
+        {
+            await gate.Task; // hold the first write so that the rest arrive together
+            lock (groups) groups.Add(rows.Count);
+            if (rows.Contains(Guid.Empty)) throw new InvalidOperationException("a row the database refuses");
+            return rows.ToHashSet();
+        }, maxRows: 100, NullLogger.Instance, "Writing");
+
+        var first = commit.SubmitAsync([Guid.NewGuid()], CancellationToken.None);
+        var rows = Enumerable.Range(0, 10).Select(n => n == 4 ? Guid.Empty : Guid.NewGuid()).ToList();
+        var rest = rows.Select(row => Capture(commit.SubmitAsync([row], CancellationToken.None))).ToList();
+        gate.SetResult();
+        await first;
+        var results = await Task.WhenAll(rest);
+
+        Assert.IsType<InvalidOperationException>(results[4]);
+        Assert.All(results.Where((_, n) => n != 4), Assert.Null);
+        Assert.True(groups[0] >= 10 || groups[1] >= 10, $"the rows were first tried as one write ({string.Join(", ", groups)})");
+    }
+
+    private static async Task<Exception?> Capture(Task task)
+    {
+        try { await task; return null; }
+        catch (Exception e) { return e; }
+    }
+}
