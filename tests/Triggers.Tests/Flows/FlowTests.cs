@@ -119,6 +119,54 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
         Assert.Equal(7, (int)noted["flow_input"]!["n"]!);
     }
 
+    private async Task<JsonObject> RunFlowToTheEndAsync(TriggerScenario s, object input)
+    {
+        using var run = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/jobs/run/f/f/test/flow", input);
+        var id = await run.Content.ReadAsStringAsync();
+        // Well under the job lease (5 min): a flow that threw in the worker used to stay running until then.
+        return await Eventually.WaitAsync(() => s.Api.GetJobAsync(s.Ws, id),
+            j => (string?)j["status"] is "success" or "failure", TimeSpan.FromSeconds(30), "the flow to finish");
+    }
+
+    [Fact]
+    public async Task A_failure_module_whose_input_cannot_be_computed_still_ends_the_flow_with_its_error()
+    {
+        var s = await ScenarioWithFlowAsync(new
+        {
+            modules = new object[] { new { id = "boom", value = RawBun("export async function main() { throw new Error('bad input'); }") } },
+            failure_module = new
+            {
+                id = "failure",
+                value = RawBun("export async function main(detail: any) { return detail; }", new { detail = Js("flow_input.missing.deeper") }),
+            },
+        });
+
+        var job = await RunFlowToTheEndAsync(s, new { n = 1 });
+
+        Assert.Equal("failure", (string?)job["status"]);
+        var message = (string?)job["error"]!["message"];
+        Assert.StartsWith("Step 'boom' failed: bad input", message);
+        Assert.Contains("failure module 'failure' did not run", message);
+    }
+
+    [Fact]
+    public async Task An_input_expression_that_allocates_without_bound_fails_its_flow_instead_of_exhausting_the_silo()
+    {
+        // Without a memory limit this holds 4 GiB of strings by its last statement (well within the statement limit).
+        const string hog = "(() => { const kept = []; for (let i = 0; i < 2048; i++) kept.push('x'.repeat(1 << 20) + i); return kept.length; })()";
+        var s = await ScenarioWithFlowAsync(new
+        {
+            modules = new object[] { new { id = "a", value = RawBun("export async function main(x: number) { return x; }", new { x = Js(hog) }) } },
+        });
+
+        var job = await RunFlowToTheEndAsync(s, new { n = 1 });
+
+        Assert.Equal("failure", (string?)job["status"]);
+        Assert.Equal("InputTransformError", (string?)job["error"]!["name"]);
+        var message = (string)job["error"]!["message"]!;
+        Assert.True(message.Contains("memory", StringComparison.OrdinalIgnoreCase), message);
+    }
+
     [Theory]
     [InlineData("""{"modules": []}""", "value.modules")]
     [InlineData("""{"modules": [{"id": "a b", "value": {"type": "rawscript", "language": "bun", "content": "export function main() {}"}}]}""", "value.modules[0].id")]

@@ -56,7 +56,10 @@ public static class InputTransforms
             }
             catch (Exception e)
             {
-                throw new InputTransformException($"The expression for '{name}' ({transform.Expr}) failed: {e.Message}");
+                var why = e is Jint.Runtime.MemoryLimitExceededException
+                    ? $"it used more than {ExpressionMemoryBytes >> 20} MiB of memory, the limit for an expression"
+                    : e.Message;
+                throw new InputTransformException($"The expression for '{name}' ({transform.Expr}) failed: {why}");
             }
         }
         return args;
