@@ -8,4 +8,11 @@ namespace Triggers.Definitions;
 public sealed class StoredItem<T>
 {
     [Id(0)] public T? Item { get; set; }
+
+    /// <summary>
+    /// Which incarnation of the item this is: set when it is created and advanced when it starts over (a trigger whose
+    /// offsets are reset). A millisecond clock reading, so an item deleted and created again at the same path never
+    /// gets an earlier one back. 0 for items stored before generations existed.
+    /// </summary>
+    [Id(1)] public long Generation { get; set; }
 }

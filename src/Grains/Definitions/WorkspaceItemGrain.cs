@@ -12,6 +12,8 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
     protected string WorkspaceId => Names.SplitItemKey(this.GetPrimaryKeyString()).WorkspaceId;
     protected string ItemPath => Names.SplitItemKey(this.GetPrimaryKeyString()).Path;
     protected T? Current => state.State.Item;
+    /// <summary>See <see cref="StoredItem{T}.Generation"/>.</summary>
+    protected long Generation => state.State.Generation;
     protected abstract string KindName { get; }
 
     protected T Existing => state.State.Item ?? throw new NotFoundException($"No {KindName} at '{ItemPath}' in workspace '{WorkspaceId}'.");
@@ -21,6 +23,7 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
         if (state.State.Item is not null) throw new ConflictException($"A {KindName} already exists at '{ItemPath}'; update or delete it instead.");
         await RequireWorkspaceAsync();
         state.State.Item = item;
+        state.State.Generation = NextGeneration();
         await state.WriteStateAsync();
         await Index.AddAsync(kind, ItemPath);
     }
@@ -30,6 +33,15 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
         state.State.Item = item;
         await state.WriteStateAsync();
     }
+
+    /// <summary>Advances the item's <see cref="Generation"/>: what it did before no longer counts as done.</summary>
+    protected async Task StartOverAsync()
+    {
+        state.State.Generation = NextGeneration();
+        await state.WriteStateAsync();
+    }
+
+    private long NextGeneration() => Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), state.State.Generation + 1);
 
     protected async Task RemoveAsync()
     {

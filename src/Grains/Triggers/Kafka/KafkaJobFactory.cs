@@ -13,7 +13,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     /// <summary>The <c>kind</c> of the event of a job that takes several messages.</summary>
     public const string BatchKind = "kafka_batch";
 
-    private readonly string _idPrefix = settings.SourceKey + "\n";
+    private readonly string _idPrefix = settings.JobIdPrefix;
     private readonly Dictionary<(string Topic, int Partition), uint> _partitionPrefixes = [];
 
     /// <summary>
@@ -39,7 +39,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     }
 
     /// <summary>
-    /// A name-based UUID of workspace, trigger, group, topic, partition and offset, ordered by offset within the
+    /// A name-based UUID of workspace, trigger, group, generation, topic, partition and offset, ordered by offset within the
     /// partition (<see cref="JobIds.Ordered"/>): a message redelivered after a crash or rebalance maps to the job it
     /// already has.
     /// </summary>

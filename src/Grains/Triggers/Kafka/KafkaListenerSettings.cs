@@ -13,10 +13,19 @@ public sealed record KafkaListenerSettings(
     IReadOnlyList<TriggerFilter>? Filters = null,
     bool Suspended = false,
     int BatchSize = 1,
-    TimeSpan BatchWindow = default)
+    TimeSpan BatchWindow = default,
+    long Generation = 0)
 {
-    /// <summary>The trigger and group as the job store knows them: the prefix of job ids and the key of stored positions.</summary>
+    /// <summary>The trigger and group as the job store knows them: the key of stored positions.</summary>
     public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);
+
+    /// <summary>
+    /// What every job id of this consumer is derived from, with the message's topic, partition and offset: the source
+    /// and the trigger's generation. A message read again after a crash or rebalance maps to the job it already has;
+    /// after reset_offsets, or once the trigger is deleted and created again, the generation differs and the message
+    /// read again becomes a new job.
+    /// </summary>
+    public string JobIdPrefix => $"{SourceKey}\n{Generation}\n";
 
     public static string SourceKeyOf(string workspaceId, string triggerPath, string groupId) => $"{KafkaTrigger.Kind}\n{workspaceId}\n{triggerPath}\n{groupId}";
 }

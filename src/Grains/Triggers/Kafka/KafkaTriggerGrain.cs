@@ -40,6 +40,7 @@ public sealed class KafkaTriggerGrain(
             // The reset is a consumer's blocking work: keep it off the grain's scheduler.
             var moved = await Task.Run(() => KafkaOffsets.Reset(settings, to ?? trigger.AutoOffsetReset, listenerOptions.Value));
             await Jobs.ForgetPositionsAsync(settings.SourceKey); // else messages before them would still count as stored
+            await StartOverAsync(); // and messages read again become new jobs rather than finding their old ones
             logger.LogInformation("Kafka trigger {Trigger}: offsets reset to {Offsets}", ItemPath, string.Join(", ", moved));
         });
     }
@@ -103,5 +104,5 @@ public sealed class KafkaTriggerGrain(
         WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
         await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
         trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
-        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs));
+        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation);
 }
