@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ using Triggers.Validation;
 namespace Triggers.Api.Errors;
 
 /// <summary>Turns the domain's exceptions, wherever they were thrown (often inside a grain), into problem details.</summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
@@ -19,7 +20,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message, null),
             BadHttpRequestException { InnerException: JsonException json } =>
                 (StatusCodes.Status400BadRequest, "Malformed JSON", $"The request body is not valid JSON for this route: {json.Message}", (string?)JsonField(json)),
-            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message, null),
+            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message, BoundParameter(e.Message)),
             JsonException json => (StatusCodes.Status400BadRequest, "Malformed JSON", $"The request body is not valid JSON for this route: {json.Message}", JsonField(json)),
             // A silo just left: its grains come back on a survivor within seconds.
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
@@ -37,6 +38,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         if (field is not null) problem.Extensions["field"] = field;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>The route or query parameter named in ASP.NET Core's binding errors, e.g.
+    /// <c>Failed to bind parameter "Nullable&lt;int&gt; page" from "abc".</c></summary>
+    private static string? BoundParameter(string message) =>
+        BindingError().Match(message) is { Success: true } match ? match.Groups["name"].Value : null;
+
+    [GeneratedRegex("""parameter "(?:[^"]* )?(?<name>[A-Za-z_][A-Za-z0-9_]*)" """, RegexOptions.CultureInvariant)]
+    private static partial Regex BindingError();
 
     private static string? JsonField(JsonException e) => string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
 }

@@ -10,7 +10,12 @@ namespace Triggers.Api.Flows;
 
 public sealed record FlowRequest(string? Path, string? Summary, FlowValue? Value)
 {
-    public Flow ToFlow() => new() { Path = Path ?? "", Summary = Summary, Value = Value ?? new FlowValue() };
+    public Flow ToFlow() => new()
+    {
+        Path = Path ?? "",
+        Summary = Summary,
+        Value = Value ?? throw new InvalidInputException("value", "A flow needs a value: {\"modules\": [{\"id\": \"a\", \"value\": {\"type\": \"script\", \"path\": \"u/me/step\"}}]}."),
+    };
 }
 
 public static class FlowsApi
@@ -26,7 +31,6 @@ public static class FlowsApi
         });
         group.MapPost("/update/{*path}", async (string workspace, string path, FlowRequest request, IGrainFactory grains) =>
         {
-            Names.RequirePath(path);
             await Grain(grains, workspace, path).UpdateAsync(request.ToFlow());
             return Results.Text(path);
         });
@@ -45,6 +49,5 @@ public static class FlowsApi
         return workspace;
     }
 
-    private static IFlowGrain Grain(IGrainFactory grains, string workspace, string path) =>
-        grains.GetGrain<IFlowGrain>(Names.ItemKey(workspace, path));
+    private static IFlowGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IFlowGrain>(grains, workspace, path);
 }

@@ -28,7 +28,6 @@ public static class ResourcesApi
         });
         group.MapPost("/update/{*path}", async (string workspace, string path, ResourceRequest request, IGrainFactory grains) =>
         {
-            Names.RequirePath(path);
             await Grain(grains, workspace, path).UpdateAsync(request.ToResource());
             return Results.Text(path);
         });
@@ -46,8 +45,7 @@ public static class ResourcesApi
         return workspace;
     }
 
-    private static IResourceGrain Grain(IGrainFactory grains, string workspace, string path) =>
-        grains.GetGrain<IResourceGrain>(Names.ItemKey(workspace, path));
+    private static IResourceGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IResourceGrain>(grains, workspace, path);
 
     /// <summary>Secrets never leave the server: they show as set, not as their value.</summary>
     private static Resource Redacted(Resource resource) =>

@@ -41,6 +41,5 @@ public static class ScriptsApi
         return workspace;
     }
 
-    private static IScriptGrain Grain(IGrainFactory grains, string workspace, string path) =>
-        grains.GetGrain<IScriptGrain>(Names.ItemKey(workspace, path));
+    private static IScriptGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IScriptGrain>(grains, workspace, path);
 }

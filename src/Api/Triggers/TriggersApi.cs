@@ -30,7 +30,6 @@ public static class TriggersApi
         });
         group.MapPost("/update/{*path}", async (string workspace, string path, TTrigger trigger, IGrainFactory grains) =>
         {
-            Names.RequirePath(path);
             await Grain<TGrain>(grains, workspace, path).UpdateAsync(trigger); // the grain keeps its own path
             return Results.Text(path);
         });
@@ -59,7 +58,7 @@ public static class TriggersApi
     }
 
     public static TGrain Grain<TGrain>(IGrainFactory grains, string workspace, string path) where TGrain : IGrainWithStringKey =>
-        grains.GetGrain<TGrain>(Names.ItemKey(workspace, path));
+        WorkspaceItems.Grain<TGrain>(grains, workspace, path);
 
     /// <summary>The trigger's fields with the read-only ones beside them, as the reference product shows them.</summary>
     public static JsonObject Flatten<TTrigger, TStatus>(TriggerView<TTrigger, TStatus> view)

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Triggers.Serialization;
 
 namespace Triggers.Jobs;
 
-[JsonConverter(typeof(JsonStringEnumConverter<JobStatus>))]
+[JsonConverter(typeof(NamedEnumConverter<JobStatus>))]
 public enum JobStatus
 {
     [JsonStringEnumMemberName("queued")] Queued,

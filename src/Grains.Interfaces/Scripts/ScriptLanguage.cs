@@ -1,9 +1,10 @@
 using System.Text.Json.Serialization;
+using Triggers.Serialization;
 
 namespace Triggers.Scripts;
 
 /// <summary>The languages a script can be written in; the JSON names are the API's.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ScriptLanguage>))]
+[JsonConverter(typeof(NamedEnumConverter<ScriptLanguage>))]
 public enum ScriptLanguage
 {
     [JsonStringEnumMemberName("bun")] Bun,

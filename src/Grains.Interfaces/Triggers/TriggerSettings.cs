@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Triggers.Serialization;
 
 namespace Triggers.Triggers;
 
-[JsonConverter(typeof(JsonStringEnumConverter<TriggerMode>))]
+[JsonConverter(typeof(NamedEnumConverter<TriggerMode>))]
 public enum TriggerMode
 {
     [JsonStringEnumMemberName("enabled")] Enabled,

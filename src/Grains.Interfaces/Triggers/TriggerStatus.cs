@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
+using Triggers.Serialization;
 
 namespace Triggers.Triggers;
 
-[JsonConverter(typeof(JsonStringEnumConverter<ListenerState>))]
+[JsonConverter(typeof(NamedEnumConverter<ListenerState>))]
 public enum ListenerState
 {
     [JsonStringEnumMemberName("starting")] Starting,

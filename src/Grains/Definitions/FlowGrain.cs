@@ -33,7 +33,7 @@ public sealed partial class FlowGrain(
         return updated;
     }
 
-    public Task<Flow?> GetAsync() => Task.FromResult(Current);
+    public Task<Flow?> GetAsync() => Task.FromResult(Found());
 
     public Task DeleteAsync() => RemoveAsync();
 
@@ -42,12 +42,16 @@ public sealed partial class FlowGrain(
 
     private async Task ValidateAsync(FlowValue? value)
     {
-        if (value?.Modules is not { Count: > 0 } modules)
+        if (value is null)
+            throw new InvalidInputException("value", "A flow needs a value: {\"modules\": [{\"id\": \"a\", \"value\": {\"type\": \"script\", \"path\": \"u/me/step\"}}]}.");
+        if (value.Modules is not { Count: > 0 } modules)
             throw new InvalidInputException("value.modules", "A flow needs at least one module: {\"id\": \"a\", \"value\": {\"type\": \"script\", \"path\": \"u/me/step\"}}.");
+        Limits.RequireCount(modules.Count, Limits.MaxFlowModules, "value.modules", "modules");
         var ids = new HashSet<string>();
         for (var i = 0; i < modules.Count; i++)
         {
             var field = $"value.modules[{i}]";
+            if (modules[i] is null) throw new InvalidInputException(field, "A module must be an object: {\"id\": \"a\", \"value\": {...}}, not null.");
             if (modules[i].Id is not { } id || !ModuleIdPattern().IsMatch(id))
                 throw new InvalidInputException($"{field}.id", $"'{modules[i].Id}' is not a module id: use letters, digits and '_' (it is used as results.<id>).");
             if (!ids.Add(id)) throw new InvalidInputException($"{field}.id", $"Two modules are called '{id}'; ids name results and must be unique.");
@@ -70,6 +74,7 @@ public sealed partial class FlowGrain(
             case ModuleValue.RawScript:
                 if (step.Language is not { } language)
                     throw new InvalidInputException($"{field}.value.language", "A rawscript module needs a language: \"bun\", \"python3\" or \"bash\".");
+                Limits.RequireContentSize(step.Content, $"{field}.value.content");
                 try { ScriptAnalyzer.Analyze(language, step.Content ?? ""); }
                 catch (ArgumentException e) { throw new InvalidInputException($"{field}.value.content", e.Message); }
                 break;

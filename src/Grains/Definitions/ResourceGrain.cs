@@ -33,7 +33,7 @@ public sealed class ResourceGrain(
         return updated;
     }
 
-    public Task<Resource?> GetAsync() => Task.FromResult(Current);
+    public Task<Resource?> GetAsync() => Task.FromResult(Found());
 
     public Task DeleteAsync() => RemoveAsync();
 

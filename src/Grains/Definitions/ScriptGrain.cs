@@ -20,6 +20,7 @@ public sealed class ScriptGrain(
     {
         if (string.IsNullOrWhiteSpace(script.Content))
             throw new InvalidInputException("content", "content is required: the script's source code.");
+        Limits.RequireContentSize(script.Content, "content");
         if (script.DedicatedWorker && script.Language == ScriptLanguage.Bash)
             throw new InvalidInputException("dedicated_worker", "Dedicated workers run Bun and Python scripts; a bash script starts a process per job.");
         ScriptSignature signature;
@@ -41,7 +42,7 @@ public sealed class ScriptGrain(
         return created;
     }
 
-    public Task<Script?> GetAsync() => Task.FromResult(Current);
+    public Task<Script?> GetAsync() => Task.FromResult(Found());
 
     public Task DeleteAsync() => RemoveAsync();
 

@@ -16,7 +16,22 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
     protected long Generation => state.State.Generation;
     protected abstract string KindName { get; }
 
-    protected T Existing => state.State.Item ?? throw new NotFoundException($"No {KindName} at '{ItemPath}' in workspace '{WorkspaceId}'.");
+    /// <summary>The stored item; a 404 when there is none, and then the activation goes away (lookups of paths that
+    /// hold nothing must not leave activations behind, however many there are).</summary>
+    protected T Existing => state.State.Item ?? throw Missing();
+
+    /// <summary>The stored item, or null; when null, the activation goes away as for <see cref="Existing"/>.</summary>
+    protected T? Found()
+    {
+        if (state.State.Item is null) DeactivateOnIdle();
+        return state.State.Item;
+    }
+
+    private NotFoundException Missing()
+    {
+        DeactivateOnIdle();
+        return new NotFoundException($"No {KindName} at '{ItemPath}' in workspace '{WorkspaceId}'.");
+    }
 
     protected async Task SaveNewAsync(T item)
     {

@@ -73,7 +73,7 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         return View();
     }
 
-    public Task<TriggerView<TTrigger, TStatus>?> GetAsync() => Task.FromResult(Current is null ? null : View());
+    public Task<TriggerView<TTrigger, TStatus>?> GetAsync() => Task.FromResult(Found() is null ? null : View());
 
     public Task EnsureListeningAsync() => ApplyModeAsync();
 
@@ -150,6 +150,8 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         foreach (var filter in trigger.Filters ?? [])
             if (filter is null || string.IsNullOrEmpty(filter.Key) || filter.Value.ValueKind == System.Text.Json.JsonValueKind.Undefined)
                 throw new InvalidInputException("filters", "Every filter needs a key and a value: {\"key\": \"type\", \"value\": \"order\"}.");
+        if (trigger.ErrorHandlerArgs is { ValueKind: not (System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) })
+            throw new InvalidInputException("error_handler_args", "error_handler_args must be an object of the handler's extra arguments, e.g. {\"channel\": \"#alerts\"}.");
         if (trigger.ErrorHandlerPath is { } handler)
         {
             Names.RequirePath(handler, "error_handler_path");

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Triggers.Validation;
+using Triggers.Serialization;
 
 namespace Triggers.Triggers.Kafka;
 
-[JsonConverter(typeof(JsonStringEnumConverter<KafkaSecurityLabel>))]
+[JsonConverter(typeof(NamedEnumConverter<KafkaSecurityLabel>))]
 public enum KafkaSecurityLabel
 {
     [JsonStringEnumMemberName("PLAINTEXT")] Plaintext,

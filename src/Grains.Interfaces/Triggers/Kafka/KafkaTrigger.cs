@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Triggers.Serialization;
 
 namespace Triggers.Triggers.Kafka;
 
-[JsonConverter(typeof(JsonStringEnumConverter<AutoOffsetReset>))]
+[JsonConverter(typeof(NamedEnumConverter<AutoOffsetReset>))]
 public enum AutoOffsetReset
 {
     [JsonStringEnumMemberName("earliest")] Earliest,

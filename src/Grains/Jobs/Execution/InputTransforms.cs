@@ -20,6 +20,8 @@ public static class InputTransforms
         foreach (var (name, transform) in transforms ?? new Dictionary<string, InputTransform>())
         {
             var at = $"{field}.input_transforms.{name}";
+            if (transform is null)
+                throw new InvalidInputException(at, "A transform must be an object: {\"type\": \"static\", \"value\": ...} or {\"type\": \"javascript\", \"expr\": \"...\"}, not null.");
             switch (transform.Type)
             {
                 case InputTransform.Static:

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -66,6 +67,7 @@ public sealed class KafkaTriggerGrain(
         Names.RequirePath(trigger.KafkaResourcePath, "kafka_resource_path");
         if (trigger.Topics is null || trigger.Topics.Count == 0)
             throw new InvalidInputException("topics", "List at least one topic to listen to.");
+        Limits.RequireCount(trigger.Topics.Count, Limits.MaxTopics, "topics", "topics");
         foreach (var topic in trigger.Topics) Names.RequireTopic(topic);
         var groupId = string.IsNullOrEmpty(trigger.GroupId) ? KafkaTrigger.DefaultGroupId(WorkspaceId, ItemPath) : trigger.GroupId;
         Names.RequireGroupId(groupId);
@@ -74,6 +76,10 @@ public sealed class KafkaTriggerGrain(
             Names.RequireTopic(deadLetterTopic, "dead_letter_topic");
             if (deadLetterTopic.StartsWith('^') || trigger.Topics.Contains(deadLetterTopic))
                 throw new InvalidInputException("dead_letter_topic", "The dead-letter topic must be a plain topic name other than the ones the trigger listens to.");
+            // A failed job's message produced where the trigger listens would come back as a message, fail again, and loop.
+            if (trigger.Topics.FirstOrDefault(t => t.StartsWith('^') && Regex.IsMatch(deadLetterTopic, t, RegexOptions.None, TimeSpan.FromSeconds(1))) is { } pattern)
+                throw new InvalidInputException("dead_letter_topic",
+                    $"The dead-letter topic '{deadLetterTopic}' matches the pattern '{pattern}' the trigger listens to: failed messages would come back to it. Choose a name outside the pattern.");
         }
         if (trigger.BatchSize is < 1 or > KafkaTrigger.MaxBatchSize)
             throw new InvalidInputException("batch_size", $"A job takes 1 to {KafkaTrigger.MaxBatchSize:N0} messages; {trigger.BatchSize} is out of range.");
@@ -81,12 +87,20 @@ public sealed class KafkaTriggerGrain(
             throw new InvalidInputException("batch_window_ms", $"A batch waits 0 to {KafkaTrigger.MaxBatchWindowMs:N0} ms for more messages; {trigger.BatchWindowMs} is out of range.");
         try { await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath); }
         catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
+        await GroupGrain(groupId).ClaimAsync(this.GetPrimaryKeyString());
+        if (Current?.GroupId is { } previous && previous != groupId) await GroupGrain(previous).ReleaseAsync(this.GetPrimaryKeyString());
         return trigger with { Path = ItemPath, GroupId = groupId, Topics = trigger.Topics.Distinct().ToList() };
     }
 
-    /// <summary>Forgets how far the trigger got: a trigger created again at this path starts from its group's offsets.</summary>
-    protected override Task OnDeletedAsync(KafkaTrigger trigger) =>
-        Jobs.ForgetPositionsAsync(KafkaListenerSettings.SourceKeyOf(WorkspaceId, ItemPath, trigger.GroupId!));
+    /// <summary>Forgets how far the trigger got (a trigger created again at this path starts from its group's offsets),
+    /// and frees its consumer group for other triggers.</summary>
+    protected override async Task OnDeletedAsync(KafkaTrigger trigger)
+    {
+        await Jobs.ForgetPositionsAsync(KafkaListenerSettings.SourceKeyOf(WorkspaceId, ItemPath, trigger.GroupId!));
+        await GroupGrain(trigger.GroupId!).ReleaseAsync(this.GetPrimaryKeyString());
+    }
+
+    private IConsumerGroupGrain GroupGrain(string groupId) => GrainFactory.GetGrain<IConsumerGroupGrain>(groupId);
 
     protected override KafkaTrigger WithMode(KafkaTrigger trigger, TriggerMode mode) => trigger with { Mode = mode };
 
