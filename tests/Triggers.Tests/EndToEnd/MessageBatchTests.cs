@@ -207,4 +207,21 @@ public sealed class MessageBatchTests(EmbeddedSiloFixture fixture)
         using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/setmode/{TriggerScenario.Trigger}", new { mode });
         response.EnsureSuccessStatusCode();
     }
+
+    [Fact]
+    public async Task A_backlog_of_large_messages_is_batched_by_bytes_as_well_as_by_count()
+    {
+        await using var silo = new SiloFactory(new Dictionary<string, string?> { ["Kafka:MaxBatchBytes"] = "4096" });
+        var s = await TriggerScenario.CreateAsync(silo.CreateApiClient(), fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo_batch", "bun", EchoBatch);
+        // Up to 100 messages a job by count, and a long window: only the byte limit closes batches early.
+        await s.CreateTriggerAsync("u/test/echo_batch", new { batch_size = 100, batch_window_ms = 2_000 });
+        var produced = Enumerable.Range(0, 12).Select(i => $"{i:D2}{new string('x', 998)}").ToArray();
+        await s.ProduceAsync(produced);
+
+        var jobs = await WaitForEchoedAsync(s, produced.Length);
+        // A batch closes at the message that takes it to 4,096 bytes or more: at most 5 of 1,000 bytes.
+        Assert.All(jobs, j => Assert.InRange(Echoed(j).Count(), 1, 5));
+        Assert.Equal(produced, jobs.Select(Echoed).OrderBy(batch => batch.First(), StringComparer.Ordinal).SelectMany(b => b));
+    }
 }

@@ -31,6 +31,29 @@ public sealed class GroupCommitTests
         Assert.True(groups[0] >= 10 || groups[1] >= 10, $"the rows were first tried as one write ({string.Join(", ", groups)})");
     }
 
+    [Fact]
+    public async Task Large_rows_arriving_together_are_written_in_groups_within_the_weight_limit()
+    {
+        var gate = new TaskCompletionSource();
+        var groups = new List<long>();
+        await using var commit = new GroupCommit<int>(async rows =>
+        {
+            await gate.Task;
+            lock (groups) groups.Add(rows.Sum());
+            return new HashSet<Guid>();
+        }, maxRows: 1000, NullLogger.Instance, "Writing", weigh: row => row, maxWeight: 100);
+
+        // Ten callers of 40 each, and one of 150 (over the limit alone: written by itself, never refused).
+        var writes = Enumerable.Range(0, 10).Select(_ => commit.SubmitAsync([40], CancellationToken.None))
+            .Append(commit.SubmitAsync([150], CancellationToken.None)).ToList();
+        gate.SetResult();
+        await Task.WhenAll(writes);
+
+        Assert.Equal(550, groups.Sum());
+        Assert.All(groups.Where(g => g != 150), g => Assert.InRange(g, 40, 100));
+        Assert.Contains(80, groups); // callers were merged, two at a time
+    }
+
     private static async Task<Exception?> Capture(Task task)
     {
         try { await task; return null; }

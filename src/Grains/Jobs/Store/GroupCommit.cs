@@ -14,16 +14,23 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
 
     private readonly Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> _write;
     private readonly int _maxRows;
+    private readonly Func<TRow, long>? _weigh;
+    private readonly long _maxWeight;
     private readonly ILogger _logger;
     private readonly string _what;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new() { SingleReader = true });
     private readonly Task _loop;
 
     /// <param name="write">Writes a group of rows in one statement and returns the ids it wrote.</param>
-    public GroupCommit(Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> write, int maxRows, ILogger logger, string what)
+    /// <param name="weigh">A row's size (say, its bytes): a group stops growing at <paramref name="maxWeight"/>, so that
+    /// large rows arriving together are written in several statements rather than one too large to send.</param>
+    public GroupCommit(Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> write, int maxRows, ILogger logger, string what,
+        Func<TRow, long>? weigh = null, long maxWeight = long.MaxValue)
     {
         _write = write;
         _maxRows = maxRows;
+        _weigh = weigh;
+        _maxWeight = maxWeight;
         _logger = logger;
         _what = what;
         _loop = Task.Run(LoopAsync);
@@ -44,14 +51,26 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
         while (await _pending.Reader.WaitToReadAsync())
         {
             group.Clear();
-            var rows = 0;
-            while (rows < _maxRows && _pending.Reader.TryRead(out var next))
+            var (rows, weight) = (0, 0L);
+            // Always one caller at least, however large its rows: only merging is bounded.
+            while (rows < _maxRows && weight < _maxWeight && _pending.Reader.TryPeek(out var next)
+                   && (group.Count == 0 || weight + Weight(next) <= _maxWeight))
             {
+                _pending.Reader.TryRead(out _);
                 group.Add(next);
                 rows += next.Rows.Count;
+                weight += Weight(next);
             }
             await WriteAsync(group, rows);
         }
+    }
+
+    private long Weight(Pending pending)
+    {
+        if (_weigh is null) return 0;
+        var weight = 0L;
+        foreach (var row in pending.Rows) weight += _weigh(row);
+        return weight;
     }
 
     private async Task WriteAsync(List<Pending> group, int rows)

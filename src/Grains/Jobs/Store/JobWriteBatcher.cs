@@ -10,6 +10,9 @@ namespace Triggers.Jobs.Store;
 public sealed class JobWriteBatcher : IAsyncDisposable
 {
     private const int MaxRowsPerInsert = 20_000;
+    // Several triggers' large messages arriving at once are written in several statements, each well within what
+    // PostgreSQL takes in one (a text parameter's 1 GB among them).
+    private const long MaxCharsPerInsert = 64L << 20;
     private const int MaxRunsPerCompletion = 1_000;
 
     /// <summary>One row of an insert: a new job, or the position a trigger reached with the jobs beside it.</summary>
@@ -29,7 +32,8 @@ public sealed class JobWriteBatcher : IAsyncDisposable
             var inserted = await ReadIdsAsync(JobRows.InsertQueued(db, jobs, positions));
             if (inserted.Count > 0) signal.Notify(inserted.Count);
             return inserted;
-        }, MaxRowsPerInsert, logger, "Inserting jobs");
+        }, MaxRowsPerInsert, logger, "Inserting jobs",
+            row => (row.Job?.EventJson?.Length ?? 0) + (row.Job?.ArgsJson?.Length ?? 0), MaxCharsPerInsert);
         _completions = new GroupCommit<FinishedRun>(runs => ReadIdsAsync(JobRows.CompleteRuns(db, runs)), MaxRunsPerCompletion, logger, "Completing jobs");
     }
 

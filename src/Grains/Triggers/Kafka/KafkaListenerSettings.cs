@@ -51,6 +51,12 @@ public sealed class KafkaListenerOptions
     /// <summary>Largest number of messages turned into jobs in one store write (a trigger's batch can exceed it).</summary>
     public int MaxBatchSize { get; set; } = 5_000;
 
+    /// <summary>
+    /// Most bytes of messages (values and keys) turned into jobs in one store write, and in one job of a trigger with
+    /// batch_size above 1: a backlog of large messages is written in pieces rather than all at once.
+    /// </summary>
+    public long MaxBatchBytes { get; set; } = 16 << 20;
+
     /// <summary>First and longest wait between attempts to (re)start a failed consumer.</summary>
     public TimeSpan RetryBackoffMin { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromSeconds(30);

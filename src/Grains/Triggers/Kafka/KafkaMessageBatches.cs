@@ -9,9 +9,11 @@ namespace Triggers.Triggers.Kafka;
 /// filters fill a batch of up to <c>batch_size</c>; a batch closes when full, once <c>batch_window_ms</c> has passed
 /// since its first message, or, with no window, when nothing more is fetched right now. Messages that a stored job
 /// already holds (read again because a crash lost the commit) are skipped, which is what makes a batch's messages get
-/// exactly one job even when the batches come out differently the second time. Used from the listener's thread only.
+/// exactly one job even when the batches come out differently the second time. A batch also closes once its messages
+/// hold <paramref name="maxBytes"/> (values and keys), so that a backlog of large messages cannot make one job, or
+/// one write, as big as batch_size times the message size. Used from the listener's thread only.
 /// </summary>
-internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJobFactory factory, MessageFilter filter, TimeProvider clock)
+internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJobFactory factory, MessageFilter filter, TimeProvider clock, long maxBytes)
 {
     private sealed class Partition(string key, long storedNext)
     {
@@ -19,6 +21,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
         public readonly List<ConsumeResult<byte[]?, byte[]?>> Open = [];
         public long ClosedNext = -1;        // the offset after the last message in a closed batch not yet written
         public long OpenedAt;               // when the open batch got its first message (Stopwatch ticks)
+        public long OpenBytes;              // the open batch's values and keys
         public long Next = -1;              // the offset after the last message read
         public long Committed = -1;         // the last offset handed over to be committed
         public long StoredNext = storedNext; // offsets below are in stored jobs
@@ -30,9 +33,13 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     private readonly long _window = (long)(settings.BatchWindow.TotalSeconds * Stopwatch.Frequency);
     private long _windowEnds = long.MaxValue; // the earliest end of an open batch's window
     private int _events, _filtered, _skipped;
+    private long _bytes;
 
     /// <summary>Messages read since the last <see cref="Take"/>.</summary>
     public int Unwritten => _events;
+
+    /// <summary>Bytes of values and keys read since the last <see cref="Take"/>.</summary>
+    public long UnwrittenBytes => _bytes;
 
     /// <summary>An open batch's window has passed.</summary>
     public bool WindowEnded => Stopwatch.GetTimestamp() >= _windowEnds;
@@ -68,6 +75,8 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
         if (!_partitions.TryGetValue(message.TopicPartition, out var partition))
             _partitions[message.TopicPartition] = partition = NewPartition(message.TopicPartition, new Dictionary<string, long>());
         _events++;
+        var size = (long)(message.Message.Value?.Length ?? 0) + (message.Message.Key?.Length ?? 0);
+        _bytes += size;
         var offset = message.Offset.Value;
         partition.Next = offset + 1;
         if (offset < partition.StoredNext) _skipped++;
@@ -80,7 +89,8 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
                 if (_window > 0) _windowEnds = Math.Min(_windowEnds, partition.OpenedAt + _window);
             }
             partition.Open.Add(message);
-            if (partition.Open.Count >= settings.BatchSize) Close(partition);
+            partition.OpenBytes += size;
+            if (partition.Open.Count >= settings.BatchSize || partition.OpenBytes >= maxBytes) Close(partition);
         }
     }
 
@@ -126,6 +136,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
         var batch = new JobBatch<List<TopicPartitionOffset>>([.. _closed], reached, commit, _events, _filtered, _skipped, now);
         _closed.Clear();
         _events = _filtered = _skipped = 0;
+        _bytes = 0;
         return batch;
     }
 
@@ -133,6 +144,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     {
         var messages = partition.Open.ToList();
         partition.Open.Clear();
+        partition.OpenBytes = 0;
         _closed.Add(new NewJob(factory.Create(messages, clock.GetUtcNow()), messages.Count));
         partition.ClosedNext = messages[^1].Offset.Value + 1; // stored with the write, once per partition
     }

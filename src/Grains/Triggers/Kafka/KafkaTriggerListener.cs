@@ -44,7 +44,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _logger = logger;
         _clock = clock;
         _jobs = jobs;
-        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters), clock);
+        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters), clock, options.MaxBatchBytes);
         _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
         _writer = new JobBatchWriter<List<TopicPartitionOffset>>(jobs, _backoff, metrics, _metricsName, error => _status.Failed(error), logger, _stopping.Token);
     }
@@ -170,7 +170,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                 if (message is { IsPartitionEOF: false })
                 {
                     _batches.Add(message);
-                    if (_batches.Unwritten < _options.MaxBatchSize && !_batches.WindowEnded) continue;
+                    if (_batches.Unwritten < _options.MaxBatchSize && _batches.UnwrittenBytes < _options.MaxBatchBytes && !_batches.WindowEnded) continue;
                 }
                 _batches.CloseDue(nothingFetched: message is null);
                 if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
