@@ -106,15 +106,35 @@ public sealed class JobWorkerService(
         await Task.WhenAll(completing);
     }
 
-    /// <summary>Records a finished run, even while the silo stops: the run happened.</summary>
+    /// <summary>
+    /// Records a finished run, even while the silo stops: the run happened. A store that is down (PostgreSQL
+    /// restarting, a network cut) is retried until the run's claim would expire, so that an outage shorter than the
+    /// lease costs no rerun; past it the job runs again as a lost run, which is at least once and never lost.
+    /// </summary>
     private async Task CompleteAsync(JobRecord job, JobOutcome outcome)
     {
-        try { await completions.CompleteAsync(job, outcome, CancellationToken.None); }
-        catch (Exception e)
+        var giveUpAt = clock.GetUtcNow() + Runnables.Lease(TimeSpan.FromSeconds(_options.JobTimeoutSeconds)) - (outcome.CompletedAt - outcome.StartedAt);
+        var wait = TimeSpan.FromSeconds(1);
+        while (true)
         {
-            // The job stays claimed; its lease runs out and it runs again as a lost run (at least once, never lost
-            // for good, and failed once lost Workers:MaxLostRuns times).
-            logger.LogError(e, "Recording the outcome of job {Job} failed", job.Id);
+            try
+            {
+                await completions.CompleteAsync(job, outcome, CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (clock.GetUtcNow() + wait < giveUpAt)
+            {
+                logger.LogWarning("Recording the outcome of job {Job} failed ({Error}); retrying in {Wait} s", job.Id, e.Message, wait.TotalSeconds);
+                await Task.Delay(wait);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+            catch (Exception e)
+            {
+                // The job stays claimed; its lease runs out and it runs again as a lost run (at least once, never lost
+                // for good, and failed once lost Workers:MaxLostRuns times).
+                logger.LogError(e, "Recording the outcome of job {Job} failed; it runs again once its claim expires", job.Id);
+                return;
+            }
         }
     }
 
