@@ -27,7 +27,7 @@ internal sealed class JobOutput
             lock (_gate)
             {
                 var logs = new StringBuilder(_log.Length + 200).Append(_log);
-                if (_truncated) logs.Append($"\n[logs truncated: only the first {MaxLogChars / 1024} KiB are kept]\n");
+                if (_truncated) logs.Append(TruncationMarker);
                 if (_abandoned) logs.Append("\n[the job ended but processes it left behind kept its output open; stopped reading]\n");
                 return logs.ToString();
             }
@@ -35,6 +35,18 @@ internal sealed class JobOutput
     }
 
     public string StdoutTail { get { lock (_gate) return _stdoutTail.ToString(); } }
+
+    private static readonly string TruncationMarker = $"\n[logs truncated: only the first {MaxLogChars / 1024} KiB are kept]\n";
+
+    /// <summary>Adds a line to a log built line by line (a dedicated worker's), keeping to the same cap and marking
+    /// the cut the same way.</summary>
+    public static void AppendLine(System.Text.StringBuilder log, string line)
+    {
+        var room = MaxLogChars - log.Length;
+        if (room <= 0) return;
+        if (line.Length + 1 <= room) log.Append(line).Append('\n');
+        else log.Append(line.AsSpan(0, Math.Min(line.Length, room))).Append(TruncationMarker);
+    }
 
     public string StderrTail { get { lock (_gate) return _stderrTail.ToString(); } }
 

@@ -108,7 +108,7 @@ internal sealed class WarmProcess : IDisposable
                 lock (_gate)
                 {
                     if (line.StartsWith(_marker, StringComparison.Ordinal)) _answer?.TrySetResult(line[_marker.Length..]);
-                    else if (_log is { } log && log.Length < JobOutput.MaxLogChars) log.Append(line).Append('\n');
+                    else if (_log is { } log) JobOutput.AppendLine(log, line);
                 }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }

@@ -148,6 +148,18 @@ public sealed class DedicatedWorkerTests(BunFixture bun) : IClassFixture<BunFixt
         }
     }
 
+    [Fact]
+    public async Task A_chatty_job_in_a_warm_process_has_its_logs_capped_with_the_truncation_marker()
+    {
+        const string script = "export async function main(payload: string) { for (let i = 0; i < 3000; i++) console.log('x'.repeat(1000)); return payload; }";
+
+        var outcome = await RunAsync(ScriptLanguage.Bun, script, "done");
+
+        Assert.True(outcome.Succeeded, $"{outcome.Error}");
+        Assert.InRange(outcome.Logs.Length, 1 << 20, (1 << 20) + 200);
+        Assert.Contains("[logs truncated", outcome.Logs);
+    }
+
     private Task<ScriptOutcome> RunAsync(ScriptLanguage language, string script, string payload, TimeSpan? timeout = null) =>
         Runtime(language).RunAsync(Run(language, script, payload, null, timeout), CancellationToken.None);
 
