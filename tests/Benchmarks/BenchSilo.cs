@@ -61,7 +61,9 @@ internal sealed class BenchSilo : IAsyncDisposable
     public Task CreateTriggerAsync(string ws, string path, string topic, int batchSize = 1) =>
         Grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey(ws, path)).CreateAsync(new KafkaTrigger
         {
+            // The benchmarks produce their backlog before the trigger exists.
             ScriptPath = "u/bench/script", KafkaResourcePath = "u/bench/kafka", Topics = [topic], BatchSize = batchSize,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
         });
 
     public async ValueTask DisposeAsync()

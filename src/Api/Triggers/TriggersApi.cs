@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,21 +23,23 @@ public static class TriggersApi
     {
         var group = workspace.MapGroup($"/{routes}");
         var displayName = routes.TrimEnd('s').Replace('_', ' ');
-        group.MapPost("/create", async (string workspace, TTrigger trigger, IGrainFactory grains) =>
+        group.MapPost("/create", async (string workspace, JsonObject? body, IGrainFactory grains) =>
         {
+            var (trigger, _) = ReadTrigger<TTrigger>(body);
             Names.RequirePath(trigger.Path);
             await Grain<TGrain>(grains, workspace, trigger.Path).CreateAsync(trigger);
             return Results.Text(trigger.Path, statusCode: StatusCodes.Status201Created);
         });
-        group.MapPost("/update/{*path}", async (string workspace, string path, TTrigger trigger, IGrainFactory grains) =>
+        group.MapPost("/update/{*path}", async (string workspace, string path, JsonObject? body, IGrainFactory grains) =>
         {
-            await Grain<TGrain>(grains, workspace, path).UpdateAsync(trigger); // the grain keeps its own path
-            return Results.Text(path);
+            var (trigger, modeGiven) = ReadTrigger<TTrigger>(body);
+            await Grain<TGrain>(grains, workspace, path).UpdateAsync(trigger, keepMode: !modeGiven); // the grain keeps its own path
+            return Results.Text($"Trigger '{path}' updated");
         });
         group.MapDelete("/delete/{*path}", async (string workspace, string path, IGrainFactory grains) =>
         {
             await Grain<TGrain>(grains, workspace, path).DeleteAsync();
-            return Results.Text(path);
+            return Results.Text($"Trigger '{path}' deleted");
         });
         group.MapGet("/get/{*path}", async (string workspace, string path, IGrainFactory grains) =>
             await Grain<TGrain>(grains, workspace, path).GetAsync() is { } view
@@ -44,17 +47,48 @@ public static class TriggersApi
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No {displayName} at '{path}'."));
         group.MapGet("/exists/{*path}", async (string workspace, string path, IGrainFactory grains) =>
             await Grain<TGrain>(grains, workspace, path).GetAsync() is not null);
-        group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
-            Results.Json((await WorkspaceItems.ListAsync<TGrain, TriggerView<TTrigger, TStatus>>(grains, workspace, ItemKinds.Trigger(kind), g => g.GetAsync()))
-                .Select(Flatten), ApiJson.Options));
+        // Windmill's query: page (from 1) and per_page (default 100) clamped rather than refused, path (the runnable's),
+        // is_flow and path_start; newest edit first.
+        group.MapGet("/list", async (string workspace, int? page, int? per_page, string? path, bool? is_flow, string? path_start, IGrainFactory grains) =>
+        {
+            var perPage = Math.Clamp(per_page ?? DefaultPerPage, 1, MaxPerPage);
+            var views = await WorkspaceItems.ListAsync<TGrain, TriggerView<TTrigger, TStatus>>(grains, workspace, ItemKinds.Trigger(kind), g => g.GetAsync());
+            var listed = views
+                .Where(v => (path is null || v.Trigger.ScriptPath == path) && (is_flow is null || v.Trigger.IsFlow == is_flow)
+                            && (path_start is null || v.Trigger.Path.StartsWith(path_start, StringComparison.Ordinal)))
+                .OrderByDescending(v => v.EditedAt).ThenBy(v => v.Trigger.Path, StringComparer.Ordinal)
+                .Skip((Math.Max(page ?? 1, 1) - 1) * perPage).Take(perPage);
+            return Results.Json(listed.Select(Flatten), ApiJson.Options);
+        });
         group.MapPost("/setmode/{*path}", async (string workspace, string path, SetModeRequest request, IGrainFactory grains) =>
         {
             if (request.Mode is not { } mode)
                 throw new InvalidInputException("mode", "mode is required: \"enabled\", \"disabled\" or \"suspended\".");
             await Grain<TGrain>(grains, workspace, path).SetModeAsync(mode);
-            return Results.Text(path);
+            return Results.Text($"Trigger '{path}' {mode.ToString().ToLowerInvariant()}");
         });
         return group;
+    }
+
+    private const int DefaultPerPage = 100;
+    private const int MaxPerPage = 1000;
+
+    /// <summary>
+    /// Reads a trigger as Windmill's clients send it: the legacy <c>enabled</c> flag stands for <c>mode</c> when that is
+    /// absent. <c>ModeGiven</c> says whether the body said how the trigger listens at all.
+    /// </summary>
+    private static (TTrigger Trigger, bool ModeGiven) ReadTrigger<TTrigger>(JsonObject? body)
+    {
+        if (body is null) throw new InvalidInputException("body", "The request body must be a JSON object of the trigger's fields.");
+        var modeGiven = body.ContainsKey("mode") || body.ContainsKey("enabled");
+        if (body.TryGetPropertyValue("enabled", out var enabled))
+        {
+            if (enabled?.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                throw new InvalidInputException("enabled", "enabled (the legacy form of mode) must be true or false.");
+            if (!body.ContainsKey("mode")) body["mode"] = enabled.GetValue<bool>() ? "enabled" : "disabled";
+            body.Remove("enabled");
+        }
+        return (body.Deserialize<TTrigger>(ApiJson.Options)!, modeGiven);
     }
 
     public static TGrain Grain<TGrain>(IGrainFactory grains, string workspace, string path) where TGrain : IGrainWithStringKey =>
@@ -70,6 +104,8 @@ public static class TriggersApi
         json["last_server_ping"] = view.LastServerPing;
         json["error"] = view.Status.Error;
         json["status"] = ApiJson.ToObject(view.Status);
+        json["edited_by"] = view.EditedBy;
+        json["edited_at"] = view.EditedAt;
         return json;
     }
 }

@@ -26,7 +26,8 @@ public interface ITriggerGrain<TTrigger, TStatus> : ITriggerGrain
     where TStatus : ITriggerStatus
 {
     Task<TriggerView<TTrigger, TStatus>> CreateAsync(TTrigger trigger);
-    Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger);
+    /// <param name="keepMode">The request did not say how the trigger listens: the stored mode stays.</param>
+    Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger, bool keepMode);
     Task DeleteAsync();
     Task<TriggerView<TTrigger, TStatus>> SetModeAsync(TriggerMode mode);
     Task<TriggerView<TTrigger, TStatus>?> GetAsync();

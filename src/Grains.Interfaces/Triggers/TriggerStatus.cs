@@ -33,4 +33,6 @@ public sealed record TriggerView<TTrigger, TStatus>
     /// <summary>When the listener last showed it was alive.</summary>
     [Id(2)] public DateTimeOffset? LastServerPing { get; init; }
     [Id(3)] public required TStatus Status { get; init; }
+    [Id(4)] public DateTimeOffset EditedAt { get; init; }
+    [Id(5)] public string? EditedBy { get; init; }
 }

@@ -15,4 +15,8 @@ public sealed class StoredItem<T>
     /// gets an earlier one back. 0 for items stored before generations existed.
     /// </summary>
     [Id(1)] public long Generation { get; set; }
+
+    /// <summary>When the item was last created or changed, and by whom (Windmill's <c>edited_at</c>/<c>edited_by</c>).</summary>
+    [Id(2)] public DateTimeOffset EditedAt { get; set; }
+    [Id(3)] public string? EditedBy { get; set; }
 }

@@ -14,6 +14,11 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
     protected T? Current => state.State.Item;
     /// <summary>See <see cref="StoredItem{T}.Generation"/>.</summary>
     protected long Generation => state.State.Generation;
+    protected DateTimeOffset EditedAt => state.State.EditedAt;
+    protected string? EditedBy => state.State.EditedBy;
+
+    /// <summary>Who edits: until the API has identities other than its admin token (issue 10), always that token.</summary>
+    private const string Editor = "admin";
     protected abstract string KindName { get; }
 
     /// <summary>The stored item; a 404 when there is none, and then the activation goes away (lookups of paths that
@@ -39,6 +44,7 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
         await RequireWorkspaceAsync();
         state.State.Item = item;
         state.State.Generation = NextGeneration();
+        Edited();
         await state.WriteStateAsync();
         await Index.AddAsync(kind, ItemPath);
     }
@@ -46,6 +52,7 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
     protected async Task SaveAsync(T item)
     {
         state.State.Item = item;
+        Edited();
         await state.WriteStateAsync();
     }
 
@@ -55,6 +62,8 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
         state.State.Generation = NextGeneration();
         await state.WriteStateAsync();
     }
+
+    private void Edited() => (state.State.EditedAt, state.State.EditedBy) = (DateTimeOffset.UtcNow, Editor);
 
     private long NextGeneration() => Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), state.State.Generation + 1);
 

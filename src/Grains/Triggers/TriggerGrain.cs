@@ -43,8 +43,10 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         return View();
     }
 
-    public async Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger)
+    public async Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger, bool keepMode)
     {
+        // An update that does not say how the trigger listens leaves that as it is (a disabled trigger stays off).
+        if (keepMode) trigger = WithMode(trigger, Existing.Mode);
         _ = Existing;
         var checkedTrigger = await ValidateAsync(trigger);
         await StopListenerAsync(); // changed settings need a new listener
@@ -117,6 +119,8 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         ServerId = _listener is null ? null : silo.SiloAddress.ToString(),
         LastServerPing = _listener?.LastPoll,
         Status = _listener?.Status ?? _startFailure ?? IdleStatus(ListenerState.Stopped),
+        EditedAt = EditedAt,
+        EditedBy = EditedBy,
     };
 
     /// <summary>Makes the listener and the reminder match the stored mode.</summary>

@@ -131,7 +131,7 @@ public sealed class MessageBatchTests(EmbeddedSiloFixture fixture)
         using (var update = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/update/{TriggerScenario.Trigger}", new
         {
             path = TriggerScenario.Trigger, script_path = "u/test/echo_batch", kafka_resource_path = TriggerScenario.Resource,
-            topics = new[] { s.Topic }, batch_size = 3, batch_window_ms = 120_000, mode = "enabled",
+            topics = new[] { s.Topic }, batch_size = 3, batch_window_ms = 120_000, mode = "enabled", auto_offset_reset = "earliest",
         }))
             update.EnsureSuccessStatusCode();
 

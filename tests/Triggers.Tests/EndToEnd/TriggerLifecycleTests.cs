@@ -89,7 +89,7 @@ public sealed class TriggerLifecycleTests(EmbeddedSiloFixture fixture)
         fixture.Kafka.CreateTopic(newTopic, 1);
 
         using var response = await Api.Http.PostAsJsonAsync($"/api/w/{ws}/kafka_triggers/update/u/test/trigger",
-            new { script_path = "u/test/echo", kafka_resource_path = "u/test/kafka", topics = new[] { newTopic } });
+            new { script_path = "u/test/echo", kafka_resource_path = "u/test/kafka", topics = new[] { newTopic }, auto_offset_reset = "earliest" });
         response.EnsureSuccessStatusCode();
         var listening = await Api.WaitUntilListeningAsync(ws, "u/test/trigger");
         Assert.All(listening["status"]!["partitions"]!.AsArray(), p => Assert.Equal(newTopic, (string?)p!["topic"]));

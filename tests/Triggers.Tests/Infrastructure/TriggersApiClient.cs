@@ -24,8 +24,14 @@ public sealed class TriggersApiClient(HttpClient http)
     public async Task CreateScriptAsync(string ws, string path, string language, string content) =>
         await Ok(http.PostAsJsonAsync($"/api/w/{ws}/scripts/create", new { path, language, content }));
 
-    public async Task CreateTriggerAsync(string ws, object trigger) =>
-        await Ok(http.PostAsJsonAsync($"/api/w/{ws}/kafka_triggers/create", trigger));
+    /// <summary>Creates a Kafka trigger; unless it says otherwise, from the earliest offset: tests produce right after the
+    /// trigger listens, and "latest" (the default) is resolved at the consumer's first fetch, which may come after.</summary>
+    public async Task CreateTriggerAsync(string ws, object trigger)
+    {
+        var body = JsonSerializer.SerializeToNode(trigger)!.AsObject();
+        body.TryAdd("auto_offset_reset", "earliest");
+        await Ok(http.PostAsJsonAsync($"/api/w/{ws}/kafka_triggers/create", body));
+    }
 
     public async Task<JsonObject> GetTriggerAsync(string ws, string path) =>
         (await http.GetFromJsonAsync<JsonObject>($"/api/w/{ws}/kafka_triggers/get/{path}"))!;

@@ -29,9 +29,9 @@ public sealed record KafkaTrigger : ITriggerSettings
     [Id(8)] public JsonElement? ErrorHandlerArgs { get; init; }
     [Id(9)] public RetryPolicy? Retry { get; init; }
     [Id(10)] public IReadOnlyList<TriggerFilter>? Filters { get; init; }
-    /// <summary>Where a consumer group with no committed offset starts. Earliest by default, so that
-    /// messages produced before the group first joined are not silently skipped.</summary>
-    [Id(11)] public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
+    /// <summary>Where a consumer group with no committed offset starts: latest by default, as in Windmill, so that a
+    /// trigger created on a topic with a long history does not replay all of it (set earliest for that).</summary>
+    [Id(11)] public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Latest;
     /// <summary>When set, a message whose job finally fails is produced here unchanged, with headers naming the
     /// trigger, the job and the error.</summary>
     [Id(12)] public string? DeadLetterTopic { get; init; }
