@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
 using Triggers.Triggers;
@@ -11,6 +13,9 @@ using Triggers.Workspaces;
 namespace Triggers.Api.Triggers;
 
 public sealed record SetModeRequest(TriggerMode? Mode);
+
+/// <param name="JobIds">Which held jobs; all of the trigger's when absent.</param>
+public sealed record HeldJobsRequest(IReadOnlyList<Guid>? JobIds);
 
 /// <summary>The routes every trigger kind shares (create, update, delete, get, exists, list, setmode), mapped once for all kinds.</summary>
 public static class TriggersApi
@@ -48,14 +53,17 @@ public static class TriggersApi
         group.MapGet("/exists/{*path}", async (string workspace, string path, IGrainFactory grains) =>
             await Grain<TGrain>(grains, workspace, path).GetAsync() is not null);
         // Windmill's query: page (from 1) and per_page (default 100) clamped rather than refused, path (the runnable's),
-        // is_flow and path_start; newest edit first.
-        group.MapGet("/list", async (string workspace, int? page, int? per_page, string? path, bool? is_flow, string? path_start, IGrainFactory grains) =>
+        // is_flow, path_start and label (comma-separated, all of them); newest edit first.
+        group.MapGet("/list", async (string workspace, int? page, int? per_page, string? path, bool? is_flow, string? path_start, string? label,
+            IGrainFactory grains) =>
         {
+            var labels = label?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
             var perPage = Math.Clamp(per_page ?? DefaultPerPage, 1, MaxPerPage);
             var views = await WorkspaceItems.ListAsync<TGrain, TriggerView<TTrigger, TStatus>>(grains, workspace, ItemKinds.Trigger(kind), g => g.GetAsync());
             var listed = views
                 .Where(v => (path is null || v.Trigger.ScriptPath == path) && (is_flow is null || v.Trigger.IsFlow == is_flow)
-                            && (path_start is null || v.Trigger.Path.StartsWith(path_start, StringComparison.Ordinal)))
+                            && (path_start is null || v.Trigger.Path.StartsWith(path_start, StringComparison.Ordinal))
+                            && labels.All(l => v.Trigger.Labels?.Contains(l) == true))
                 .OrderByDescending(v => v.EditedAt).ThenBy(v => v.Trigger.Path, StringComparer.Ordinal)
                 .Skip((Math.Max(page ?? 1, 1) - 1) * perPage).Take(perPage);
             return Results.Json(listed.Select(Flatten), ApiJson.Options);
@@ -67,6 +75,15 @@ public static class TriggersApi
             await Grain<TGrain>(grains, workspace, path).SetModeAsync(mode);
             return Results.Text($"Trigger '{path}' {mode.ToString().ToLowerInvariant()}");
         });
+        // Windmill's routes for the jobs a suspended trigger holds: release (some of) them, or cancel them unrun.
+        workspace.MapPost($"/trigger/{kind}/resume_suspended_trigger_jobs/{{*path}}", async (string workspace, string path,
+            [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] HeldJobsRequest? request, IGrainFactory grains) =>
+            Results.Json($"Reassigned {await Grain<TGrain>(grains, workspace, path).ReleaseHeldJobsAsync(request?.JobIds)} jobs"));
+        workspace.MapPost($"/trigger/{kind}/cancel_suspended_trigger_jobs/{{*path}}", async (string workspace, string path,
+            [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] HeldJobsRequest? request, IGrainFactory grains) =>
+            await Grain<TGrain>(grains, workspace, path).CancelHeldJobsAsync(request?.JobIds) is var canceled and > 0
+                ? Results.Json($"Canceled {canceled} jobs")
+                : Results.Json("No jobs to cancel"));
         return group;
     }
 

@@ -31,6 +31,13 @@ public interface ITriggerGrain<TTrigger, TStatus> : ITriggerGrain
     Task DeleteAsync();
     Task<TriggerView<TTrigger, TStatus>> SetModeAsync(TriggerMode mode);
     Task<TriggerView<TTrigger, TStatus>?> GetAsync();
+
+    /// <summary>Lets workers take the jobs the trigger held back while suspended: all of them, or those of
+    /// <paramref name="jobIds"/>. Returns how many.</summary>
+    Task<int> ReleaseHeldJobsAsync(IReadOnlyList<Guid>? jobIds);
+
+    /// <summary>Cancels held jobs (all, or those of <paramref name="jobIds"/>): they end failed without running. Returns how many.</summary>
+    Task<int> CancelHeldJobsAsync(IReadOnlyList<Guid>? jobIds);
 }
 
 /// <summary>A job of a trigger that failed for the last time, with the event it was queued for.</summary>

@@ -29,6 +29,8 @@ public interface ITriggerSettings
     JsonElement? ErrorHandlerArgs { get; }
     RetryPolicy? Retry { get; }
     IReadOnlyList<TriggerFilter>? Filters { get; }
+    /// <summary>Free-form tags to find triggers by (Windmill's <c>labels</c>; <c>list?label=a,b</c>).</summary>
+    IReadOnlyList<string>? Labels => null;
 }
 
 /// <summary>What the job path needs to know about a trigger when one of its jobs fails.</summary>

@@ -13,6 +13,19 @@ public static class Limits
     /// <summary>A retry policy's attempts.</summary>
     public const int MaxAttempts = 100;
 
+    public const int MaxLabels = 50;
+    public const int MaxLabelChars = 100;
+
+    /// <summary>Labels are matched one by one in <c>list?label=a,b</c>, so none may hold a comma.</summary>
+    public static void RequireLabels(IReadOnlyList<string>? labels, string field = "labels")
+    {
+        if (labels is null) return;
+        RequireCount(labels.Count, MaxLabels, field, "labels");
+        foreach (var label in labels)
+            if (string.IsNullOrWhiteSpace(label) || label.Length > MaxLabelChars || label.Contains(','))
+                throw new InvalidInputException(field, $"'{label}' is not a label: use 1 to {MaxLabelChars} characters without commas.");
+    }
+
     public static void RequireContentSize(string? content, string field)
     {
         if (content is { Length: > MaxContentChars })

@@ -77,6 +77,19 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     public Task<TriggerView<TTrigger, TStatus>?> GetAsync() => Task.FromResult(Found() is null ? null : View());
 
+    public async Task<int> ReleaseHeldJobsAsync(IReadOnlyList<Guid>? jobIds)
+    {
+        _ = Existing;
+        return await jobs.ReleaseHeldAsync(WorkspaceId, ItemPath, jobIds);
+    }
+
+    public async Task<int> CancelHeldJobsAsync(IReadOnlyList<Guid>? jobIds)
+    {
+        _ = Existing;
+        return await jobs.CancelHeldAsync(WorkspaceId, ItemPath, jobIds,
+            new Jobs.JobError("Canceled", $"Canceled while held by suspended trigger '{ItemPath}'; it never ran."));
+    }
+
     public Task EnsureListeningAsync() => ApplyModeAsync();
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => ApplyModeAsync();
@@ -151,6 +164,7 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         Names.RequirePath(trigger.ScriptPath, "script_path");
         var checkedTrigger = await ValidateKindAsync(trigger);
         trigger.Retry?.Validate();
+        Limits.RequireLabels(trigger.Labels);
         foreach (var filter in trigger.Filters ?? [])
             if (filter is null || string.IsNullOrEmpty(filter.Key) || filter.Value.ValueKind == System.Text.Json.JsonValueKind.Undefined)
                 throw new InvalidInputException("filters", "Every filter needs a key and a value: {\"key\": \"type\", \"value\": \"order\"}.");

@@ -73,6 +73,9 @@ public sealed class BadInputCatalogTests(EmbeddedSiloFixture fixture) : IAsyncLi
         { "POST", "kafka_triggers/create", Trigger("""{"script_path": null}"""), 400, "script_path" },
         { "POST", "kafka_triggers/create", Trigger("""{"error_handler_path": "u/test/missing"}"""), 400, "error_handler_path" },
         { "POST", "kafka_triggers/create", Trigger("""{"error_handler_args": "not an object"}"""), 400, "error_handler_args" },
+        { "POST", "kafka_triggers/create", Trigger("""{"labels": ["a,b"]}"""), 400, "labels" },
+        { "POST", "kafka_triggers/create", Trigger("""{"labels": [""]}"""), 400, "labels" },
+        { "POST", "kafka_triggers/create", Trigger("""{"enabled": "yes"}"""), 400, "enabled" },
         // Kafka triggers: sizes and conflicts
         { "POST", "kafka_triggers/create", Trigger($$"""{"topics": [{{string.Join(", ", Enumerable.Range(0, 101).Select(n => $"\"t{n}\""))}}]}"""), 400, "topics" },
         { "POST", "kafka_triggers/create", Trigger($$"""{"topics": ["{{Long('t', 250)}}"]}"""), 400, "topics" },

@@ -83,11 +83,11 @@ public sealed class WindmillParityTests(EmbeddedSiloFixture fixture) : IAsyncLif
     }
 
     [Fact]
-    public async Task List_filters_by_runnable_flow_and_path_prefix_pages_and_shows_the_newest_edit_first()
+    public async Task List_filters_by_runnable_flow_path_prefix_and_labels_pages_and_shows_the_newest_edit_first()
     {
-        foreach (var (path, script) in new[] { ("u/test/a1", "u/test/a"), ("u/test/a2", "u/test/a"), ("u/test/b1", "u/test/b") })
-            await PostAsync("create", Trigger(path, script, new { mode = "disabled" }), HttpStatusCode.Created);
-        await PostAsync("update/u/test/a1", Trigger("u/test/a1", extra: new { topics = new[] { "parity", "more" } })); // now the newest edit
+        foreach (var (path, script, labels) in new[] { ("u/test/a1", "u/test/a", new[] { "prod" }), ("u/test/a2", "u/test/a", new[] { "prod", "eu" }), ("u/test/b1", "u/test/b", Array.Empty<string>()) })
+            await PostAsync("create", Trigger(path, script, new { mode = "disabled", labels }), HttpStatusCode.Created);
+        await PostAsync("update/u/test/a1", Trigger("u/test/a1", extra: new { topics = new[] { "parity", "more" }, labels = new[] { "prod" } })); // now the newest edit
 
         async Task<List<string>> ListAsync(string query) =>
             (await Http.GetFromJsonAsync<List<JsonObject>>($"/api/w/{_ws}/kafka_triggers/list?{query}"))!.Select(t => (string)t["path"]!).ToList();
@@ -97,6 +97,8 @@ public sealed class WindmillParityTests(EmbeddedSiloFixture fixture) : IAsyncLif
         Assert.Equal(["u/test/b1"], await ListAsync("path_start=u/test/b"));
         Assert.Empty(await ListAsync("is_flow=true"));
         Assert.Equal(["u/test/b1"], await ListAsync("per_page=1&page=2"));
+        Assert.Equal(["u/test/a2"], await ListAsync("label=prod,eu"));
+        Assert.Equal(["u/test/a1", "u/test/a2"], await ListAsync("label=prod"));
         var listed = (await Http.GetFromJsonAsync<List<JsonObject>>($"/api/w/{_ws}/kafka_triggers/list?per_page=1"))![0];
         Assert.Equal("admin", (string?)listed["edited_by"]);
         Assert.True((DateTimeOffset)listed["edited_at"]! > DateTimeOffset.UtcNow.AddMinutes(-5));

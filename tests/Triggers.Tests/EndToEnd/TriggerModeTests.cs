@@ -47,6 +47,39 @@ public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
     }
 
     [Fact]
+    public async Task Held_jobs_can_be_released_one_by_one_or_canceled_unrun_with_windmills_routes()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Echo);
+        await s.CreateTriggerAsync("u/test/echo");
+        await PostAsync(s, "setmode", new { mode = "suspended" });
+        await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
+            t => (string?)t["status"]!["state"] == "suspended" && t["status"]!["partitions"]!.AsArray().Count > 0,
+            TimeSpan.FromSeconds(30), "the trigger to consume while suspended");
+        await s.ProduceAsync("held-1", "held-2", "held-3");
+        var held = await Eventually.WaitAsync(() => s.Api.ListJobsAsync(s.Ws, TriggerScenario.Trigger),
+            jobs => jobs.Count == 3 && jobs.All(j => (bool)j["held"]!), TimeSpan.FromSeconds(30), "three held jobs");
+        var chosen = (string)held[0]["id"]!;
+
+        async Task<string> HeldJobsAsync(string route, object? body)
+        {
+            using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/trigger/kafka/{route}/{TriggerScenario.Trigger}", body);
+            response.EnsureSuccessStatusCode();
+            return (await response.Content.ReadFromJsonAsync<string>())!;
+        }
+
+        Assert.Equal("Reassigned 1 jobs", await HeldJobsAsync("resume_suspended_trigger_jobs", new { job_ids = new[] { chosen } }));
+        var released = await Eventually.WaitAsync(() => s.Api.GetJobAsync(s.Ws, chosen), j => (string?)j["status"] == "success",
+            TimeSpan.FromSeconds(30), "the released job to run");
+        Assert.False((bool)released["held"]!);
+
+        Assert.Equal("Canceled 2 jobs", await HeldJobsAsync("cancel_suspended_trigger_jobs", new { }));
+        var jobs = await s.Api.ListJobsAsync(s.Ws, TriggerScenario.Trigger);
+        Assert.Equal(2, jobs.Count(j => (string?)j["status"] == "failure" && (string?)j["error"]!["name"] == "Canceled" && j["started_at"] is null));
+        Assert.Equal("No jobs to cancel", await HeldJobsAsync("cancel_suspended_trigger_jobs", new { }));
+    }
+
+    [Fact]
     public async Task Reset_offsets_reprocesses_from_the_earliest_offset_and_skips_to_the_latest()
     {
         var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);

@@ -41,6 +41,7 @@ public sealed record KafkaTrigger : ITriggerSettings
     /// <summary>How long a batch may wait for more messages after its first (0 to <see cref="MaxBatchWindowMs"/>); with
     /// 0 a batch holds what was fetched together.</summary>
     [Id(14)] public int BatchWindowMs { get; init; }
+    [Id(15)] public IReadOnlyList<string>? Labels { get; init; }
 
     public const int MaxBatchSize = 10_000;
     public const int MaxBatchWindowMs = 300_000;

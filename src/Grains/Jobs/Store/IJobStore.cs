@@ -42,8 +42,13 @@ public interface IJobStore
     /// <summary>Notes on a failed job which job handles its failure.</summary>
     Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default);
 
-    /// <summary>Lets workers take the jobs a suspended trigger held back; returns how many.</summary>
-    Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default);
+    /// <summary>Lets workers take the jobs a suspended trigger held back (all of them, or those of
+    /// <paramref name="ids"/>); returns how many.</summary>
+    Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids = null, CancellationToken ct = default);
+
+    /// <summary>Ends held jobs (all of them, or those of <paramref name="ids"/>) as failed with <paramref name="error"/>,
+    /// without running them; returns how many.</summary>
+    Task<int> CancelHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, JobError error, CancellationToken ct = default);
 
     /// <summary>Keeps a running job claimed for another <paramref name="lease"/> (a flow runs many steps under one claim).</summary>
     Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default);

@@ -168,18 +168,37 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.CompletedTask;
     }
 
-    public Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    public Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids = null, CancellationToken ct = default)
     {
         int released;
         lock (_gate)
         {
-            var held = _jobs.Values.Where(j => j.Held && j.WorkspaceId == workspaceId && j.TriggerPath == triggerPath).ToList();
+            var held = Held(workspaceId, triggerPath, ids);
             foreach (var job in held) _jobs[job.Id] = job with { Held = false };
             released = held.Count;
         }
         if (released > 0) signal.Notify(released);
         return Task.FromResult(released);
     }
+
+    public Task<int> CancelHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, JobError error, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            var held = Held(workspaceId, triggerPath, ids);
+            foreach (var job in held)
+            {
+                _queue.Remove(_sequence[job.Id]);
+                _jobs[job.Id] = job with { Held = false, Status = JobStatus.Failure, Error = error, CompletedAt = now };
+            }
+            return Task.FromResult(held.Count);
+        }
+    }
+
+    private List<JobRecord> Held(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids) =>
+        _jobs.Values.Where(j => j.Held && j.Status == JobStatus.Queued && j.WorkspaceId == workspaceId && j.TriggerPath == triggerPath
+                                && (ids is null || ids.Contains(j.Id))).ToList();
 
     public Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
     {

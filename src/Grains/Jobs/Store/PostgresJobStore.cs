@@ -131,12 +131,30 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, CancellationToken ct = default)
+    public async Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids = null, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("UPDATE jobs SET held = false WHERE held AND workspace_id = @ws AND trigger_path = @trigger");
+        await using var cmd = db.CreateCommand($"UPDATE jobs SET held = false WHERE {HeldJobs}");
+        AddHeld(cmd, workspaceId, triggerPath, ids);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> CancelHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, JobError error, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand(
+            $"UPDATE jobs SET held = false, status = 'failure', error = @error::jsonb, completed_at = now() WHERE {HeldJobs}");
+        AddHeld(cmd, workspaceId, triggerPath, ids);
+        cmd.Parameters.AddWithValue("error", JsonSerializer.Serialize(error, JobJson.Options));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private const string HeldJobs =
+        "held AND status = 'queued' AND workspace_id = @ws AND trigger_path = @trigger AND (@ids::uuid[] IS NULL OR id = ANY(@ids))";
+
+    private static void AddHeld(NpgsqlCommand cmd, string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids)
+    {
         cmd.Parameters.AddWithValue("ws", workspaceId);
         cmd.Parameters.AddWithValue("trigger", triggerPath);
-        return await cmd.ExecuteNonQueryAsync(ct);
+        cmd.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid, (object?)ids?.ToArray() ?? DBNull.Value);
     }
 
     public async Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
