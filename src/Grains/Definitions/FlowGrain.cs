@@ -57,11 +57,13 @@ public sealed partial class FlowGrain(
             if (!ids.Add(id)) throw new InvalidInputException($"{field}.id", $"Two modules are called '{id}'; ids name results and must be unique.");
             await ValidateModuleAsync(modules[i], field);
         }
-        if (value.PreprocessorModule is { } pre) await ValidateModuleAsync(pre, "value.preprocessor_module");
+        if (value.PreprocessorModule is { } pre) await ValidateModuleAsync(pre, "value.preprocessor_module", preprocessorOnly: true);
         if (value.FailureModule is { } failure) await ValidateModuleAsync(failure, "value.failure_module");
     }
 
-    private async Task ValidateModuleAsync(FlowModule module, string field)
+    /// <param name="preprocessorOnly">The flow's preprocessor module: an inline script may export just
+    /// <c>preprocessor(event)</c>, whose result is the flow's input.</param>
+    private async Task ValidateModuleAsync(FlowModule module, string field, bool preprocessorOnly = false)
     {
         var step = module.Value ?? throw new InvalidInputException($"{field}.value", "A module needs a value: {\"type\": \"script\" | \"rawscript\", ...}.");
         switch (step.Type)
@@ -75,7 +77,7 @@ public sealed partial class FlowGrain(
                 if (step.Language is not { } language)
                     throw new InvalidInputException($"{field}.value.language", "A rawscript module needs a language: \"bun\", \"python3\" or \"bash\".");
                 Limits.RequireContentSize(step.Content, $"{field}.value.content");
-                try { ScriptAnalyzer.Analyze(language, step.Content ?? ""); }
+                try { ScriptAnalyzer.Analyze(language, step.Content ?? "", mainOptional: preprocessorOnly); }
                 catch (ArgumentException e) { throw new InvalidInputException($"{field}.value.content", e.Message); }
                 break;
             default:

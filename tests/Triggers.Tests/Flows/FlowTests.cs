@@ -81,6 +81,39 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
         Assert.Equal(3, (await StepsOfAsync(s, (string)jobs[0]["id"]!)).Count); // preprocessor, a, b
     }
 
+    [Theory]
+    [InlineData("bun", "export async function preprocessor(event: any) { return { n: JSON.parse(atob(event.payload)).n, topic: event.topic }; }")]
+    [InlineData("python3", "import base64, json\n\ndef preprocessor(event):\n    return {'n': json.loads(base64.b64decode(event['payload']))['n'], 'topic': event['topic']}\n")]
+    public async Task A_preprocessor_module_that_exports_only_preprocessor_as_windmills_template_does_gives_the_flow_its_input(string language, string preprocessor)
+    {
+        var s = await ScenarioWithFlowAsync(new
+        {
+            modules = DoubleThenLabelModules,
+            preprocessor_module = new { id = "preprocessor", value = new { type = "rawscript", language, content = preprocessor, input_transforms = new { } } },
+        });
+        await s.CreateTriggerAsync("f/test/flow", new { is_flow = true });
+
+        await s.ProduceAsync("""{"n": 1}""", """{"n": 2}""");
+
+        var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 2);
+        Assert.All(jobs, j => Assert.True((string?)j["status"] == "success", j.ToJsonString()));
+        Assert.Equal(["sum=12", "sum=8"], jobs.Select(j => (string)j["result"]!).Order());
+        Assert.All(jobs, j => Assert.Equal(s.Topic, (string?)j["args"]!["topic"]));
+    }
+
+    [Fact]
+    public async Task A_step_that_exports_only_preprocessor_is_refused_outside_the_preprocessor_module()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/flows/create", new
+        {
+            path = "f/test/flow",
+            value = new { modules = new object[] { new { id = "a", value = RawBun("export async function preprocessor(event: any) { return {}; }") } } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("main", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_failing_step_fails_the_flow_and_runs_the_failure_module_with_the_error()
     {

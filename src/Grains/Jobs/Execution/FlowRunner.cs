@@ -71,7 +71,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         if (triggerEvent is null || flow.Value.PreprocessorModule is not { } preprocessor)
             return (JobArguments.Default(context.Job, triggerEvent, triggers), null);
 
-        var step = await RunStepAsync(preprocessor, new JsonObject { ["event"] = triggerEvent }, context);
+        var step = await RunStepAsync(preprocessor, new JsonObject { ["event"] = triggerEvent }, context, triggerEvent);
         if (!step.Succeeded) return (null, step.Error! with { Message = $"The preprocessor module failed: {step.Error!.Message}" });
         return step.Result is JsonObject input
             ? (input, null)
@@ -99,7 +99,9 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
     }
 
     /// <summary>Runs one module as a job of its own, linked to the flow's job.</summary>
-    private async Task<StepRun> RunStepAsync(FlowModule module, JsonObject args, FlowContext context)
+    /// <param name="triggerEvent">For the preprocessor module: an inline script that exports only
+    /// <c>preprocessor(event)</c> (Windmill's template) gets the event that way, and its result is the step's.</param>
+    private async Task<StepRun> RunStepAsync(FlowModule module, JsonObject args, FlowContext context, JsonObject? triggerEvent = null)
     {
         var flowJob = context.Job;
         var started = clock.GetUtcNow();
@@ -129,7 +131,8 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         }
         else
         {
-            var (run, cannotRun) = await Runnables.PrepareAsync(grains, flowJob.WorkspaceId, script, args, null, context.StepTimeout, context.Ct);
+            var (run, cannotRun) = await Runnables.PrepareAsync(grains, flowJob.WorkspaceId, script, args,
+                script.Signature!.PreprocessorOnly ? triggerEvent : null, context.StepTimeout, context.Ct);
             outcome = run is null
                 ? JobOutcomes.Failed(cannotRun!, started, clock.GetUtcNow())
                 : JobOutcomes.FromRun(await scripts.RunAsync(run, context.Ct), started, clock.GetUtcNow());
@@ -146,7 +149,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         {
             Language = module.Language!.Value,
             Content = module.Content!,
-            Signature = ScriptAnalyzer.Analyze(module.Language!.Value, module.Content!),
+            Signature = ScriptAnalyzer.Analyze(module.Language!.Value, module.Content!, mainOptional: true), // checked when saved
         },
     };
 }

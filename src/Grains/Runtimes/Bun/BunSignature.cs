@@ -6,10 +6,11 @@ namespace Triggers.Runtimes.Bun;
 /// <summary>Reads a TypeScript script's signature: its exported <c>main</c> and <c>preprocessor</c>.</summary>
 internal static partial class BunSignature
 {
-    public static ScriptSignature Read(string content)
+    public static ScriptSignature Read(string content, bool mainOptional = false)
     {
         var code = Mask(content);
         var main = ExportedMain.Match(code);
+        if (!main.Success && mainOptional && ExportedPreprocessor.IsMatch(code)) return new ScriptSignature([], HasPreprocessor: true, PreprocessorOnly: true);
         if (!main.Success)
             throw new ArgumentException(
                 "A bun script must export a function named main: `export async function main(...)`.",

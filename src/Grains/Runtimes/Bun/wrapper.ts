@@ -32,10 +32,13 @@ async function runJob(job: Job): Promise<string> {
   try {
     // A dedicated worker imports the script once: later imports return the loaded module, state included.
     const script = await import(scriptPath);
-    const main = exported(script, "main");
+    // A flow's preprocessor module may export only preprocessor: its result is then the job's.
+    const preprocessorOnly = job.preprocess && typeof script.main !== "function";
+    const main = preprocessorOnly ? undefined : exported(script, "main");
     let source = job.args;
     if (job.preprocess) {
       const returned = await exported(script, "preprocessor")(job.event);
+      if (preprocessorOnly) return `{"ok":true,"result":${resultJson(returned)},"args":${argsJson({ event: job.event })}}`;
       if (returned === null || typeof returned !== "object" || Array.isArray(returned)) {
         throw new TypeError(
           `preprocessor must return an object whose keys are main's parameter names, but it returned ${kindOf(returned)}.`,
@@ -45,7 +48,7 @@ async function runJob(job: Job): Promise<string> {
     }
     mainArgs = bind(job.parameters, source);
     // A missing argument is passed as undefined, so the parameter's default applies.
-    const result = await main(...job.parameters.map((name) => mainArgs[name]));
+    const result = await main!(...job.parameters.map((name) => mainArgs[name]));
     return `{"ok":true,"result":${resultJson(result)},"args":${argsJson(mainArgs)}}`;
   } catch (error) {
     return `{"ok":false,"error":${JSON.stringify(describe(error))},"args":${argsJson(mainArgs)}}`;

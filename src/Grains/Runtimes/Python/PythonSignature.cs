@@ -6,10 +6,11 @@ namespace Triggers.Runtimes.Python;
 /// <summary>Reads a Python script's signature: its top-level <c>main</c> and <c>preprocessor</c>.</summary>
 internal static partial class PythonSignature
 {
-    public static ScriptSignature Read(string content)
+    public static ScriptSignature Read(string content, bool mainOptional = false)
     {
         var code = Mask(content);
         var main = TopLevelMain.Match(code);
+        if (!main.Success && mainOptional && TopLevelPreprocessor.IsMatch(code)) return new ScriptSignature([], HasPreprocessor: true, PreprocessorOnly: true);
         if (!main.Success)
             throw new ArgumentException(
                 "A python3 script must define a top-level function named main: `def main(...):`.",

@@ -22,10 +22,14 @@ def run_job(load_script, job):
     main_args = {}
     try:
         script = load_script()
-        main = exported(script, "main")
+        # A flow's preprocessor module may define only preprocessor: its result is then the job's.
+        preprocessor_only = job["preprocess"] and not callable(getattr(script, "main", None))
+        main = None if preprocessor_only else exported(script, "main")
         source = job["args"]
         if job["preprocess"]:
             source = call(exported(script, "preprocessor"), job["event"])
+            if preprocessor_only:
+                return '{"ok":true,"result":%s,"args":%s}' % (result_json(source), args_json({"event": job["event"]}))
             if not isinstance(source, dict):
                 raise TypeError("preprocessor must return a dict whose keys are main's parameter names, "
                                 f"but it returned {type(source).__name__}.")
