@@ -88,15 +88,34 @@ public sealed class SecretProtector
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             try
             {
+                // Locked while written (FileShare.None), so another silo starting at the same moment cannot read it half made.
                 using var file = new FileStream(full, new FileStreamOptions
                 {
-                    Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                    Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
                 file.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
                 logger.LogWarning("Generated a key for stored secrets at {KeyFile}; set Secrets:Key on every silo of a cluster instead", full);
             }
             catch (IOException) when (File.Exists(full)) { } // another silo on this machine made it first
         }
-        return Decode(File.ReadAllText(full).Trim());
+        return Decode(ReadWhenWritten(full));
+    }
+
+    /// <summary>The key file's text, once whoever creates it has written it (a moment at most).</summary>
+    private static string ReadWhenWritten(string path)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (File.ReadAllText(path).Trim() is { Length: > 0 } key) return key;
+            }
+            catch (IOException) when (waited.Elapsed < TimeSpan.FromSeconds(5)) { } // still locked by its writer
+            if (waited.Elapsed >= TimeSpan.FromSeconds(5))
+                throw new InvalidOperationException($"The key file {path} stays empty; delete it (no secret was stored with it yet) or set Secrets:Key.");
+            Thread.Sleep(10);
+        }
     }
 }
