@@ -29,6 +29,7 @@ public interface ITriggerSettings
     JsonElement? ErrorHandlerArgs { get; }
     RetryPolicy? Retry { get; }
     IReadOnlyList<TriggerFilter>? Filters { get; }
+    FilterLogic FilterLogic => FilterLogic.And;
     /// <summary>Free-form tags to find triggers by (Windmill's <c>labels</c>; <c>list?label=a,b</c>).</summary>
     IReadOnlyList<string>? Labels => null;
 }

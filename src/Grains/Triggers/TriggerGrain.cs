@@ -165,9 +165,7 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         var checkedTrigger = await ValidateKindAsync(trigger);
         trigger.Retry?.Validate();
         Limits.RequireLabels(trigger.Labels);
-        foreach (var filter in trigger.Filters ?? [])
-            if (filter is null || string.IsNullOrEmpty(filter.Key) || filter.Value.ValueKind == System.Text.Json.JsonValueKind.Undefined)
-                throw new InvalidInputException("filters", "Every filter needs a key and a value: {\"key\": \"type\", \"value\": \"order\"}.");
+        MessageFilter.Validate(trigger.Filters);
         if (trigger.ErrorHandlerArgs is { ValueKind: not (System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) })
             throw new InvalidInputException("error_handler_args", "error_handler_args must be an object of the handler's extra arguments, e.g. {\"channel\": \"#alerts\"}.");
         if (trigger.ErrorHandlerPath is { } handler)

@@ -160,7 +160,7 @@ public sealed class BadInputTests(EmbeddedSiloFixture fixture) : IAsyncLifetime
     {
         var trigger = JsonSerializer.SerializeToNode(Trigger())!.AsObject();
         trigger["filters"] = JsonNode.Parse(filters);
-        Assert.Contains("key and a value", (string?)(await CreateTriggerProblemAsync(trigger, "filters"))["detail"]);
+        Assert.Contains("\"key\": \"type\", \"value\": \"order\"", (string?)(await CreateTriggerProblemAsync(trigger, "filters[0]"))["detail"]);
     }
 
     [Theory]

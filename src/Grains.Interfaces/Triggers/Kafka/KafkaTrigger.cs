@@ -42,6 +42,7 @@ public sealed record KafkaTrigger : ITriggerSettings
     /// 0 a batch holds what was fetched together.</summary>
     [Id(14)] public int BatchWindowMs { get; init; }
     [Id(15)] public IReadOnlyList<string>? Labels { get; init; }
+    [Id(16)] public FilterLogic FilterLogic { get; init; }
 
     public const int MaxBatchSize = 10_000;
     public const int MaxBatchWindowMs = 300_000;

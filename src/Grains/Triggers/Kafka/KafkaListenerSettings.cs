@@ -14,7 +14,8 @@ public sealed record KafkaListenerSettings(
     bool Suspended = false,
     int BatchSize = 1,
     TimeSpan BatchWindow = default,
-    long Generation = 0)
+    long Generation = 0,
+    FilterLogic FilterLogic = FilterLogic.And)
 {
     /// <summary>The trigger and group as the job store knows them: the key of stored positions.</summary>
     public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);

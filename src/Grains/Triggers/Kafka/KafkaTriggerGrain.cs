@@ -118,5 +118,5 @@ public sealed class KafkaTriggerGrain(
         WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
         await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
         trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
-        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation);
+        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic);
 }

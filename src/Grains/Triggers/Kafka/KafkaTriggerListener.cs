@@ -44,7 +44,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _logger = logger;
         _clock = clock;
         _jobs = jobs;
-        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters), clock, options.MaxBatchBytes);
+        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters, settings.FilterLogic), clock, options.MaxBatchBytes);
         _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
         _writer = new JobBatchWriter<List<TopicPartitionOffset>>(jobs, _backoff, metrics, _metricsName, error => _status.Failed(error), logger, _stopping.Token);
     }
