@@ -2,12 +2,16 @@ using System.Text.Json;
 
 namespace Triggers.Triggers;
 
-/// <summary>How often to rerun a failed job; exactly one of the two forms is set.</summary>
+/// <summary>
+/// How often to rerun a failed job, as Windmill's retry: the <see cref="Constant"/> reruns first, then the
+/// <see cref="Exponential"/> ones (either may be left out); <see cref="RetryIf"/> may limit reruns to some errors.
+/// </summary>
 [GenerateSerializer, Alias("Triggers.RetryPolicy")]
 public sealed record RetryPolicy
 {
     [Id(0)] public ConstantRetry? Constant { get; init; }
     [Id(1)] public ExponentialRetry? Exponential { get; init; }
+    [Id(2)] public RetryCondition? RetryIf { get; init; }
 
     /// <summary>
     /// The wait before rerun number <paramref name="rerun"/> (1 for the first rerun), or null when the policy
@@ -15,9 +19,11 @@ public sealed record RetryPolicy
     /// </summary>
     public TimeSpan? DelayBeforeRerun(int rerun, Func<double> random)
     {
-        if (Constant is { } constant)
-            return rerun <= constant.Attempts ? TimeSpan.FromSeconds(constant.Seconds) : null;
-        if (Exponential is { } exp && rerun <= exp.Attempts)
+        var constantAttempts = Constant?.Attempts ?? 0;
+        if (Constant is { } constant && rerun <= constantAttempts)
+            return TimeSpan.FromSeconds(constant.Seconds);
+        // The exponent counts every rerun so far, the constant ones included (as Windmill counts them).
+        if (Exponential is { } exp && rerun - constantAttempts <= exp.Attempts)
         {
             var seconds = exp.Multiplier * Math.Pow(exp.Seconds, rerun);
             var spread = seconds * exp.RandomFactor / 100.0 * (2 * random() - 1);
@@ -31,19 +37,32 @@ public sealed record RetryPolicy
 
     public void Validate(string field = "retry")
     {
-        if ((Constant is null) == (Exponential is null))
-            throw new Validation.InvalidInputException(field, "Give exactly one of {\"constant\": {attempts, seconds}} or {\"exponential\": {attempts, multiplier, seconds, random_factor}}.");
+        if (Constant is null && Exponential is null)
+            throw new Validation.InvalidInputException(field, "Give {\"constant\": {attempts, seconds}}, {\"exponential\": {attempts, multiplier, seconds, random_factor}} or both (constant reruns come first).");
         if (Constant is { } c && (c.Attempts is < 0 or > 100 || c.Seconds < 0))
             throw new Validation.InvalidInputException($"{field}.constant", "attempts must be 0-100 and seconds at least 0.");
         if (Exponential is { } e && (e.Attempts is < 0 or > 100 || e.Multiplier <= 0 || e.Seconds < 1 || e.RandomFactor is < 0 or > 100))
             throw new Validation.InvalidInputException($"{field}.exponential", "attempts must be 0-100, multiplier above 0, seconds (the base) at least 1 and random_factor 0-100.");
-        // The last rerun's wait is the longest: it must be a time a job can really be scheduled for.
-        var longest = Constant is { } constant ? constant.Seconds : Exponential!.Multiplier * Math.Pow(Exponential.Seconds, Exponential.Attempts);
-        if (double.IsNaN(longest) || longest > MaxDelay.TotalSeconds)
-            throw new Validation.InvalidInputException($"{field}.{(Constant is null ? "exponential" : "constant")}",
-                $"The longest wait between runs would be {(double.IsInfinity(longest) ? "unbounded" : $"{longest:0} s")}; keep it within {MaxDelay.TotalDays:0} days (fewer attempts or a smaller base).");
+        if ((Constant?.Attempts ?? 0) + (Exponential?.Attempts ?? 0) > 100)
+            throw new Validation.InvalidInputException(field, "The constant and exponential attempts together must be at most 100.");
+        if (RetryIf is { } condition && string.IsNullOrWhiteSpace(condition.Expr))
+            throw new Validation.InvalidInputException($"{field}.retry_if", "retry_if needs an expr, e.g. \"error.name !== 'ValidationError'\".");
+        // The last constant wait, and the last exponential one (the longest of that form), must be times a job can really be scheduled for.
+        if (Constant is { } constant && constant.Seconds > MaxDelay.TotalSeconds) throw TooLong($"{field}.constant", constant.Seconds);
+        if (Exponential is { Attempts: > 0 } exponential
+            && exponential.Multiplier * Math.Pow(exponential.Seconds, (Constant?.Attempts ?? 0) + exponential.Attempts) is var longest
+            && (double.IsNaN(longest) || longest > MaxDelay.TotalSeconds))
+            throw TooLong($"{field}.exponential", longest);
     }
+
+    private static Validation.InvalidInputException TooLong(string field, double seconds) => new(field,
+        $"The longest wait between runs would be {(double.IsInfinity(seconds) ? "unbounded" : $"{seconds:0} s")}; keep it within {MaxDelay.TotalDays:0} days (fewer attempts or a smaller base).");
 }
+
+/// <summary>Reruns only when <see cref="Expr"/>, a JavaScript expression over <c>error</c> (name, message, stack) and
+/// <c>result</c> (<c>{error}</c>), is true; e.g. <c>error.name !== "ValidationError"</c>.</summary>
+[GenerateSerializer, Alias("Triggers.RetryCondition")]
+public sealed record RetryCondition([property: Id(0)] string Expr);
 
 /// <summary><see cref="Attempts"/> reruns after the first run, <see cref="Seconds"/> apart.</summary>
 [GenerateSerializer, Alias("Triggers.ConstantRetry")]

@@ -57,7 +57,8 @@ public sealed class JobGrain(IJobStore store, IJobTriggers triggers, JobCompleti
         }
 
         var policy = await triggers.FailurePolicyAsync(job);
-        if (!job.IsErrorHandler && !outcome.NeverRerun && policy?.Retry?.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
+        if (!job.IsErrorHandler && !outcome.NeverRerun && policy?.Retry is { } retry && RetryConditions.Allows(retry, outcome.Error)
+            && retry.DelayBeforeRerun(job.Attempts, Random.Shared.NextDouble) is { } delay)
         {
             // The due time is stored with the job, so a rerun survives the silo that scheduled it.
             if (await store.RequeueAsync(Id, claim, outcome, clock.GetUtcNow() + delay)) completions.Record(job, outcome);

@@ -1,6 +1,7 @@
 using Orleans.Runtime;
 using Triggers.Definitions;
 using Triggers.Flows;
+using Triggers.Jobs;
 using Triggers.Jobs.Store;
 using Triggers.Scripts;
 using Triggers.Validation;
@@ -164,6 +165,7 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         Names.RequirePath(trigger.ScriptPath, "script_path");
         var checkedTrigger = await ValidateKindAsync(trigger);
         trigger.Retry?.Validate();
+        RetryConditions.Validate(trigger.Retry);
         Limits.RequireLabels(trigger.Labels);
         MessageFilter.Validate(trigger.Filters);
         if (trigger.ErrorHandlerArgs is { ValueKind: not (System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) })

@@ -11,8 +11,11 @@ namespace Triggers.Tests.Failures;
 [Collection(EmbeddedSiloCollection.Name)]
 public sealed class FilterLogicTests(EmbeddedSiloFixture fixture)
 {
+    // The API's naming: any_of, all_of, none_of.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private static MessageFilter Filter(string filters, FilterLogic logic = FilterLogic.And) =>
-        new(JsonSerializer.Deserialize<List<TriggerFilter>>(filters, new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }), logic);
+        new(JsonSerializer.Deserialize<List<TriggerFilter>>(filters, Json), logic);
 
     private static bool Runs(MessageFilter filter, string message) => filter.Matches(Encoding.UTF8.GetBytes(message));
 
@@ -53,7 +56,7 @@ public sealed class FilterLogicTests(EmbeddedSiloFixture fixture)
     public void A_filter_that_could_never_be_evaluated_is_refused_naming_its_place(string filters, string field)
     {
         var error = Assert.Throws<InvalidInputException>(() =>
-            MessageFilter.Validate(JsonSerializer.Deserialize<List<TriggerFilter?>>(filters, new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })));
+            MessageFilter.Validate(JsonSerializer.Deserialize<List<TriggerFilter?>>(filters, Json)));
         Assert.Equal(field, error.Field);
     }
 

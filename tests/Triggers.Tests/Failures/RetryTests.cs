@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Triggers.Tests.EndToEnd;
 using Triggers.Tests.Infrastructure;
 
@@ -73,5 +74,48 @@ public sealed class RetryTests(EmbeddedSiloFixture fixture)
         Assert.Equal(2, (int)job["attempts"]!);
         Assert.Equal([false, true], job["attempt_history"]!.AsArray().Select(a => (bool)a!["succeeded"]!));
         Assert.Null(job["error_handler_job_id"]);
+    }
+
+    [Fact]
+    public async Task Constant_reruns_come_first_then_exponential_ones_and_retry_if_stops_reruns_of_other_errors()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        // Fails with an error named after the payload: "Transient" errors are worth rerunning, "Permanent" ones are not.
+        await s.CreateScriptAsync("u/test/named", "bun", """
+            export async function main(payload: string) { const e = new Error("failed"); e.name = atob(payload); throw e; }
+            """);
+        await s.CreateTriggerAsync("u/test/named", new
+        {
+            retry = new
+            {
+                constant = new { attempts = 1, seconds = 0 },
+                exponential = new { attempts = 1, multiplier = 0.5, seconds = 2, random_factor = 0 },
+                retry_if = new { expr = "error.name !== 'Permanent' && result.error.message === 'failed'" },
+            },
+        });
+
+        await s.ProduceAsync("Transient", "Permanent");
+
+        var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 2, TimeSpan.FromSeconds(90));
+        var transient = jobs.Single(j => (string?)j["error"]!["name"] == "Transient");
+        var permanent = jobs.Single(j => (string?)j["error"]!["name"] == "Permanent");
+        Assert.Equal(3, (int)transient["attempts"]!); // the first run, one constant rerun, one exponential rerun
+        var gaps = Gaps(transient);
+        Assert.True(gaps[1] >= 1.9, $"the exponential rerun waits 0.5 × 2² = 2 s: {string.Join(", ", gaps)}");
+        Assert.Equal(1, (int)permanent["attempts"]!); // retry_if said no
+    }
+
+    [Fact]
+    public async Task A_retry_if_that_does_not_parse_is_refused_when_the_trigger_is_saved()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/fails", "bun", AlwaysFails);
+        using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/create", new
+        {
+            path = TriggerScenario.Trigger, script_path = "u/test/fails", kafka_resource_path = TriggerScenario.Resource, topics = new[] { s.Topic },
+            retry = new { constant = new { attempts = 1, seconds = 1 }, retry_if = new { expr = "error.name ===" } },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("retry.retry_if", (string?)(await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["field"]);
     }
 }

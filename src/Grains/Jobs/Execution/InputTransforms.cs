@@ -11,8 +11,6 @@ namespace Triggers.Jobs.Execution;
 /// <summary>Computes a step's arguments from its input transforms; JavaScript runs in Jint, sandboxed and bounded.</summary>
 public static class InputTransforms
 {
-    private static readonly TimeSpan ExpressionTimeout = TimeSpan.FromSeconds(2);
-    private const long ExpressionMemoryBytes = 64L << 20;
 
     /// <summary>Checks a module's transforms when the flow is saved; the exception names the offending one.</summary>
     public static void Validate(IReadOnlyDictionary<string, InputTransform>? transforms, string field)
@@ -29,8 +27,8 @@ public static class InputTransforms
                 case InputTransform.JavaScript when string.IsNullOrWhiteSpace(transform.Expr):
                     throw new InvalidInputException(at, "A javascript transform needs an expr, e.g. \"results.a.total * 2\".");
                 case InputTransform.JavaScript:
-                    try { Engine.PrepareScript($"({transform.Expr})"); }
-                    catch (Exception e) { throw new InvalidInputException(at, $"The expression does not parse: {e.Message}"); }
+                    if (JsExpressions.ParseError(transform.Expr) is { } error)
+                        throw new InvalidInputException(at, $"The expression does not parse: {error}");
                     break;
                 default:
                     throw new InvalidInputException($"{at}.type", $"'{transform.Type}' is not a transform type: use \"static\" or \"javascript\".");
@@ -58,27 +56,14 @@ public static class InputTransforms
             }
             catch (Exception e)
             {
-                var why = e is Jint.Runtime.MemoryLimitExceededException
-                    ? $"it used more than {ExpressionMemoryBytes >> 20} MiB of memory, the limit for an expression"
-                    : e.Message;
-                throw new InputTransformException($"The expression for '{name}' ({transform.Expr}) failed: {why}");
+                throw new InputTransformException($"The expression for '{name}' ({transform.Expr}) failed: {JsExpressions.Describe(e)}");
             }
         }
         return args;
     }
 
-    private static Engine NewEngine(JsonObject flowInput, JsonObject results, JsonNode? previousResult)
-    {
-        // An expression is a small computation over the flow's data: bounded in time, depth, statements and memory, so
-        // a mistaken (or hostile) one fails its step instead of exhausting the silo.
-        var engine = new Engine(options => options.TimeoutInterval(ExpressionTimeout).LimitRecursion(64).MaxStatements(10_000)
-            .LimitMemory(ExpressionMemoryBytes).MaxArraySize(1_000_000));
-        var json = new Jint.Native.Json.JsonParser(engine);
-        engine.SetValue("flow_input", json.Parse(flowInput.ToJsonString()));
-        engine.SetValue("results", json.Parse(results.ToJsonString()));
-        engine.SetValue("previous_result", json.Parse(previousResult?.ToJsonString() ?? "null"));
-        return engine;
-    }
+    private static Engine NewEngine(JsonObject flowInput, JsonObject results, JsonNode? previousResult) => JsExpressions.Engine(
+        new Dictionary<string, JsonNode?> { ["flow_input"] = flowInput, ["results"] = results, ["previous_result"] = previousResult });
 
     private static JsonNode? ToJson(Engine engine, JsValue value)
     {
