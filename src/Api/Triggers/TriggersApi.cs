@@ -14,6 +14,8 @@ namespace Triggers.Api.Triggers;
 
 public sealed record SetModeRequest(TriggerMode? Mode);
 
+public sealed record TestFiltersRequest(IReadOnlyList<TriggerFilter>? Filters, FilterLogic? FilterLogic, IReadOnlyList<JsonElement>? Messages);
+
 /// <param name="JobIds">Which held jobs; all of the trigger's when absent.</param>
 public sealed record HeldJobsRequest(IReadOnlyList<Guid>? JobIds);
 
@@ -74,6 +76,14 @@ public static class TriggersApi
                 throw new InvalidInputException("mode", "mode is required: \"enabled\", \"disabled\" or \"suspended\".");
             await Grain<TGrain>(grains, workspace, path).SetModeAsync(mode);
             return Results.Text($"Trigger '{path}' {mode.ToString().ToLowerInvariant()}");
+        });
+        // A dry run of filters on sample messages: which would run (none of the peers has one).
+        group.MapPost("/test_filters", async (TestFiltersRequest request, IGrainFactory grains) =>
+        {
+            if (request.Messages is not { } messages)
+                throw new InvalidInputException("messages", "Give the sample messages to try, e.g. {\"filters\": [...], \"messages\": [{\"type\": \"order\"}]}.");
+            var runs = await grains.GetGrain<IFilterTesterGrain>(0).TestAsync(request.Filters, request.FilterLogic ?? FilterLogic.And, messages);
+            return Results.Json(new { runs, matched = runs.Count(r => r) }, ApiJson.Options);
         });
         // Windmill's routes for the jobs a suspended trigger holds: release (some of) them, or cancel them unrun.
         workspace.MapPost($"/trigger/{kind}/resume_suspended_trigger_jobs/{{*path}}", async (string workspace, string path,

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Triggers.Tests.EndToEnd;
@@ -87,5 +88,32 @@ public sealed class FilterLogicTests(EmbeddedSiloFixture fixture)
             t => (long)t["status"]!["messages_received"]! == 4, TimeSpan.FromSeconds(30), "all 4 messages to be read");
         var jobs = await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 2);
         Assert.Equal([1, 2], jobs.Select(j => (int)j["result"]!).Order());
+    }
+
+    [Fact]
+    public async Task A_filter_dry_run_says_which_sample_messages_would_run()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/test_filters", new
+        {
+            filters = new object[] { new { path = "order.status", value = "paid" }, new { key = "tags", value = new[] { "vip" } } },
+            filter_logic = "or",
+            messages = new object[]
+            {
+                new { order = new { status = "paid" } }, new { tags = new[] { "eu", "vip" } }, new { order = new { status = "open" } },
+                "not json", """{"order": {"status": "paid"}}""",
+            },
+        });
+        response.EnsureSuccessStatusCode();
+        var answer = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+        Assert.Equal([true, true, false, false, true], answer["runs"]!.AsArray().Select(r => (bool)r!));
+        Assert.Equal(3, (int)answer["matched"]!);
+
+        using var bad = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/test_filters", new
+        {
+            filters = new object[] { new { any_of = new object[] { new { key = "a" } } } }, messages = new[] { new { a = 1 } },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("filters[0].any_of[0]", (string?)(await bad.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["field"]);
     }
 }
