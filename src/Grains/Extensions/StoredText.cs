@@ -68,9 +68,10 @@ public static class StoredText
     {
         StringBuilder? clean = null;
         var copied = 0;
-        for (var i = firstEscape; i < json.Length; i++)
+        // Jumps from backslash to backslash: a message's base64 payload holds escapes ('+' is written \u002B), and
+        // everything between them needs no look.
+        for (var i = firstEscape; i >= 0 && i < json.Length; i = json.IndexOf('\\', Math.Min(i + 1, json.Length)))
         {
-            if (json[i] != '\\') continue;
             if (i + 1 < json.Length && json[i + 1] == 'u' && Escaped(json, i) is { } c)
             {
                 if (char.IsHighSurrogate(c) && Escaped(json, i + 6) is { } next && char.IsLowSurrogate(next))

@@ -47,8 +47,8 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
     public async Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger, bool keepMode)
     {
         // An update that does not say how the trigger listens leaves that as it is (a disabled trigger stays off).
-        if (keepMode) trigger = WithMode(trigger, Existing.Mode);
-        _ = Existing;
+        var existing = Existing;
+        if (keepMode) trigger = WithMode(trigger, existing.Mode);
         var checkedTrigger = await ValidateAsync(trigger);
         await StopListenerAsync(); // changed settings need a new listener
         await SaveAsync(checkedTrigger);

@@ -53,13 +53,14 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
             group.Clear();
             var (rows, weight) = (0, 0L);
             // Always one caller at least, however large its rows: only merging is bounded.
-            while (rows < _maxRows && weight < _maxWeight && _pending.Reader.TryPeek(out var next)
-                   && (group.Count == 0 || weight + Weight(next) <= _maxWeight))
+            while (rows < _maxRows && _pending.Reader.TryPeek(out var next))
             {
+                var nextWeight = Weight(next);
+                if (group.Count > 0 && weight + nextWeight > _maxWeight) break;
                 _pending.Reader.TryRead(out _);
                 group.Add(next);
                 rows += next.Rows.Count;
-                weight += Weight(next);
+                weight += nextWeight;
             }
             await WriteAsync(group, rows);
         }
