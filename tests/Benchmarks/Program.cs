@@ -1,7 +1,8 @@
 using Triggers.Benchmarks;
 
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [messages] [latency-seconds] [latency-rate] [finish-jobs]
-//        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots]   (the finish-rate benchmark alone)
+//        dotnet run -c Release --project tests/Benchmarks -- finish [finish-jobs] [worker-slots] [rows...]  (the finish-rate benchmark
+//                                                         alone; rows: bun python3 bash bun-dedicated python3-dedicated)
 //        dotnet run -c Release --project tests/Benchmarks -- latency [seconds] [rate]              (the latency benchmark alone)
 //        dotnet run -c Release --project tests/Benchmarks -- ingest [messages]                     (ingest and batch jobs finished, alone)
 //        dotnet run -c Release --project tests/Benchmarks -- history [rows]                        (rates with a long job history; retention)
@@ -56,4 +57,5 @@ if (!finishOnly)
     await new LatencyBenchmark(postgres, bun, Arg(1, 30), Arg(2, 20)).RunAsync();
     Console.WriteLine();
 }
-await new FinishRateBenchmark(postgres, bun, finishOnly ? Arg(1, 800) : Arg(3, 800), finishOnly ? Arg(2, 2) : 2).RunAsync();
+await new FinishRateBenchmark(postgres, bun, finishOnly ? Arg(1, 800) : Arg(3, 800), finishOnly ? Arg(2, 2) : 2,
+    finishOnly && args.Length > 3 ? args[3..].ToHashSet() : null).RunAsync();
