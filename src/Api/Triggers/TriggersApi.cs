@@ -40,7 +40,13 @@ public static class TriggersApi
         group.MapPost("/update/{*path}", async (string workspace, string path, JsonObject? body, IGrainFactory grains) =>
         {
             var (trigger, modeGiven) = ReadTrigger<TTrigger>(body);
-            await Grain<TGrain>(grains, workspace, path).UpdateAsync(trigger, keepMode: !modeGiven); // the grain keeps its own path
+            // As in Windmill, a path in the body other than the URL's renames the trigger; without one it stays where it is.
+            if (!string.IsNullOrEmpty(trigger.Path) && trigger.Path != path)
+            {
+                await Grain<TGrain>(grains, workspace, path).RenameAsync(trigger, keepMode: !modeGiven);
+                return Results.Text($"Trigger '{trigger.Path}' updated");
+            }
+            await Grain<TGrain>(grains, workspace, path).UpdateAsync(trigger, keepMode: !modeGiven);
             return Results.Text($"Trigger '{path}' updated");
         });
         group.MapDelete("/delete/{*path}", async (string workspace, string path, IGrainFactory grains) =>

@@ -28,6 +28,9 @@ public interface ITriggerGrain<TTrigger, TStatus> : ITriggerGrain
     Task<TriggerView<TTrigger, TStatus>> CreateAsync(TTrigger trigger);
     /// <param name="keepMode">The request did not say how the trigger listens: the stored mode stays.</param>
     Task<TriggerView<TTrigger, TStatus>> UpdateAsync(TTrigger trigger, bool keepMode);
+    /// <summary>Moves the trigger to <c>trigger.Path</c> with the new settings: the trigger there takes over its
+    /// consumer, its unfinished jobs and (when <paramref name="trigger"/> names none) its group; this one is gone.</summary>
+    Task<TriggerView<TTrigger, TStatus>> RenameAsync(TTrigger trigger, bool keepMode);
     Task DeleteAsync();
     Task<TriggerView<TTrigger, TStatus>> SetModeAsync(TriggerMode mode);
     Task<TriggerView<TTrigger, TStatus>?> GetAsync();

@@ -32,6 +32,9 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     protected TimeProvider Clock => clock;
 
+    /// <summary>The running listener, if the trigger is listening on this activation.</summary>
+    protected ITriggerListener<TStatus>? Listener => _listener;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken) => await ApplyModeAsync();
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await StopListenerAsync();
@@ -54,6 +57,35 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         await SaveAsync(checkedTrigger);
         await ApplyModeAsync();
         return View();
+    }
+
+    public async Task<TriggerView<TTrigger, TStatus>> RenameAsync(TTrigger trigger, bool keepMode)
+    {
+        var existing = Existing;
+        Names.RequirePath(trigger.Path, "path");
+        if (keepMode) trigger = WithMode(trigger, existing.Mode);
+        trigger = KeepIdentity(existing, trigger);
+        var target = GrainFactory.GetGrain(GrainId.Create(this.GetGrainId().Type, Names.ItemKey(WorkspaceId, trigger.Path)))
+            .AsReference<ITriggerGrain<TTrigger, TStatus>>();
+        if (await target.GetAsync() is not null)
+            throw new ConflictException($"A {KindName} already exists at '{trigger.Path}'; delete it or choose another path.");
+
+        // The consumer stops (committing what it stored) and lets go of what the new trigger takes over, which then
+        // starts where this one stopped. If the new one cannot be created (a setting is wrong), this one resumes.
+        await StopListenerAsync();
+        await OnDeletedAsync(existing);
+        TriggerView<TTrigger, TStatus> moved;
+        try { moved = await target.CreateAsync(trigger); }
+        catch
+        {
+            await OnRestoredAsync(existing);
+            await ApplyModeAsync();
+            throw;
+        }
+        await jobs.MoveTriggerJobsAsync(WorkspaceId, ItemPath, trigger.Path); // its retries, error handler and held jobs follow it
+        await UnregisterReminderAsync();
+        await RemoveAsync();
+        return moved;
     }
 
     public async Task DeleteAsync()
@@ -103,6 +135,13 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     /// <summary>Cleans up what the kind keeps outside the trigger's state, once its listener has stopped for good.</summary>
     protected virtual Task OnDeletedAsync(TTrigger trigger) => Task.CompletedTask;
+
+    /// <summary>Takes back what <see cref="OnDeletedAsync"/> let go of, when a rename fails and the trigger stays.</summary>
+    protected virtual Task OnRestoredAsync(TTrigger trigger) => Task.CompletedTask;
+
+    /// <summary>What a renamed trigger keeps of the old one when its new settings leave it out (Kafka: its consumer
+    /// group, so that it goes on from the group's offsets).</summary>
+    protected virtual TTrigger KeepIdentity(TTrigger existing, TTrigger renamed) => renamed;
 
     /// <summary>Checks the kind's own settings and returns the trigger as it is stored (its path set, defaults filled in).</summary>
     /// <exception cref="InvalidInputException">A setting is wrong; the exception names the field.</exception>

@@ -71,6 +71,24 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_renamed_triggers_unfinished_jobs_move_to_its_new_path_and_finished_ones_stay()
+    {
+        var jobs = Enumerable.Range(0, 4).Select(NewJob).Append(NewJob(4) with { WorkspaceId = "other-ws" }).ToList();
+        await _store.EnqueueAsync(jobs);
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 2);
+        await _store.CompleteAsync(claimed[0].Id, claimed[0].Claim, new JobOutcome { Succeeded = true, StartedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow, Logs = "" });
+
+        await _store.MoveTriggerJobsAsync("ws", "u/a/trigger", "u/a/renamed");
+
+        var paths = new Dictionary<Guid, string?>();
+        foreach (var job in jobs) paths[job.Id] = (await _store.GetAsync(job.Id))!.TriggerPath;
+        Assert.Equal("u/a/trigger", paths[claimed[0].Id]); // finished: keeps the path it ran under
+        Assert.Equal("u/a/renamed", paths[claimed[1].Id]); // running
+        Assert.Equal(2, jobs.Take(4).Count(j => paths[j.Id] == "u/a/renamed" && !claimed.Any(c => c.Id == j.Id))); // queued
+        Assert.Equal("u/a/trigger", paths[jobs[4].Id]); // another workspace's trigger of the same path
+    }
+
+    [Fact]
     public async Task Retention_removes_only_finished_jobs_completed_before_the_cutoff()
     {
         var now = DateTimeOffset.UtcNow;

@@ -12,7 +12,10 @@ public sealed record ResetOffsetsRequest(AutoOffsetReset? Offset);
 
 public sealed record TestConnectionRequest(JsonElement? Connection);
 
-/// <summary><c>/kafka_triggers</c>: the routes every trigger has, plus Kafka's own (test, reset_offsets).</summary>
+/// <param name="Offset">The offset of the last message processed (as its event gives it); the group goes on after it.</param>
+public sealed record CommitOffsetsRequest(string? Topic, int? Partition, long? Offset);
+
+/// <summary><c>/kafka_triggers</c>: the routes every trigger has, plus Kafka's own (test, reset_offsets, commit_offsets).</summary>
 public static class KafkaTriggersApi
 {
     public static RouteGroupBuilder MapKafkaTriggersApi(this RouteGroupBuilder workspace)
@@ -34,6 +37,15 @@ public static class KafkaTriggersApi
             var request = http.ContentLength > 0 ? await http.ReadFromJsonAsync<ResetOffsetsRequest>(ApiJson.Options) : null;
             var view = await TriggersApi.Grain<IKafkaTriggerGrain>(grains, workspace, path).ResetOffsetsAsync(request?.Offset);
             return Results.Json(TriggersApi.Flatten(view), ApiJson.Options);
+        });
+        // Windmill's route for triggers with auto_commit off: a script says how far the group has processed.
+        group.MapPost("/commit_offsets/{*path}", async (string workspace, string path, CommitOffsetsRequest request, IGrainFactory grains) =>
+        {
+            if (request is not { Topic: { } topic, Partition: { } partition, Offset: { } offset })
+                throw new InvalidInputException(request.Topic is null ? "topic" : request.Partition is null ? "partition" : "offset",
+                    "Give the message's topic, partition and offset, e.g. {\"topic\": \"orders\", \"partition\": 0, \"offset\": 41} (event.topic, event.partition and event.offset).");
+            await TriggersApi.Grain<IKafkaTriggerGrain>(grains, workspace, path).CommitOffsetAsync(topic, partition, offset);
+            return Results.Text($"Offsets committed for trigger '{path}'");
         });
         return workspace;
     }

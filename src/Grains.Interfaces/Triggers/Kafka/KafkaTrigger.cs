@@ -43,6 +43,9 @@ public sealed record KafkaTrigger : ITriggerSettings
     [Id(14)] public int BatchWindowMs { get; init; }
     [Id(15)] public IReadOnlyList<string>? Labels { get; init; }
     [Id(16)] public FilterLogic FilterLogic { get; init; }
+    /// <summary>Whether the trigger commits the offsets of the messages it has queued as jobs (the default). When false,
+    /// the group's position moves only when a script (or anyone) calls <c>commit_offsets</c>, as in Windmill.</summary>
+    [Id(17)] public bool AutoCommit { get; init; } = true;
 
     public const int MaxBatchSize = 10_000;
     public const int MaxBatchWindowMs = 300_000;
@@ -84,4 +87,11 @@ public interface IKafkaTriggerGrain : ITriggerGrain<KafkaTrigger, KafkaTriggerSt
     /// latest offset (by default the trigger's <see cref="KafkaTrigger.AutoOffsetReset"/>), then resumes.
     /// </summary>
     Task<TriggerView<KafkaTrigger, KafkaTriggerStatus>> ResetOffsetsAsync(AutoOffsetReset? to);
+
+    /// <summary>
+    /// For a trigger with <c>auto_commit</c> off: marks the message at <paramref name="offset"/> of the partition, and
+    /// every one before it, as processed, by committing <paramref name="offset"/> + 1 (the next to read) for the group.
+    /// Returns once the broker has it.
+    /// </summary>
+    Task CommitOffsetAsync(string topic, int partition, long offset);
 }

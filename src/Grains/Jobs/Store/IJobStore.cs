@@ -46,6 +46,10 @@ public interface IJobStore
     /// <paramref name="ids"/>); returns how many.</summary>
     Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids = null, CancellationToken ct = default);
 
+    /// <summary>Hands a renamed trigger's queued and running jobs to its new path, so that their retries, error
+    /// handler and release (if held) follow the trigger; finished jobs keep the path they ran under.</summary>
+    Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default);
+
     /// <summary>Ends held jobs (all of them, or those of <paramref name="ids"/>) as failed with <paramref name="error"/>,
     /// without running them; returns how many.</summary>
     Task<int> CancelHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, JobError error, CancellationToken ct = default);

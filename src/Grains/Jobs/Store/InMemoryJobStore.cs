@@ -181,6 +181,15 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.FromResult(released);
     }
 
+    public Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default)
+    {
+        lock (_gate)
+            foreach (var job in _jobs.Values.Where(j => j.WorkspaceId == workspaceId && j.TriggerPath == fromPath
+                                                        && j.Status is JobStatus.Queued or JobStatus.Running).ToList())
+                _jobs[job.Id] = job with { TriggerPath = toPath };
+        return Task.CompletedTask;
+    }
+
     public Task<int> CancelHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, JobError error, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();

@@ -123,6 +123,18 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JobRows.AttemptJson(outcome));
     }
 
+    public async Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET trigger_path = @to
+            WHERE workspace_id = @ws AND trigger_path = @from AND status IN ('queued', 'running')
+            """);
+        cmd.Parameters.AddWithValue("ws", workspaceId);
+        cmd.Parameters.AddWithValue("from", fromPath);
+        cmd.Parameters.AddWithValue("to", toPath);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task LinkErrorHandlerAsync(Guid failedJobId, Guid handlerJobId, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("UPDATE jobs SET error_handler_job_id = @handler WHERE id = @id");

@@ -15,7 +15,8 @@ public sealed record KafkaListenerSettings(
     int BatchSize = 1,
     TimeSpan BatchWindow = default,
     long Generation = 0,
-    FilterLogic FilterLogic = FilterLogic.And)
+    FilterLogic FilterLogic = FilterLogic.And,
+    bool AutoCommit = true)
 {
     /// <summary>The trigger and group as the job store knows them: the key of stored positions.</summary>
     public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -44,6 +45,29 @@ public sealed class KafkaTriggerGrain(
             await StartOverAsync(); // and messages read again become new jobs rather than finding their old ones
             logger.LogInformation("Kafka trigger {Trigger}: offsets reset to {Offsets}", ItemPath, string.Join(", ", moved));
         });
+    }
+
+    public async Task CommitOffsetAsync(string topic, int partition, long offset)
+    {
+        var trigger = Existing;
+        if (trigger.AutoCommit)
+            throw new InvalidInputException("auto_commit",
+                $"Trigger '{ItemPath}' commits its offsets itself (auto_commit is on); update it with \"auto_commit\": false to commit them from your scripts.");
+        if (!trigger.Topics.Any(t => t == topic || (t.StartsWith('^') && Regex.IsMatch(topic, t, RegexOptions.None, TimeSpan.FromSeconds(1)))))
+            throw new InvalidInputException("topic", $"Trigger '{ItemPath}' does not listen to topic '{topic}'; it listens to {string.Join(", ", trigger.Topics)}.");
+        if (partition < 0) throw new InvalidInputException("partition", $"partition must be 0 or more; {partition} is not a partition.");
+        if (offset < 0) throw new InvalidInputException("offset", $"offset must be 0 or more (the offset of the last message processed, as in its event); {offset} is not one.");
+
+        var next = new TopicPartitionOffset(topic, partition, offset + 1);
+        // The running consumer commits it between polls; a trigger that is not listening has no consumer, so one joins
+        // the group for the commit alone (as reset_offsets does).
+        if (Listener is KafkaTriggerListener listener) await listener.CommitAsync(next);
+        else
+        {
+            var settings = await ResolveAsync(trigger);
+            await Task.Run(() => KafkaOffsets.Commit(settings, [next], listenerOptions.Value));
+        }
+        logger.LogInformation("Kafka trigger {Trigger}: offset {Offset} committed on request", ItemPath, next);
     }
 
     /// <summary>Copies the failed job's message to the trigger's dead-letter topic, if it has one.</summary>
@@ -100,6 +124,11 @@ public sealed class KafkaTriggerGrain(
         await GroupGrain(trigger.GroupId!).ReleaseAsync(this.GetPrimaryKeyString());
     }
 
+    protected override Task OnRestoredAsync(KafkaTrigger trigger) => GroupGrain(trigger.GroupId!).ClaimAsync(this.GetPrimaryKeyString());
+
+    protected override KafkaTrigger KeepIdentity(KafkaTrigger existing, KafkaTrigger renamed) =>
+        string.IsNullOrEmpty(renamed.GroupId) ? renamed with { GroupId = existing.GroupId } : renamed;
+
     private IConsumerGroupGrain GroupGrain(string groupId) => GrainFactory.GetGrain<IConsumerGroupGrain>(groupId);
 
     protected override KafkaTrigger WithMode(KafkaTrigger trigger, TriggerMode mode) => trigger with { Mode = mode };
@@ -118,5 +147,5 @@ public sealed class KafkaTriggerGrain(
         WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
         await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
         trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
-        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic);
+        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic, trigger.AutoCommit);
 }

@@ -28,6 +28,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ListenerStatusTracker _status;
     private readonly JobBatchWriter<List<TopicPartitionOffset>> _writer;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(TopicPartitionOffset Offset, TaskCompletionSource Done)> _requestedCommits = new();
     private volatile Error? _fatal;
     private IDisposable? _lagTracking;
 
@@ -53,6 +54,16 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 
     /// <summary>When the poll loop last went round: proof that this consumer is alive.</summary>
     public DateTimeOffset? LastPoll => _status.LastPoll;
+
+    /// <summary>Commits <paramref name="offset"/> from the poll loop (the consumer's own thread) and returns once the
+    /// broker has it; for a trigger without auto_commit, whose scripts say what is processed.</summary>
+    public Task CommitAsync(TopicPartitionOffset offset)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requestedCommits.Enqueue((offset, done));
+        if (_stopping.IsCancellationRequested) FailRequestedCommits();
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 
     public void Start()
     {
@@ -95,6 +106,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         finally
         {
             _status.Stopped();
+            FailRequestedCommits();
             _stopped.TrySetResult();
         }
     }
@@ -172,6 +184,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                     _batches.Add(message);
                     if (_batches.Unwritten < _options.MaxBatchSize && _batches.UnwrittenBytes < _options.MaxBatchBytes && !_batches.WindowEnded) continue;
                 }
+                CommitRequested(consumer);
                 _batches.CloseDue(nothingFetched: message is null);
                 if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
                 else _writer.Settle(stored => Commit(consumer, stored)); // nothing more to read right now
@@ -201,7 +214,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private void Commit(IConsumer<byte[]?, byte[]?> consumer, StoredBatch<List<TopicPartitionOffset>> batch)
     {
         _status.Stored(batch.Events, batch.Created, batch.Filtered, batch.Duplicates, batch.ReadAt);
-        if (batch.Position.Count == 0) return;
+        // Without auto_commit the stored jobs still count as stored (a message read again finds its job), but the
+        // group's position is the scripts' to move.
+        if (batch.Position.Count == 0 || !_settings.AutoCommit) return;
         try
         {
             consumer.Commit(batch.Position);
@@ -214,12 +229,35 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         }
     }
 
+    private void CommitRequested(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_requestedCommits.TryDequeue(out var request))
+            try
+            {
+                consumer.Commit([request.Offset]);
+                _status.Committed([request.Offset]);
+                request.Done.TrySetResult();
+            }
+            catch (KafkaException e)
+            {
+                request.Done.TrySetException(new Validation.InvalidInputException("partition",
+                    $"The broker refused to commit {request.Offset}: {e.Error.Reason}. Is the partition one of the topic's?"));
+            }
+    }
+
+    private void FailRequestedCommits()
+    {
+        while (_requestedCommits.TryDequeue(out var request))
+            request.Done.TrySetException(new Validation.ConflictException("The trigger's consumer stopped before it could commit; try again."));
+    }
+
     /// <summary>Stores and commits everything consumed so far, e.g. before partitions are handed over.</summary>
     private void Drain(IConsumer<byte[]?, byte[]?> consumer)
     {
         _batches.CloseAll();
         if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
         _writer.Settle(stored => Commit(consumer, stored));
+        CommitRequested(consumer);
     }
 
     public async ValueTask DisposeAsync()
