@@ -16,6 +16,10 @@ public sealed record SetModeRequest(TriggerMode? Mode);
 
 public sealed record TestFiltersRequest(IReadOnlyList<TriggerFilter>? Filters, FilterLogic? FilterLogic, IReadOnlyList<JsonElement>? Messages);
 
+/// <param name="Status">Which jobs: only <c>failure</c> (the default) can run again.</param>
+/// <param name="Since">Only jobs that failed at or after this time.</param>
+public sealed record RedriveRequest(IReadOnlyList<Guid>? JobIds, string? Status, DateTimeOffset? Since);
+
 /// <param name="JobIds">Which held jobs; all of the trigger's when absent.</param>
 public sealed record HeldJobsRequest(IReadOnlyList<Guid>? JobIds);
 
@@ -90,6 +94,17 @@ public static class TriggersApi
                 throw new InvalidInputException("messages", "Give the sample messages to try, e.g. {\"filters\": [...], \"messages\": [{\"type\": \"order\"}]}.");
             var runs = await grains.GetGrain<IFilterTesterGrain>(0).TestAsync(request.Filters, request.FilterLogic ?? FilterLogic.And, messages);
             return Results.Json(new { runs, matched = runs.Count(r => r) }, ApiJson.Options);
+        });
+        // Re-drive (ours): failed jobs run once more with their original events, keeping their ids and attempt history.
+        group.MapPost("/redrive/{*path}", async (string workspace, string path,
+            [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RedriveRequest? request, IGrainFactory grains) =>
+        {
+            if (request?.Status is { } status && status != "failure")
+                throw new InvalidInputException("status", $"Only failed jobs run again; status must be \"failure\" (or left out), not \"{status}\".");
+            if (request is { JobIds: not null, Since: not null })
+                throw new InvalidInputException("since", "Give either job_ids or since, not both.");
+            var redriven = await Grain<TGrain>(grains, workspace, path).RedriveAsync(request?.JobIds, request?.Since);
+            return Results.Json(new { redriven = redriven.Count, job_ids = redriven }, ApiJson.Options);
         });
         // Windmill's routes for the jobs a suspended trigger holds: release (some of) them, or cancel them unrun.
         workspace.MapPost($"/trigger/{kind}/resume_suspended_trigger_jobs/{{*path}}", async (string workspace, string path,

@@ -39,6 +39,10 @@ public interface ITriggerGrain<TTrigger, TStatus> : ITriggerGrain
     /// <paramref name="jobIds"/>. Returns how many.</summary>
     Task<int> ReleaseHeldJobsAsync(IReadOnlyList<Guid>? jobIds);
 
+    /// <summary>Runs the trigger's failed jobs once more with their original events (those of <paramref name="jobIds"/>,
+    /// or all failed since <paramref name="since"/>, or all): the dead-letter round trip without a topic. Returns their ids.</summary>
+    Task<IReadOnlyList<Guid>> RedriveAsync(IReadOnlyList<Guid>? jobIds, DateTimeOffset? since);
+
     /// <summary>Cancels held jobs (all, or those of <paramref name="jobIds"/>): they end failed without running. Returns how many.</summary>
     Task<int> CancelHeldJobsAsync(IReadOnlyList<Guid>? jobIds);
 }

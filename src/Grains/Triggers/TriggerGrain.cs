@@ -116,6 +116,12 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
         return await jobs.ReleaseHeldAsync(WorkspaceId, ItemPath, jobIds);
     }
 
+    public async Task<IReadOnlyList<Guid>> RedriveAsync(IReadOnlyList<Guid>? jobIds, DateTimeOffset? since)
+    {
+        _ = Existing;
+        return await jobs.RedriveAsync(WorkspaceId, ItemPath, jobIds, since);
+    }
+
     public async Task<int> CancelHeldJobsAsync(IReadOnlyList<Guid>? jobIds)
     {
         _ = Existing;

@@ -46,6 +46,13 @@ public interface IJobStore
     /// <paramref name="ids"/>); returns how many.</summary>
     Task<int> ReleaseHeldAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Queues a trigger's failed jobs again (those of <paramref name="ids"/>, or all; only those completed at or after
+    /// <paramref name="since"/> when given) with the arguments and event they had, keeping their id and attempt history:
+    /// each runs once more. Flow steps are left to their flows. Returns the ids queued again.
+    /// </summary>
+    Task<IReadOnlyList<Guid>> RedriveAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, DateTimeOffset? since, CancellationToken ct = default);
+
     /// <summary>Hands a renamed trigger's queued and running jobs to its new path, so that their retries, error
     /// handler and release (if held) follow the trigger; finished jobs keep the path they ran under.</summary>
     Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default);

@@ -181,6 +181,29 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.FromResult(released);
     }
 
+    public Task<IReadOnlyList<Guid>> RedriveAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, DateTimeOffset? since, CancellationToken ct = default)
+    {
+        List<Guid> redriven;
+        lock (_gate)
+        {
+            var failed = _jobs.Values.Where(j => j.WorkspaceId == workspaceId && j.TriggerPath == triggerPath && j.Status == JobStatus.Failure
+                                                 && j.FlowJobId is null && (ids is null || ids.Contains(j.Id)) && (since is null || j.CompletedAt >= since))
+                .OrderBy(j => _sequence[j.Id]).ToList();
+            foreach (var job in failed)
+            {
+                _jobs[job.Id] = job with
+                {
+                    Status = JobStatus.Queued, ResultJson = null, Error = null, StartedAt = null, CompletedAt = null, ScheduledFor = null,
+                    ClaimedBy = null, LostRuns = 0,
+                };
+                _queue[_sequence[job.Id]] = job.Id;
+            }
+            redriven = failed.Select(j => j.Id).ToList();
+        }
+        if (redriven.Count > 0) signal.Notify(redriven.Count);
+        return Task.FromResult<IReadOnlyList<Guid>>(redriven);
+    }
+
     public Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default)
     {
         lock (_gate)

@@ -123,6 +123,25 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JobRows.AttemptJson(outcome));
     }
 
+    public async Task<IReadOnlyList<Guid>> RedriveAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, DateTimeOffset? since, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', result = NULL, error = NULL, started_at = NULL, completed_at = NULL,
+                            scheduled_for = NULL, claimed_by = NULL, lease_until = NULL, lost_runs = 0
+            WHERE workspace_id = @ws AND trigger_path = @trigger AND status = 'failure' AND flow_job_id IS NULL
+              AND (@ids::uuid[] IS NULL OR id = ANY(@ids)) AND (@since::timestamptz IS NULL OR completed_at >= @since)
+            RETURNING id
+            """);
+        cmd.Parameters.AddWithValue("ws", workspaceId);
+        cmd.Parameters.AddWithValue("trigger", triggerPath);
+        cmd.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)ids?.ToArray() ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("since", NpgsqlDbType.TimestampTz) { Value = (object?)since ?? DBNull.Value });
+        var redriven = new List<Guid>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) redriven.Add(reader.GetGuid(0));
+        return redriven;
+    }
+
     public async Task MoveTriggerJobsAsync(string workspaceId, string fromPath, string toPath, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("""
