@@ -84,13 +84,15 @@ public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
     {
         var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
         await s.CreateScriptAsync("u/test/echo", "bun", Echo);
-        await s.CreateTriggerAsync("u/test/echo");
+        await s.CreateTriggerAsync("u/test/echo", new { auto_offset_reset = "latest" });
         await s.ProduceAsync("a", "b", "c");
         await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 3);
 
-        // Back to the start: the three messages are read again and run again, as new jobs (the reset starts a new
-        // generation of job ids; a plain restart would have found their old jobs).
-        await PostAsync(s, "reset_offsets", new { offset = "earliest" });
+        // Back to the start, as Windmill's client asks (no body: earliest, whatever the trigger's auto_offset_reset): the
+        // three messages are read again and run again, as new jobs (the reset starts a new generation of job ids; a
+        // plain restart would have found their old jobs).
+        using (var reset = await s.Api.Http.PostAsync($"/api/w/{s.Ws}/kafka_triggers/reset_offsets/{TriggerScenario.Trigger}", null))
+            Assert.True(reset.IsSuccessStatusCode, await reset.Content.ReadAsStringAsync());
         var replayed = await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
             t => (long)t["status"]!["jobs_created"]! == 3, TimeSpan.FromSeconds(60), "the replay");
         Assert.Equal(0, (long)replayed["status"]!["duplicates_skipped"]!);

@@ -33,9 +33,9 @@ public static class KafkaTriggersApi
         });
         group.MapPost("/reset_offsets/{*path}", async (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
         {
-            // The body is optional: without it the group goes back to the trigger's auto_offset_reset.
+            // The body is optional: without it the group goes back to the earliest offsets, as Windmill's route does.
             var request = http.ContentLength > 0 ? await http.ReadFromJsonAsync<ResetOffsetsRequest>(ApiJson.Options) : null;
-            var view = await TriggersApi.Grain<IKafkaTriggerGrain>(grains, workspace, path).ResetOffsetsAsync(request?.Offset);
+            var view = await TriggersApi.Grain<IKafkaTriggerGrain>(grains, workspace, path).ResetOffsetsAsync(request?.Offset ?? AutoOffsetReset.Earliest);
             return Results.Json(TriggersApi.Flatten(view), ApiJson.Options);
         });
         // Windmill's route for triggers with auto_commit off: a script says how far the group has processed.
