@@ -84,9 +84,14 @@ public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
     {
         var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
         await s.CreateScriptAsync("u/test/echo", "bun", Echo);
-        await s.CreateTriggerAsync("u/test/echo", new { auto_offset_reset = "latest" });
+        await s.CreateTriggerAsync("u/test/echo");
         await s.ProduceAsync("a", "b", "c");
         await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 3);
+        // From now on the trigger's own reset would be to the latest offset; Windmill's reset_offsets ignores that.
+        using (var update = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/update/{TriggerScenario.Trigger}",
+                   new { script_path = "u/test/echo", kafka_resource_path = TriggerScenario.Resource, topics = new[] { s.Topic }, auto_offset_reset = "latest" }))
+            update.EnsureSuccessStatusCode();
+        await s.Api.WaitUntilListeningAsync(s.Ws, TriggerScenario.Trigger);
 
         // Back to the start, as Windmill's client asks (no body: earliest, whatever the trigger's auto_offset_reset): the
         // three messages are read again and run again, as new jobs (the reset starts a new generation of job ids; a
