@@ -61,6 +61,8 @@ public sealed record Job
     [Id(21)] public bool Held { get; init; }
     /// <summary><c>script</c>, <c>flow</c> or <c>dependencies</c> (resolving a script's packages), as Windmill's <c>job_kind</c>.</summary>
     [Id(22)] public string JobKind { get; init; } = "script";
+    /// <summary>The script version the last run ran (Windmill's <c>script_hash</c>); null before it ran, and for flows.</summary>
+    [Id(23)] public string? ScriptHash { get; init; }
 }
 
 /// <summary>One run of a job.</summary>
@@ -130,6 +132,8 @@ public sealed record JobOutcome
     [Id(6)] public DateTimeOffset CompletedAt { get; init; }
     /// <summary>The failure ends the job whatever its retry policy says (it was lost by workers too often).</summary>
     [Id(7)] public bool NeverRerun { get; init; }
+    /// <summary>The script version the run ran; null when no script ran.</summary>
+    [Id(8)] public string? ScriptHash { get; init; }
 }
 
 /// <summary>Queries over the job history; stateless so every silo answers locally.</summary>

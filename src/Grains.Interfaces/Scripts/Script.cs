@@ -21,6 +21,13 @@ public sealed record Script
     [Id(8)] public string? Lock { get; init; }
     /// <summary>Why resolving the dependencies failed (Windmill's <c>lock_error_logs</c>).</summary>
     [Id(9)] public string? LockErrorLogs { get; init; }
+    /// <summary>This version's id (Windmill's <c>hash</c>): 16 hex digits, set when the version is saved.</summary>
+    [Id(10)] public string Hash { get; init; } = "";
+    /// <summary>The versions before this one, newest first (Windmill's <c>parent_hashes</c>). On create, its first entry
+    /// is the <c>parent_hash</c> the caller names: the version it edited, which must be the latest.</summary>
+    [Id(11)] public IReadOnlyList<string> ParentHashes { get; init; } = [];
+    /// <summary>What the author said about this version (Windmill's <c>deployment_message</c>).</summary>
+    [Id(12)] public string? DeploymentMessage { get; init; }
 
     /// <summary>The script can run: it needs no package, or its dependencies are resolved.</summary>
     public bool DependenciesReady => Requirements.Count == 0 || Lock is not null;
@@ -32,6 +39,8 @@ public sealed record Script
 [Alias("Triggers.IScriptGrain")]
 public interface IScriptGrain : IGrainWithStringKey
 {
+    /// <summary>Saves the script, or a new version of it: at a path that holds one, <c>script.ParentHashes[0]</c> must
+    /// name its latest version (<see cref="Script.Hash"/>), so that nobody overwrites an edit they have not seen.</summary>
     Task<Script> CreateAsync(Script script);
     Task<Script?> GetAsync();
     Task DeleteAsync();
@@ -39,4 +48,13 @@ public interface IScriptGrain : IGrainWithStringKey
     /// <summary>Records the outcome of resolving the dependencies of the content with <paramref name="contentHash"/>:
     /// the lock, or the resolver's error. Ignored when the script has changed since.</summary>
     Task SetLockAsync(string contentHash, string? lockText, string? errorLogs);
+}
+
+/// <summary>One saved version of a script (key <c>{workspace}/{hash}</c>), kept after newer ones replace it.</summary>
+[Alias("Triggers.IScriptVersionGrain")]
+public interface IScriptVersionGrain : IGrainWithStringKey
+{
+    Task SaveAsync(Script version);
+    Task<Script?> GetAsync();
+    Task DeleteAsync();
 }

@@ -38,6 +38,8 @@ public sealed record JobRecord
     public int LostRuns { get; init; }
     /// <summary>Null for a run of <see cref="ScriptPath"/>; <see cref="DependenciesKind"/> for resolving its dependencies.</summary>
     public string? Kind { get; init; }
+    /// <summary>The script version the last run ran (<see cref="Scripts.Script.Hash"/>); null before it ran.</summary>
+    public string? ScriptHash { get; init; }
 
     /// <summary>The kind of job that resolves a script's dependencies into its lock (Windmill's <c>dependencies</c> job).</summary>
     public const string DependenciesKind = "dependencies";
@@ -74,6 +76,7 @@ public sealed record JobRecord
         AttemptHistory = AttemptHistory,
         Held = Held,
         JobKind = Kind ?? (IsFlow ? "flow" : "script"),
+        ScriptHash = ScriptHash,
     };
 
     private static JsonElement? ParseOrNull(string? json) =>

@@ -33,5 +33,6 @@ internal static class JobRecordExtensions
     {
         ArgsJson = outcome.MainArgs is { } args ? JsonSerializer.Serialize(args) : job.ArgsJson,
         AttemptHistory = [.. job.AttemptHistory, job.Attempt(outcome)],
+        ScriptHash = outcome.ScriptHash ?? job.ScriptHash,
     };
 }

@@ -89,6 +89,27 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_run_records_the_script_version_it_ran_and_a_later_run_replaces_it()
+    {
+        var job = NewJob(0);
+        await _store.EnqueueAsync([job]);
+        var first = Assert.Single(await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 1));
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await _store.RequeueAsync(job.Id, first.Claim, new JobOutcome
+        {
+            Succeeded = false, Error = new JobError("Error", "boom"), StartedAt = now, CompletedAt = now, Logs = "", ScriptHash = "aaaaaaaaaaaaaaaa",
+        }, now));
+        Assert.Equal("aaaaaaaaaaaaaaaa", (await _store.GetAsync(job.Id))!.ScriptHash);
+
+        var second = Assert.Single(await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 1));
+        Assert.True(await _store.CompleteAsync(job.Id, second.Claim, new JobOutcome
+        {
+            Succeeded = true, StartedAt = now, CompletedAt = now, Logs = "", ScriptHash = "bbbbbbbbbbbbbbbb",
+        }));
+        Assert.Equal("bbbbbbbbbbbbbbbb", (await _store.GetAsync(job.Id))!.ScriptHash);
+    }
+
+    [Fact]
     public async Task Retention_removes_only_finished_jobs_completed_before_the_cutoff()
     {
         var now = DateTimeOffset.UtcNow;

@@ -172,8 +172,9 @@ public sealed class JobWorkerService(
 
         var triggerEvent = JobArguments.Event(job);
         var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout, ct);
-        return run is null
+        var outcome = run is null
             ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())
             : JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());
+        return outcome with { ScriptHash = script.Hash.Length > 0 ? script.Hash : null };
     }
 }

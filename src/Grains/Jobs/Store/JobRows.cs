@@ -15,7 +15,7 @@ internal static class JobRows
     public const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
-        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs";
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs, script_hash";
 
     /// <summary><see cref="Columns"/> with logs left out, for listings.</summary>
     public static readonly string ColumnsWithoutLogs = Columns.Replace(" logs,", " NULL,");
@@ -47,6 +47,7 @@ internal static class JobRows
         Kind = r.IsDBNull(22) ? null : r.GetString(22),
         ClaimedBy = r.IsDBNull(23) ? null : r.GetString(23),
         LostRuns = r.GetInt32(24),
+        ScriptHash = r.IsDBNull(25) ? null : r.GetString(25),
     };
 
     /// <summary>What a queued job is inserted with; every other column starts at its default.</summary>
@@ -119,9 +120,9 @@ internal static class JobRows
             UPDATE jobs SET status = t.status, result = t.result::jsonb, args = COALESCE(t.args::jsonb, jobs.args), logs = t.logs,
                             error = t.error::jsonb, started_at = t.started, completed_at = t.completed, scheduled_for = NULL,
                             attempt_history = jobs.attempt_history || jsonb_build_array(t.attempt::jsonb || jsonb_build_object('attempt', jobs.attempts)),
-                            claimed_by = NULL, lease_until = NULL
-            FROM unnest(@id, @claimed_by, @claimed_attempt, @status, @result, @args, @logs, @error, @started, @completed, @attempt)
-                 AS t(id, claimed_by, claimed_attempt, status, result, args, logs, error, started, completed, attempt)
+                            claimed_by = NULL, lease_until = NULL, script_hash = COALESCE(t.script_hash, jobs.script_hash)
+            FROM unnest(@id, @claimed_by, @claimed_attempt, @status, @result, @args, @logs, @error, @started, @completed, @attempt, @script_hash)
+                 AS t(id, claimed_by, claimed_attempt, status, result, args, logs, error, started, completed, attempt, script_hash)
             WHERE jobs.id = t.id AND jobs.status = 'running' AND jobs.claimed_by = t.claimed_by AND jobs.attempts = t.claimed_attempt
             RETURNING jobs.id
             """);
@@ -136,6 +137,7 @@ internal static class JobRows
         Add("started", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.StartedAt).ToArray());
         Add("completed", NpgsqlDbType.TimestampTz, runs.Select(r => r.Outcome.CompletedAt).ToArray());
         Add("attempt", NpgsqlDbType.Text, runs.Select(r => AttemptJson(r.Outcome)).ToArray());
+        Add("script_hash", NpgsqlDbType.Text, runs.Select(r => r.Outcome.ScriptHash).ToArray());
         return command;
 
         void Add(string name, NpgsqlDbType type, Array values) =>

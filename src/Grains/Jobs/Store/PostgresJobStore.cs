@@ -91,7 +91,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
             UPDATE jobs SET status = 'queued', scheduled_for = @due, args = COALESCE(@args::jsonb, args), logs = @logs,
                             error = @error::jsonb, started_at = @started,
                             attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
-                            claimed_by = NULL, lease_until = NULL
+                            claimed_by = NULL, lease_until = NULL, script_hash = COALESCE(@script_hash, script_hash)
             WHERE id = @id AND status = 'running' AND claimed_by = @claimed_by AND attempts = @claimed_attempt
             """);
         AddRun(cmd, id, outcome);
@@ -121,6 +121,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         cmd.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)JobRows.ErrorJson(outcome) ?? DBNull.Value);
         cmd.Parameters.AddWithValue("started", outcome.StartedAt);
         cmd.Parameters.AddWithValue("attempt", NpgsqlDbType.Text, JobRows.AttemptJson(outcome));
+        cmd.Parameters.AddWithValue("script_hash", NpgsqlDbType.Text, (object?)outcome.ScriptHash ?? DBNull.Value);
     }
 
     public async Task<IReadOnlyList<Guid>> RedriveAsync(string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids, DateTimeOffset? since, CancellationToken ct = default)
