@@ -39,6 +39,21 @@ public sealed class ClientConfigMappingTests
     }
 
     [Fact]
+    public void Oauthbearer_fetches_its_token_by_oidc_client_credentials_with_scope_and_extensions()
+    {
+        var config = Map(new KafkaSecurity
+        {
+            Label = KafkaSecurityLabel.SaslSsl, Mechanism = "OAUTHBEARER", OauthTokenEndpointUrl = "https://idp/token", OauthClientId = "id",
+            OauthClientSecret = "secret", OauthScope = "kafka", OauthExtensions = new Dictionary<string, string> { ["logicalCluster"] = "lkc-1", ["identityPoolId"] = "pool-2" },
+        });
+        Assert.Equal((SecurityProtocol.SaslSsl, SaslMechanism.OAuthBearer, SaslOauthbearerMethod.Oidc), (config.SecurityProtocol, config.SaslMechanism, config.SaslOauthbearerMethod));
+        Assert.Equal(("https://idp/token", "id", "secret", "kafka"),
+            (config.SaslOauthbearerTokenEndpointUrl, config.SaslOauthbearerClientId, config.SaslOauthbearerClientSecret, config.SaslOauthbearerScope));
+        Assert.Equal("logicalCluster=lkc-1,identityPoolId=pool-2", config.SaslOauthbearerExtensions);
+        Assert.Null(config.SaslUsername);
+    }
+
+    [Fact]
     public void Ssl_with_a_client_certificate_sets_the_pem_fields_for_mutual_tls()
     {
         var config = Map(new KafkaSecurity { Label = KafkaSecurityLabel.Ssl, Ca = Pem, Certificate = Pem, Key = KeyPem, KeyPassword = "kp" });

@@ -32,6 +32,13 @@ public sealed record KafkaSecurity
     [Id(9)] public string? KerberosPrincipal { get; init; }
     [Id(10)] public string? KeytabPath { get; init; }
     [Id(11)] public string? KeytabBase64 { get; init; }
+    /// <summary>OAUTHBEARER with OIDC client credentials: where the token comes from (an http(s) URL) and as whom.</summary>
+    [Id(12)] public string? OauthTokenEndpointUrl { get; init; }
+    [Id(13)] public string? OauthClientId { get; init; }
+    [Id(14)] public string? OauthClientSecret { get; init; }
+    [Id(15)] public string? OauthScope { get; init; }
+    /// <summary>SASL extensions sent with the token (e.g. Confluent Cloud's <c>logicalCluster</c> and <c>identityPoolId</c>).</summary>
+    [Id(16)] public IReadOnlyDictionary<string, string>? OauthExtensions { get; init; }
 }
 
 /// <summary>The value of a resource of type <c>kafka</c>.</summary>
@@ -49,7 +56,9 @@ public sealed record KafkaConnection
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    private static readonly string[] SaslMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+    private static readonly string[] SaslMechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", OAuthBearer];
+
+    public const string OAuthBearer = "OAUTHBEARER";
 
     /// <summary>Reads and validates a resource value; the exception names the offending field.</summary>
     public static KafkaConnection Parse(JsonElement value, string field = "value")
@@ -84,8 +93,12 @@ public sealed record KafkaConnection
             case KafkaSecurityLabel.SaslPlaintext or KafkaSecurityLabel.SaslSsl:
                 if (security.Mechanism is null || !SaslMechanisms.Contains(security.Mechanism))
                     throw new InvalidInputException($"{at}.mechanism", $"mechanism must be one of {string.Join(", ", SaslMechanisms)}.");
-                Require(security.Username, $"{at}.username");
-                Require(security.Password, $"{at}.password");
+                if (security.Mechanism == OAuthBearer) ValidateOAuth(security, at);
+                else
+                {
+                    Require(security.Username, $"{at}.username");
+                    Require(security.Password, $"{at}.password");
+                }
                 break;
             case KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi:
                 Require(security.KerberosPrincipal, $"{at}.kerberos_principal");
@@ -98,6 +111,25 @@ public sealed record KafkaConnection
         RequirePem(security.Ca, "CERTIFICATE", $"{at}.ca");
         RequirePem(security.Certificate, "CERTIFICATE", $"{at}.certificate");
         RequirePem(security.Key, "PRIVATE KEY", $"{at}.key");
+    }
+
+    /// <summary>OIDC client credentials: an absolute http(s) token endpoint, a client id and secret, and extensions
+    /// that fit librdkafka's <c>key=value,…</c> list (RFC 7628: alphabetic keys; values without commas).</summary>
+    private static void ValidateOAuth(KafkaSecurity security, string at)
+    {
+        Require(security.OauthTokenEndpointUrl, $"{at}.oauth_token_endpoint_url");
+        if (!Uri.TryCreate(security.OauthTokenEndpointUrl, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http"))
+            throw new InvalidInputException($"{at}.oauth_token_endpoint_url",
+                $"'{security.OauthTokenEndpointUrl}' is not an http(s) URL; give the identity provider's token endpoint, e.g. https://login.example.com/oauth2/token.");
+        Require(security.OauthClientId, $"{at}.oauth_client_id");
+        Require(security.OauthClientSecret, $"{at}.oauth_client_secret");
+        foreach (var (key, value) in security.OauthExtensions ?? new Dictionary<string, string>())
+        {
+            if (key.Length == 0 || !key.All(char.IsAsciiLetter) || key == "auth")
+                throw new InvalidInputException($"{at}.oauth_extensions", $"Extension name '{key}' must be ASCII letters only (and not \"auth\").");
+            if (string.IsNullOrEmpty(value) || value.Contains(',') || value.Contains('='))
+                throw new InvalidInputException($"{at}.oauth_extensions", $"Extension '{key}' needs a value without ',' or '='.");
+        }
     }
 
     private static bool IsEncrypted(string value) => value.StartsWith("enc:v1:", StringComparison.Ordinal);
@@ -154,5 +186,5 @@ public sealed record KafkaConnection
     public static JsonElement Redact(JsonElement value) => MapSecrets(value, _ => Redacted);
 
     public const string Redacted = "<redacted>";
-    public static readonly string[] SecretFields = ["password", "key", "key_password", "keytab_base64"];
+    public static readonly string[] SecretFields = ["password", "key", "key_password", "keytab_base64", "oauth_client_secret"];
 }

@@ -29,10 +29,25 @@ public static class KafkaClientConfigs
                 "PLAIN" => SaslMechanism.Plain,
                 "SCRAM-SHA-256" => SaslMechanism.ScramSha256,
                 "SCRAM-SHA-512" => SaslMechanism.ScramSha512,
+                KafkaConnection.OAuthBearer => SaslMechanism.OAuthBearer,
                 _ => throw new ArgumentOutOfRangeException(nameof(connection), security.Mechanism, "Unknown SASL mechanism."),
             };
-            config.SaslUsername = security.Username;
-            config.SaslPassword = security.Password;
+            if (config.SaslMechanism == SaslMechanism.OAuthBearer)
+            {
+                // librdkafka fetches and refreshes the token itself (client credentials grant) before each login.
+                config.SaslOauthbearerMethod = SaslOauthbearerMethod.Oidc;
+                config.SaslOauthbearerTokenEndpointUrl = security.OauthTokenEndpointUrl;
+                config.SaslOauthbearerClientId = security.OauthClientId;
+                config.SaslOauthbearerClientSecret = security.OauthClientSecret;
+                config.SaslOauthbearerScope = security.OauthScope;
+                if (security.OauthExtensions is { Count: > 0 } extensions)
+                    config.SaslOauthbearerExtensions = string.Join(',', extensions.Select(e => $"{e.Key}={e.Value}"));
+            }
+            else
+            {
+                config.SaslUsername = security.Username;
+                config.SaslPassword = security.Password;
+            }
         }
         if (security.Label is KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi)
         {
