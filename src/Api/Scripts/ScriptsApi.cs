@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
+using Triggers.Jobs;
 using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -56,11 +58,33 @@ public static class ScriptsApi
             await Grain(grains, workspace, path).DeleteAsync();
             return Results.Text(path);
         });
+        // A preprocessor's dry run (ours): the arguments main would get for this event, main not run. It is a job like any
+        // other (a worker slot, the same sandbox and limits); the route waits for it a while and otherwise names it.
+        group.MapPost("/preprocess/p/{*path}", async (string workspace, string path, JsonElement body, IGrainFactory grains, CancellationToken ct) =>
+        {
+            var id = Guid.NewGuid();
+            var job = await grains.GetGrain<IJobGrain>(id).EnqueuePreprocessAsync(workspace, path, body);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (job.Status is not (JobStatus.Success or JobStatus.Failure) && waited.Elapsed < DryRunWait)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+                job = await grains.GetGrain<IJobGrain>(id).GetAsync() ?? job;
+            }
+            return job.Status switch
+            {
+                JobStatus.Success => Results.Json(new { job_id = id, success = true, args = job.Result, logs = job.Logs }, ApiJson.Options),
+                JobStatus.Failure => Results.Json(new { job_id = id, success = false, error = job.Error, logs = job.Logs }, ApiJson.Options),
+                _ => Results.Json(new { job_id = id, status = job.Status.Name(), detail = $"Still {job.Status.Name()} after {DryRunWait.TotalSeconds:0} s; poll jobs_u/get/{id}." },
+                    ApiJson.Options, statusCode: StatusCodes.Status202Accepted),
+            };
+        });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
             (await WorkspaceItems.ListAsync<IScriptGrain, Script>(grains, workspace, ItemKinds.Script, g => g.GetAsync()))
                 .Select(s => new { s.Path, s.Hash, s.Language, s.Summary, s.Signature, s.CreatedAt, s.DedicatedWorker }));
         return workspace;
     }
+
+    private static readonly TimeSpan DryRunWait = TimeSpan.FromSeconds(30);
 
     private static IScriptGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IScriptGrain>(grains, workspace, path);
 }

@@ -105,6 +105,9 @@ public interface IJobGrain : IGrainWithGuidKey
 {
     /// <summary>Queues a run of a stored script or flow with the given arguments (a direct run, not from a trigger).</summary>
     Task<Job> EnqueueAsync(string workspaceId, string path, bool isFlow, JsonElement args);
+    /// <summary>Queues a dry run of a script's preprocessor on <paramref name="triggerEvent"/>: its result is the
+    /// arguments main would get; main does not run.</summary>
+    Task<Job> EnqueuePreprocessAsync(string workspaceId, string path, JsonElement triggerEvent);
     Task<Job?> GetAsync();
     /// <summary>Records the outcome of a run a worker finished under <paramref name="claim"/>; an outcome from a claim
     /// that is no longer the job's (a stale worker, a repeated call) changes nothing.</summary>

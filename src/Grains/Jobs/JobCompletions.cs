@@ -13,7 +13,8 @@ namespace Triggers.Jobs;
 public sealed class JobCompletions(IJobStore store, IGrainFactory grains, TriggerMetrics metrics)
 {
     /// <summary>Whether the outcome is the job's final state without asking its trigger anything.</summary>
-    public static bool IsFinal(JobRecord job, JobOutcome outcome) => outcome.Succeeded || job.IsFlowStep;
+    /// <remarks>A dry run's failure is its answer: no retries, no error handler.</remarks>
+    public static bool IsFinal(JobRecord job, JobOutcome outcome) => outcome.Succeeded || job.IsFlowStep || job.IsPreprocess;
 
     /// <summary>Hands over the outcome of the run <paramref name="job"/> was claimed for (<see cref="JobRecord.Claim"/>).</summary>
     public async Task CompleteAsync(JobRecord job, JobOutcome outcome, CancellationToken ct)

@@ -40,6 +40,24 @@ public sealed class JobGrain(IJobStore store, IJobTriggers triggers, JobCompleti
         return job.ToJob();
     }
 
+    public async Task<Job> EnqueuePreprocessAsync(string workspaceId, string path, JsonElement triggerEvent)
+    {
+        Names.RequirePath(path);
+        if (triggerEvent.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException("body", "The request body must be the event to preprocess, a JSON object, e.g. {\"kind\": \"kafka\", \"payload\": \"aGk=\", ...}.");
+        var script = await GrainFactory.GetGrain<IScriptGrain>(Names.ItemKey(workspaceId, path)).GetAsync()
+            ?? throw new NotFoundException($"No script at '{path}' in workspace '{workspaceId}'.");
+        if (script.Signature is not { HasPreprocessor: true })
+            throw new InvalidInputException("path", $"The script at '{path}' has no preprocessor: main gets the trigger's default arguments (payload).");
+        var job = new JobRecord
+        {
+            Id = Id, WorkspaceId = workspaceId, ScriptPath = path, Kind = JobRecord.PreprocessKind, ArgsJson = "{}",
+            EventJson = triggerEvent.GetRawText(), CreatedAt = clock.GetUtcNow(),
+        };
+        await store.EnqueueAsync([job]);
+        return job.ToJob();
+    }
+
     public async Task<Job?> GetAsync() => (await store.GetAsync(Id))?.ToJob();
 
     public async Task CompleteAsync(JobClaim claim, JobOutcome outcome)

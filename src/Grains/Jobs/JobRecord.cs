@@ -44,7 +44,11 @@ public sealed record JobRecord
     /// <summary>The kind of job that resolves a script's dependencies into its lock (Windmill's <c>dependencies</c> job).</summary>
     public const string DependenciesKind = "dependencies";
 
+    /// <summary>The kind of job that runs only a script's preprocessor on an event and answers main's arguments (a dry run).</summary>
+    public const string PreprocessKind = "preprocess";
+
     public bool IsDependencies => Kind == DependenciesKind;
+    public bool IsPreprocess => Kind == PreprocessKind;
     public bool IsErrorHandler => FailedJobId is not null;
     public bool IsFlowStep => FlowJobId is not null;
 

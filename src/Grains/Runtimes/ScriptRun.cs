@@ -31,5 +31,8 @@ public sealed record ScriptRun(
     /// <summary>Where <see cref="Lock"/> is installed; set by <see cref="ScriptRunner"/>.</summary>
     public string? DependencyDirectory { get; init; }
 
+    /// <summary>A dry run: the preprocessor runs, and the arguments it gives main are the result; main does not run.</summary>
+    public bool PreprocessOnly { get; init; }
+
     public bool RunsPreprocessor => Event is not null && Signature.HasPreprocessor;
 }

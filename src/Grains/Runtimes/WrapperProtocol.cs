@@ -8,7 +8,8 @@ namespace Triggers.Runtimes;
 /// <summary>
 /// The files through which the runtime and a wrapper program talk, in the job's directory:
 /// <list type="bullet">
-/// <item><c>input.json</c>: <c>{"parameters":[main's parameter names],"args":{…},"preprocess":bool,"event":…}</c></item>
+/// <item><c>input.json</c>: <c>{"parameters":[main's parameter names],"args":{…},"preprocess":bool,"event":…,"preprocess_only":bool}</c>
+/// (with <c>preprocess_only</c>, main's bound arguments are the result and main does not run)</item>
 /// <item><c>result.json</c>: <c>{"ok":true,"result":…,"args":{…}}</c> or
 /// <c>{"ok":false,"error":{"name","message","stack"},"args":{…}}</c>, where <c>args</c> is what main got.</item>
 /// </list>
@@ -32,6 +33,7 @@ internal static class WrapperProtocol
             ["args"] = run.Args.DeepClone(),
             ["preprocess"] = run.RunsPreprocessor,
             ["event"] = run.RunsPreprocessor ? run.Event!.DeepClone() : null,
+            ["preprocess_only"] = run.PreprocessOnly,
         };
         return input.ToJsonString();
     }

@@ -172,6 +172,7 @@ public sealed class JobWorkerService(
 
         var triggerEvent = JobArguments.Event(job);
         var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout, ct);
+        if (run is not null && job.IsPreprocess) run = run with { PreprocessOnly = true };
         var outcome = run is null
             ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())
             : JobOutcomes.FromRun(await runner.RunAsync(run, ct), started, clock.GetUtcNow());

@@ -6,7 +6,7 @@
 //               line: the marker, then the outcome. Everything the job prints comes before its answer.
 // Files go through Bun's own API: importing "node:fs" adds about 6 ms to every job.
 
-type Job = { parameters: string[]; args: Record<string, unknown>; preprocess: boolean; event: unknown };
+type Job = { parameters: string[]; args: Record<string, unknown>; preprocess: boolean; event: unknown; preprocess_only?: boolean };
 
 class ResultNotSerializable extends Error {
   override name = "ResultNotSerializable";
@@ -47,6 +47,8 @@ async function runJob(job: Job): Promise<string> {
       source = returned;
     }
     mainArgs = bind(job.parameters, source);
+    // A dry run of the preprocessor: what main would get is the answer.
+    if (job.preprocess_only) return `{"ok":true,"result":${argsJson(mainArgs)},"args":${argsJson(mainArgs)}}`;
     // A missing argument is passed as undefined, so the parameter's default applies.
     const result = await main!(...job.parameters.map((name) => mainArgs[name]));
     return `{"ok":true,"result":${resultJson(result)},"args":${argsJson(mainArgs)}}`;

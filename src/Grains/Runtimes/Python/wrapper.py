@@ -34,6 +34,8 @@ def run_job(load_script, job):
                 raise TypeError("preprocessor must return a dict whose keys are main's parameter names, "
                                 f"but it returned {type(source).__name__}.")
         main_args = {name: source[name] for name in job["parameters"] if name in source}
+        if job.get("preprocess_only"):  # a dry run of the preprocessor: what main would get is the answer
+            return '{"ok":true,"result":%s,"args":%s}' % (args_json(main_args), args_json(main_args))
         # A missing argument is not passed at all, so the parameter's default applies.
         result = call(main, **main_args)
         return '{"ok":true,"result":%s,"args":%s}' % (result_json(result), args_json(main_args))
