@@ -74,8 +74,8 @@ public sealed class ScriptGrain(
     {
         if (latest is null || latest.Hash.Length == 0) return []; // none yet, or saved before scripts had versions
         if (string.IsNullOrEmpty(parentHash))
-            throw new InvalidInputException("parent_hash",
-                $"A script exists at '{ItemPath}' (latest version {latest.Hash}); to save a new version, give \"parent_hash\": \"{latest.Hash}\", or delete it first.");
+            throw new ConflictException(
+                $"A script already exists at '{ItemPath}' (latest version {latest.Hash}); to save a new version, give \"parent_hash\": \"{latest.Hash}\", or delete it first.");
         if (parentHash != latest.Hash)
             throw new ConflictException(
                 $"parent_hash {parentHash} is not the latest version of '{ItemPath}' ({latest.Hash}): it was saved again since. Start from the latest version.");

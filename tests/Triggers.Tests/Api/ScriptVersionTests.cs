@@ -30,7 +30,7 @@ public sealed class ScriptVersionTests(EmbeddedSiloFixture fixture)
 
         // Saving over it without naming the version it edits is refused, and says which version that is.
         var (noParent, why) = await SaveAsync(s, Version("v2"));
-        Assert.Equal(HttpStatusCode.BadRequest, noParent);
+        Assert.Equal(HttpStatusCode.Conflict, noParent);
         Assert.Contains("parent_hash", why);
         Assert.Contains(h1, why);
 
