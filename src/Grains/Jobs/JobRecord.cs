@@ -40,6 +40,8 @@ public sealed record JobRecord
     public string? Kind { get; init; }
     /// <summary>The script version the last run ran (<see cref="Scripts.Script.Hash"/>); null before it ran.</summary>
     public string? ScriptHash { get; init; }
+    /// <summary>Jobs with the same order key run one at a time, in queue order (a trigger's <c>ordering</c>); null: any time.</summary>
+    public string? OrderKey { get; init; }
 
     /// <summary>The kind of job that resolves a script's dependencies into its lock (Windmill's <c>dependencies</c> job).</summary>
     public const string DependenciesKind = "dependencies";

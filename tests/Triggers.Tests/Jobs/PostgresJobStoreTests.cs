@@ -110,6 +110,28 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
     }
 
     [Fact]
+    public async Task Ordered_jobs_are_claimed_one_at_a_time_per_order_key_and_a_rerun_waiting_for_its_time_holds_its_key()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var a1 = NewJob(1) with { OrderKey = "p0" };
+        var a2 = NewJob(2) with { OrderKey = "p0" };
+        var b1 = NewJob(3) with { OrderKey = "p1" };
+        var b2 = NewJob(4) with { OrderKey = "p1" };
+        var free = NewJob(5);
+        await _store.EnqueueAsync([a1, a2, b1, b2, free]);
+
+        var claimed = await _store.ClaimAsync("w1", TimeSpan.FromMinutes(5), 10);
+        Assert.Equal([a1.Id, b1.Id, free.Id], claimed.Select(j => j.Id));
+        Assert.Empty(await _store.ClaimAsync("w2", TimeSpan.FromMinutes(5), 10)); // a2 and b2 wait while a1 and b1 run
+
+        var done = new JobOutcome { Succeeded = true, StartedAt = now, CompletedAt = now, Logs = "" };
+        Assert.True(await _store.CompleteAsync(a1.Id, claimed[0].Claim, done));
+        // b1 fails and waits a minute for its rerun: it still holds b2.
+        Assert.True(await _store.RequeueAsync(b1.Id, claimed[1].Claim, done with { Succeeded = false, Error = new JobError("Error", "boom") }, now.AddMinutes(1)));
+        Assert.Equal([a2.Id], (await _store.ClaimAsync("w2", TimeSpan.FromMinutes(5), 10)).Select(j => j.Id));
+    }
+
+    [Fact]
     public async Task Retention_removes_only_finished_jobs_completed_before_the_cutoff()
     {
         var now = DateTimeOffset.UtcNow;

@@ -11,6 +11,18 @@ public enum AutoOffsetReset
     [JsonStringEnumMemberName("latest")] Latest,
 }
 
+/// <summary>In which order a trigger's jobs may run.</summary>
+[JsonConverter(typeof(NamedEnumConverter<JobOrdering>))]
+public enum JobOrdering
+{
+    /// <summary>Any free worker slot runs any queued job (Windmill's behaviour).</summary>
+    [JsonStringEnumMemberName("none")] None,
+    /// <summary>A partition's jobs run one after another, in offset order.</summary>
+    [JsonStringEnumMemberName("partition")] Partition,
+    /// <summary>Jobs of one message key run one after another, in offset order; different keys run in parallel.</summary>
+    [JsonStringEnumMemberName("key")] Key,
+}
+
 /// <summary>What a user configures on a Kafka trigger (the read-only status lives in <see cref="KafkaTriggerStatus"/>).</summary>
 [GenerateSerializer, Alias("Triggers.KafkaTrigger")]
 public sealed record KafkaTrigger : ITriggerSettings
@@ -46,6 +58,9 @@ public sealed record KafkaTrigger : ITriggerSettings
     /// <summary>Whether the trigger commits the offsets of the messages it has queued as jobs (the default). When false,
     /// the group's position moves only when a script (or anyone) calls <c>commit_offsets</c>, as in Windmill.</summary>
     [Id(17)] public bool AutoCommit { get; init; } = true;
+    /// <summary>Whether jobs wait for the earlier jobs of their partition or key. A job that fails holds the ones after
+    /// it until it succeeds or finally fails (retries included).</summary>
+    [Id(18)] public JobOrdering Ordering { get; init; }
 
     public const int MaxBatchSize = 10_000;
     public const int MaxBatchWindowMs = 300_000;

@@ -70,7 +70,17 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         {
             ReclaimExpiredLeases();
             var now = clock.GetUtcNow();
-            var due = _queue.Where(q => _jobs[q.Value] is { Held: false } job && (job.ScheduledFor is not { } at || at <= now)).Take(max).ToList();
+            // An ordered job waits until every earlier job of its order key has finished: the first queued job of a key
+            // is the only one that may start, and none while one of the key is running.
+            var waiting = _jobs.Values.Where(j => j is { Status: JobStatus.Running, OrderKey: not null }).Select(j => j.OrderKey!).ToHashSet();
+            var due = new List<KeyValuePair<long, Guid>>();
+            foreach (var entry in _queue)
+            {
+                if (due.Count == max) break;
+                var job = _jobs[entry.Value];
+                if (job.OrderKey is { } key && !waiting.Add(key)) continue;
+                if (!job.Held && (job.ScheduledFor is not { } at || at <= now)) due.Add(entry);
+            }
             var claimed = new List<JobRecord>(due.Count);
             foreach (var (seq, id) in due)
             {

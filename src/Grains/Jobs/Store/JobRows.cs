@@ -66,6 +66,7 @@ internal static class JobRows
         new("failed_job_id", NpgsqlDbType.Uuid, jobs => jobs.Select(j => j.FailedJobId).ToArray()),
         new("held", NpgsqlDbType.Boolean, jobs => jobs.Select(j => j.Held).ToArray()),
         new("job_kind", NpgsqlDbType.Text, jobs => jobs.Select(j => j.Kind).ToArray()),
+        new("order_key", NpgsqlDbType.Text, jobs => jobs.Select(j => j.OrderKey).ToArray()),
     ];
 
     /// <param name="Values">The column's values for a batch, as one array parameter.</param>

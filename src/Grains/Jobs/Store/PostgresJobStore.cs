@@ -50,8 +50,12 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
                                 claimed_by = @worker, lease_until = now() + @lease,
                                 lost_runs = lost_runs + CASE WHEN status = 'running' THEN 1 ELSE 0 END
                 WHERE id IN (SELECT id FROM jobs
-                             WHERE (status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
-                                OR (status = 'running' AND lease_until < now())
+                             WHERE ((status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                                    OR (status = 'running' AND lease_until < now()))
+                               -- an ordered job waits until every earlier job of its partition or key has finished
+                               AND (order_key IS NULL OR NOT EXISTS (
+                                    SELECT 1 FROM jobs earlier WHERE earlier.order_key = jobs.order_key AND earlier.seq < jobs.seq
+                                                                 AND earlier.status IN ('queued', 'running')))
                              ORDER BY seq LIMIT @max FOR UPDATE SKIP LOCKED)
                 RETURNING {JobRows.Columns}, seq)
             SELECT * FROM claimed ORDER BY seq

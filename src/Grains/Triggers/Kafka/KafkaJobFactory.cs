@@ -35,8 +35,19 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
             TriggerPath = settings.TriggerPath,
             CreatedAt = now,
             Held = settings.Suspended,
+            OrderKey = OrderKey(first),
         };
     }
+
+    /// <summary>What the job waits on, as <see cref="KafkaListenerSettings.Ordering"/> says: its partition, or its
+    /// message's key (a message without a key waits on nothing).</summary>
+    private string? OrderKey(ConsumeResult<byte[]?, byte[]?> message) => settings.Ordering switch
+    {
+        JobOrdering.Partition => $"{settings.SourceKey}\n{message.Topic}\n{message.Partition.Value}",
+        JobOrdering.Key when message.Message.Key is { } key =>
+            $"{settings.SourceKey}\n{message.Topic}\nkey:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(key))}",
+        _ => null,
+    };
 
     /// <summary>
     /// A name-based UUID of workspace, trigger, group, generation, topic, partition and offset, ordered by offset within the

@@ -16,7 +16,8 @@ public sealed record KafkaListenerSettings(
     TimeSpan BatchWindow = default,
     long Generation = 0,
     FilterLogic FilterLogic = FilterLogic.And,
-    bool AutoCommit = true)
+    bool AutoCommit = true,
+    JobOrdering Ordering = JobOrdering.None)
 {
     /// <summary>The trigger and group as the job store knows them: the key of stored positions.</summary>
     public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);

@@ -109,6 +109,8 @@ public sealed class KafkaTriggerGrain(
             throw new InvalidInputException("batch_size", $"A job takes 1 to {KafkaTrigger.MaxBatchSize:N0} messages; {trigger.BatchSize} is out of range.");
         if (trigger.BatchWindowMs is < 0 or > KafkaTrigger.MaxBatchWindowMs)
             throw new InvalidInputException("batch_window_ms", $"A batch waits 0 to {KafkaTrigger.MaxBatchWindowMs:N0} ms for more messages; {trigger.BatchWindowMs} is out of range.");
+        if (trigger.Ordering == JobOrdering.Key && trigger.BatchSize > 1)
+            throw new InvalidInputException("ordering", "ordering \"key\" needs one message per job; a batch mixes keys. Use \"partition\" with batch_size.");
         try { await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath); }
         catch (NotFoundException e) { throw new InvalidInputException("kafka_resource_path", e.Message); }
         await GroupGrain(groupId).ClaimAsync(this.GetPrimaryKeyString());
@@ -147,5 +149,5 @@ public sealed class KafkaTriggerGrain(
         WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
         await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
         trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
-        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic, trigger.AutoCommit);
+        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic, trigger.AutoCommit, trigger.Ordering);
 }
