@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Triggers.Api.Captures;
 using Triggers.Api.Auth;
 using Triggers.Api.Errors;
 using Triggers.Api.Flows;
@@ -47,6 +48,7 @@ public static class ApiExtensions
         workspace.MapFlowsApi();
         workspace.MapKafkaTriggersApi();
         workspace.MapJobsApi();
+        workspace.MapCapturesApi();
         return app;
     }
 

@@ -69,7 +69,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     }
 
     /// <summary>The event a preprocessor receives; payload, key and header values are base64.</summary>
-    private string EventJson(ConsumeResult<byte[]?, byte[]?> message) =>
+    public string EventJson(ConsumeResult<byte[]?, byte[]?> message) =>
         Json(256 + (message.Message.Value?.Length ?? 0) * 4 / 3, json => WriteEvent(json, message));
 
     private string BatchEventJson(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> messages) =>
