@@ -63,7 +63,7 @@ public static class ScriptsApi
         group.MapPost("/preprocess/p/{*path}", async (string workspace, string path, JsonElement body, IGrainFactory grains, CancellationToken ct) =>
         {
             var id = Guid.NewGuid();
-            var job = await grains.GetGrain<IJobGrain>(id).EnqueuePreprocessAsync(workspace, path, body);
+            var job = await grains.GetGrain<IJobGrain>(id).EnqueuePreprocessAsync(workspace, path, await EventAsync(grains, workspace, body));
             var waited = System.Diagnostics.Stopwatch.StartNew();
             while (job.Status is not (JobStatus.Success or JobStatus.Failure) && waited.Elapsed < DryRunWait)
             {
@@ -85,6 +85,18 @@ public static class ScriptsApi
     }
 
     private static readonly TimeSpan DryRunWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>The event to preprocess: the body itself, or <c>{"capture_id": N}</c> for the event a capture caught.</summary>
+    private static async Task<JsonElement> EventAsync(IGrainFactory grains, string workspace, JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("capture_id", out var captureId)) return body;
+        if (!captureId.TryGetInt64(out var id))
+            throw new InvalidInputException("capture_id", "capture_id must be the id of a capture, as capture/list shows it.");
+        var capture = await grains.GetGrain<global::Triggers.Captures.ICaptureGrain>(workspace).GetAsync(id)
+            ?? throw new NotFoundException($"No capture {id} in workspace '{workspace}'.");
+        return capture.PreprocessorArgs.TryGetProperty("event", out var captured) ? captured
+            : throw new InvalidInputException("capture_id", $"Capture {id} holds no event for a preprocessor.");
+    }
 
     private static IScriptGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IScriptGrain>(grains, workspace, path);
 }

@@ -53,6 +53,18 @@ public sealed class CaptureTests(EmbeddedSiloFixture fixture)
         Assert.Equal(("kafka", s.Topic, "u/test/pre"), ((string?)@event["kind"], (string?)@event["topic"], (string?)@event["trigger_path"]));
         Assert.Equal("kafka", (string?)caught[0]!["trigger_kind"]);
 
+        // A captured event is what a preprocessor's dry run can take, by id.
+        await s.CreateScriptAsync("u/test/dry", "bun", """
+            export async function preprocessor(event: any) { return { text: atob(event.payload), offset: event.offset }; }
+            export async function main(text: string, offset: number) { throw new Error("main ran"); }
+            """);
+        using (var dry = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/scripts/preprocess/p/u/test/dry", new { capture_id = (long)caught[1]!["id"]! }))
+        {
+            var answer = (await dry.Content.ReadFromJsonAsync<JsonObject>())!;
+            Assert.True((bool)answer["success"]!, answer.ToJsonString());
+            Assert.Equal("m1", (string?)answer["args"]!["text"]);
+        }
+
         // A payload of 40 kB or more is listed as too big and read whole by id.
         await s.ProduceAsync(new string('x', 50_000));
         var listed = await Eventually.WaitAsync(async () => { await PingAsync(s); return await ListAsync(s); }, l => l.Count == 3, TimeSpan.FromSeconds(30), "the big capture");
