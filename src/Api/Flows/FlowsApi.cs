@@ -3,17 +3,19 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
 using Triggers.Flows;
+using Triggers.Scripts;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
 namespace Triggers.Api.Flows;
 
-public sealed record FlowRequest(string? Path, string? Summary, FlowValue? Value)
+public sealed record FlowRequest(string? Path, string? Summary, FlowValue? Value, string? DeploymentMessage)
 {
     public Flow ToFlow() => new()
     {
         Path = Path ?? "",
         Summary = Summary,
+        DeploymentMessage = DeploymentMessage,
         Value = Value ?? throw new InvalidInputException("value", "A flow needs a value: {\"modules\": [{\"id\": \"a\", \"value\": {\"type\": \"script\", \"path\": \"u/me/step\"}}]}."),
     };
 }
@@ -38,6 +40,22 @@ public static class FlowsApi
             await Grain(grains, workspace, path).GetAsync() is { } flow
                 ? Results.Ok(flow)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No flow at '{path}'."));
+        // Windmill's flow versions: one by id, and the history of a path, newest first.
+        group.MapGet("/get/v/{version:long}/p/{*path}", async (string workspace, long version, string path, IGrainFactory grains) =>
+            await grains.GetGrain<IVersionGrain<Flow>>(VersionKeys.Flow(workspace, version, path)).GetAsync() is { } flow
+                ? Results.Ok(flow)
+                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No version {version} of flow '{path}'."));
+        group.MapGet("/history/p/{*path}", async (string workspace, string path, IGrainFactory grains) =>
+        {
+            var latest = await Grain(grains, workspace, path).GetAsync() ?? throw new NotFoundException($"No flow at '{path}' in workspace '{workspace}'.");
+            var history = new List<object>();
+            foreach (var id in latest.PreviousVersions.Prepend(latest.VersionId).Where(v => v > 0))
+            {
+                var version = await grains.GetGrain<IVersionGrain<Flow>>(VersionKeys.Flow(workspace, id, path)).GetAsync();
+                history.Add(new { id, created_at = version?.UpdatedAt, deployment_msg = version?.DeploymentMessage });
+            }
+            return Results.Json(history, ApiJson.Options);
+        });
         group.MapDelete("/delete/{*path}", async (string workspace, string path, IGrainFactory grains) =>
         {
             await Grain(grains, workspace, path).DeleteAsync();
@@ -45,7 +63,7 @@ public static class FlowsApi
         });
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
             (await WorkspaceItems.ListAsync<IFlowGrain, Flow>(grains, workspace, ItemKinds.Flow, g => g.GetAsync()))
-                .Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt }));
+                .Select(f => new { f.Path, f.Summary, f.CreatedAt, f.UpdatedAt, f.VersionId }));
         return workspace;
     }
 

@@ -33,7 +33,7 @@ public static class ScriptsApi
             return Results.Text(saved.Hash, statusCode: StatusCodes.Status201Created);
         });
         group.MapGet("/get/h/{hash}", async (string workspace, string hash, IGrainFactory grains) =>
-            await grains.GetGrain<IScriptVersionGrain>($"{workspace}/{hash}").GetAsync() is { } version
+            await grains.GetGrain<IVersionGrain<Script>>(VersionKeys.Script(workspace, hash)).GetAsync() is { } version
                 ? Results.Ok(version)
                 : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No script version {hash} in workspace '{workspace}'."));
         // Windmill's history: every version of the path, newest first, with what its author said about it.
@@ -44,7 +44,7 @@ public static class ScriptsApi
             var history = new List<object>();
             foreach (var hash in latest.ParentHashes.Prepend(latest.Hash).Where(h => h.Length > 0))
             {
-                var version = await grains.GetGrain<IScriptVersionGrain>($"{workspace}/{hash}").GetAsync();
+                var version = await grains.GetGrain<IVersionGrain<Script>>(VersionKeys.Script(workspace, hash)).GetAsync();
                 history.Add(new { script_hash = hash, deployment_msg = version?.DeploymentMessage, created_at = version?.CreatedAt });
             }
             return Results.Json(history, ApiJson.Options);

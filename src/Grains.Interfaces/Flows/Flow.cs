@@ -12,6 +12,12 @@ public sealed record Flow
     [Id(2)] public FlowValue Value { get; init; } = new();
     [Id(3)] public DateTimeOffset CreatedAt { get; init; }
     [Id(4)] public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>This version's id (Windmill's flow <c>version</c>), new at every create and update.</summary>
+    [Id(5)] public long VersionId { get; init; }
+    /// <summary>The versions before this one, newest first.</summary>
+    [Id(6)] public IReadOnlyList<long> PreviousVersions { get; init; } = [];
+    /// <summary>What the author said about this version (Windmill's <c>deployment_message</c>).</summary>
+    [Id(7)] public string? DeploymentMessage { get; init; }
 }
 
 [GenerateSerializer, Alias("Triggers.FlowValue")]

@@ -50,11 +50,19 @@ public interface IScriptGrain : IGrainWithStringKey
     Task SetLockAsync(string contentHash, string? lockText, string? errorLogs);
 }
 
-/// <summary>One saved version of a script (key <c>{workspace}/{hash}</c>), kept after newer ones replace it.</summary>
-[Alias("Triggers.IScriptVersionGrain")]
-public interface IScriptVersionGrain : IGrainWithStringKey
+/// <summary>One saved version of a script or flow, kept after newer ones replace it (key: see <see cref="VersionKeys"/>).</summary>
+[Alias("Triggers.IVersionGrain`1")]
+public interface IVersionGrain<T> : IGrainWithStringKey
 {
-    Task SaveAsync(Script version);
-    Task<Script?> GetAsync();
+    Task SaveAsync(T version);
+    Task<T?> GetAsync();
     Task DeleteAsync();
+}
+
+/// <summary>The keys of <see cref="IVersionGrain{T}"/>: a script version by its hash, a flow version by its id and path.</summary>
+public static class VersionKeys
+{
+    public static string Script(string workspaceId, string hash) => $"{workspaceId}/{hash}";
+
+    public static string Flow(string workspaceId, long version, string path) => $"{workspaceId}/{version}/{path}";
 }

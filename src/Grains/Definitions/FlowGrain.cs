@@ -19,7 +19,8 @@ public sealed partial class FlowGrain(
     {
         await ValidateAsync(flow.Value);
         var now = clock.GetUtcNow();
-        var created = flow with { Path = ItemPath, CreatedAt = now, UpdatedAt = now };
+        var created = flow with { Path = ItemPath, CreatedAt = now, UpdatedAt = now, VersionId = NewVersionId(null, now), PreviousVersions = [] };
+        await Version(created.VersionId).SaveAsync(created);
         await SaveNewAsync(created);
         return created;
     }
@@ -28,14 +29,31 @@ public sealed partial class FlowGrain(
     {
         var existing = Existing;
         await ValidateAsync(flow.Value);
-        var updated = flow with { Path = ItemPath, CreatedAt = existing.CreatedAt, UpdatedAt = clock.GetUtcNow() };
-        await SaveAsync(updated);
+        var now = clock.GetUtcNow();
+        var updated = flow with
+        {
+            Path = ItemPath, CreatedAt = existing.CreatedAt, UpdatedAt = now, VersionId = NewVersionId(existing, now),
+            PreviousVersions = existing.VersionId > 0 ? [existing.VersionId, .. existing.PreviousVersions] : [],
+        };
+        await Version(updated.VersionId).SaveAsync(updated);
+        await SaveAsync(updated); // jobs queued before run the flow as it is when they start
         return updated;
     }
 
     public Task<Flow?> GetAsync() => Task.FromResult(Found());
 
-    public Task DeleteAsync() => RemoveAsync();
+    /// <summary>Deletes the flow with every version of it.</summary>
+    public async Task DeleteAsync()
+    {
+        var flow = Existing;
+        foreach (var version in flow.PreviousVersions.Prepend(flow.VersionId).Where(v => v > 0)) await Version(version).DeleteAsync();
+        await RemoveAsync();
+    }
+
+    /// <summary>A millisecond clock reading, later than the version before: ids grow with time, as Windmill's do.</summary>
+    private static long NewVersionId(Flow? previous, DateTimeOffset now) => Math.Max(now.ToUnixTimeMilliseconds(), (previous?.VersionId ?? 0) + 1);
+
+    private IVersionGrain<Flow> Version(long version) => GrainFactory.GetGrain<IVersionGrain<Flow>>(VersionKeys.Flow(WorkspaceId, version, ItemPath));
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
     private static partial Regex ModuleIdPattern();

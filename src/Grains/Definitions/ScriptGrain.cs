@@ -86,5 +86,5 @@ public sealed class ScriptGrain(
     private string VersionHash(string? parent, Script script, DateTimeOffset savedAt) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
         System.Text.Encoding.UTF8.GetBytes($"{WorkspaceId}\n{ItemPath}\n{parent}\n{savedAt.UtcTicks}\n{script.Language}\n{script.Content}")))[..16];
 
-    private IScriptVersionGrain Version(string hash) => GrainFactory.GetGrain<IScriptVersionGrain>($"{WorkspaceId}/{hash}");
+    private IVersionGrain<Script> Version(string hash) => GrainFactory.GetGrain<IVersionGrain<Script>>(VersionKeys.Script(WorkspaceId, hash));
 }

@@ -20,13 +20,20 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
 {
     private sealed record StepRun(bool Succeeded, JsonNode? Result, JobError? Error);
 
+    /// <summary>Runs the flow as it is now; the outcome names the version that ran (<see cref="JobOutcome.ScriptHash"/>).</summary>
     public async Task<JobOutcome> RunAsync(JobRecord flowJob, string workerId, TimeSpan stepTimeout, CancellationToken ct)
     {
         var started = clock.GetUtcNow();
-        var log = new StringBuilder();
         var flow = await ClusterCalls.RetryAsync(() => grains.GetGrain<IFlowGrain>(Names.ItemKey(flowJob.WorkspaceId, flowJob.ScriptPath)).GetAsync(), ct);
         if (flow is null)
             return JobOutcomes.Failed(new JobError("FlowNotFound", $"No flow at '{flowJob.ScriptPath}' in workspace '{flowJob.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
+        var outcome = await RunAsync(flow, flowJob, workerId, stepTimeout, started, ct);
+        return flow.VersionId > 0 ? outcome with { ScriptHash = flow.VersionId.ToString(System.Globalization.CultureInfo.InvariantCulture) } : outcome;
+    }
+
+    private async Task<JobOutcome> RunAsync(Flow flow, JobRecord flowJob, string workerId, TimeSpan stepTimeout, DateTimeOffset started, CancellationToken ct)
+    {
+        var log = new StringBuilder();
 
         var context = new FlowContext(flowJob, workerId, stepTimeout, log, ct);
         var (input, inputError) = await FlowInputAsync(flow, context);
