@@ -63,6 +63,8 @@ public sealed record Job
     [Id(22)] public string JobKind { get; init; } = "script";
     /// <summary>The script version the last run ran (Windmill's <c>script_hash</c>); null before it ran, and for flows.</summary>
     [Id(23)] public string? ScriptHash { get; init; }
+    /// <summary>The worker running the job (Windmill's <c>worker</c>): its silo's address; null while queued and once finished.</summary>
+    [Id(24)] public string? Worker { get; init; }
 }
 
 /// <summary>One run of a job.</summary>

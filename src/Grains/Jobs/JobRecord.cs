@@ -83,6 +83,7 @@ public sealed record JobRecord
         Held = Held,
         JobKind = Kind ?? (IsFlow ? "flow" : "script"),
         ScriptHash = ScriptHash,
+        Worker = Status == JobStatus.Running ? ClaimedBy : null,
     };
 
     private static JsonElement? ParseOrNull(string? json) =>
