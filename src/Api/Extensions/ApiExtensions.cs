@@ -29,6 +29,7 @@ public static class ApiExtensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddSingleton<AdminToken>();
         services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: ["ready"]);
+        services.AddTriggersApiDocumentation();
         return services;
     }
 
@@ -37,6 +38,7 @@ public static class ApiExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapPlatformApi();
+        app.MapTriggersApiDocumentation();
 
         var api = app.MapGroup("/api").WithMetadata(new RequiresAdminToken());
         api.MapWorkspacesApi();

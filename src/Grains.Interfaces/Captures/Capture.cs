@@ -42,6 +42,7 @@ public interface ICaptureGrain : IGrainWithStringKey
 
     Task DeleteAsync(long id);
 
-    /// <summary>Stores a payload a listener captured (called from the listener's thread).</summary>
-    Task AddAsync(string triggerKind, string path, bool isFlow, string mainArgsJson, string preprocessorArgsJson);
+    /// <summary>Stores a payload the listener of capture session <paramref name="session"/> caught (called from its
+    /// thread); a session that has ended (no ping for too long) stores nothing more.</summary>
+    Task AddAsync(Guid session, string triggerKind, string path, bool isFlow, string mainArgsJson, string preprocessorArgsJson);
 }

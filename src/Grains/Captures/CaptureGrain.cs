@@ -38,8 +38,9 @@ public sealed class CaptureGrain(
     public static readonly TimeSpan PingWindow = TimeSpan.FromSeconds(10);
     public const int KeepPerRunnable = 20;
 
-    private sealed class Listening(IDisposable listener)
+    private sealed class Listening(Guid session, IDisposable listener)
     {
+        public Guid Session { get; } = session;
         public IDisposable Listener { get; } = listener;
         public DateTimeOffset LastClientPing { get; set; }
         public DateTimeOffset? LastServerPing { get; set; }
@@ -81,9 +82,10 @@ public sealed class CaptureGrain(
         {
             var settings = await KafkaSettingsAsync(path, isFlow, config);
             var grain = this.AsReference<ICaptureGrain>();
+            var session = Guid.NewGuid();
             Listening? started = null;
-            started = new Listening(new KafkaCaptureListener(settings, listenerOptions.Value,
-                (mainArgs, preprocessorArgs) => grain.AddAsync(triggerKind, path, isFlow, mainArgs, preprocessorArgs).GetAwaiter().GetResult(),
+            started = new Listening(session, new KafkaCaptureListener(settings, listenerOptions.Value,
+                (mainArgs, preprocessorArgs) => grain.AddAsync(session, triggerKind, path, isFlow, mainArgs, preprocessorArgs).GetAwaiter().GetResult(),
                 error => { if (started is not null) (started.Error, started.LastServerPing) = (error, clock.GetUtcNow()); },
                 logger)) { LastClientPing = clock.GetUtcNow() };
             _listening[key] = started;
@@ -116,15 +118,17 @@ public sealed class CaptureGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task AddAsync(string triggerKind, string path, bool isFlow, string mainArgsJson, string preprocessorArgsJson)
+    public async Task AddAsync(Guid session, string triggerKind, string path, bool isFlow, string mainArgsJson, string preprocessorArgsJson)
     {
+        // A stopped session's consumer may still hand over what it read while it was closing: that is not captured.
+        if (!_listening.TryGetValue((path, isFlow, triggerKind), out var listening) || listening.Session != session) return;
         var capture = new Capture(state.State.NextId++, clock.GetUtcNow(), triggerKind,
             JsonDocument.Parse(mainArgsJson).RootElement.Clone(), JsonDocument.Parse(preprocessorArgsJson).RootElement.Clone());
         state.State.Captures.Add(new StoredCapture(path, isFlow, capture));
         var ofRunnable = state.State.Captures.Where(c => c.Path == path && c.IsFlow == isFlow).ToList();
         foreach (var old in ofRunnable.OrderBy(c => c.Capture.Id).Take(Math.Max(0, ofRunnable.Count - KeepPerRunnable)))
             state.State.Captures.Remove(old);
-        if (_listening.TryGetValue((path, isFlow, triggerKind), out var listening)) listening.LastServerPing = capture.CreatedAt;
+        listening.LastServerPing = capture.CreatedAt;
         await state.WriteStateAsync();
     }
 

@@ -24,7 +24,7 @@ public sealed class StartupBanner(
             "",
             "Orleans Triggers is running",
             $"  storage:      {info.Storage}",
-            $"  API:          {url}/api",
+            $"  API:          {url}/api   (reference: {url}/api/docs, OpenAPI: {url}/api/openapi.json)",
             $"  dashboard:    {url}/dashboard",
             config["Auth:AdminTokenGenerated"] == "true"
                 ? $"  admin token:  {token}   (generated; set Auth__AdminToken to choose one)"

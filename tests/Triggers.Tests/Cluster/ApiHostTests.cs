@@ -5,7 +5,7 @@ using Triggers.Triggers.Kafka.Development;
 
 namespace Triggers.Tests.Cluster;
 
-/// <summary>The standalone API front end drives the cluster as an Orleans client and serves the dashboard.</summary>
+/// <summary>The standalone API front end drives the cluster as an Orleans client and serves the dashboard and the API reference.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed partial class ApiHostTests(PostgresFixture postgres) : IAsyncLifetime
 {
@@ -55,5 +55,9 @@ public sealed partial class ApiHostTests(PostgresFixture postgres) : IAsyncLifet
         var silos = ActiveSilos().Match(dom);
         Assert.True(silos.Success, $"the dashboard's scripts rendered the overview:\n{dom[..Math.Min(dom.Length, 2000)]}");
         Assert.Equal("1", silos.Groups[1].Value);
+
+        // The API reference renders from the front end's own OpenAPI document and scripts, with no internet.
+        var docs = await HeadlessChromium.RenderAsync($"http://127.0.0.1:{frontEnd.HttpPort}/api/docs/");
+        Assert.True(docs.Contains("commit_offsets", StringComparison.Ordinal), $"the reference page rendered the routes:\n{docs[..Math.Min(docs.Length, 2000)]}");
     }
 }
