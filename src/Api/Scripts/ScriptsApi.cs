@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
+using Triggers.Captures;
 using Triggers.Jobs;
 using Triggers.Scripts;
 using Triggers.Validation;
@@ -92,7 +93,7 @@ public static class ScriptsApi
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("capture_id", out var captureId)) return body;
         if (!captureId.TryGetInt64(out var id))
             throw new InvalidInputException("capture_id", "capture_id must be the id of a capture, as capture/list shows it.");
-        var capture = await grains.GetGrain<global::Triggers.Captures.ICaptureGrain>(workspace).GetAsync(id)
+        var capture = await grains.GetGrain<ICaptureGrain>(workspace).GetAsync(id)
             ?? throw new NotFoundException($"No capture {id} in workspace '{workspace}'.");
         return capture.PreprocessorArgs.TryGetProperty("event", out var captured) ? captured
             : throw new InvalidInputException("capture_id", $"Capture {id} holds no event for a preprocessor.");

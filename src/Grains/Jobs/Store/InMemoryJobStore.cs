@@ -72,7 +72,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
             var now = clock.GetUtcNow();
             // An ordered job waits until every earlier job of its order key has finished: the first queued job of a key
             // is the only one that may start, and none while one of the key is running.
-            var waiting = _jobs.Values.Where(j => j is { Status: JobStatus.Running, OrderKey: not null }).Select(j => j.OrderKey!).ToHashSet();
+            var waiting = _claims.Keys.Select(id => _jobs[id].OrderKey).OfType<string>().ToHashSet(); // the running jobs' keys
             var due = new List<KeyValuePair<long, Guid>>();
             foreach (var entry in _queue)
             {

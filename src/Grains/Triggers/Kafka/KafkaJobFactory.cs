@@ -15,6 +15,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
 
     private readonly string _idPrefix = settings.JobIdPrefix;
     private readonly Dictionary<(string Topic, int Partition), uint> _partitionPrefixes = [];
+    private readonly Dictionary<(string Topic, int Partition), string> _partitionOrderKeys = [];
 
     /// <summary>
     /// One job for messages of one partition, in offset order: a <c>kafka</c> event for one message when the trigger
@@ -43,7 +44,7 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     /// message's key (a message without a key waits on nothing).</summary>
     private string? OrderKey(ConsumeResult<byte[]?, byte[]?> message) => settings.Ordering switch
     {
-        JobOrdering.Partition => $"{settings.SourceKey}\n{message.Topic}\n{message.Partition.Value}",
+        JobOrdering.Partition => PartitionOrderKey(message.Topic, message.Partition.Value),
         JobOrdering.Key when message.Message.Key is { } key =>
             $"{settings.SourceKey}\n{message.Topic}\nkey:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(key))}",
         _ => null,
@@ -60,6 +61,13 @@ public sealed class KafkaJobFactory(KafkaListenerSettings settings)
     /// <summary>The id of a batch job, from its partition and first and last offsets.</summary>
     public Guid BatchJobId(string topic, int partition, long first, long last) =>
         JobIds.Ordered(PartitionPrefix(topic, partition), first, $"{_idPrefix}{topic}\n{partition}\n{first}-{last}");
+
+    private string PartitionOrderKey(string topic, int partition)
+    {
+        if (!_partitionOrderKeys.TryGetValue((topic, partition), out var key))
+            _partitionOrderKeys[(topic, partition)] = key = $"{settings.SourceKey}\n{topic}\n{partition}";
+        return key;
+    }
 
     private uint PartitionPrefix(string topic, int partition)
     {

@@ -53,7 +53,7 @@ public sealed class KafkaTriggerGrain(
         if (trigger.AutoCommit)
             throw new InvalidInputException("auto_commit",
                 $"Trigger '{ItemPath}' commits its offsets itself (auto_commit is on); update it with \"auto_commit\": false to commit them from your scripts.");
-        if (!trigger.Topics.Any(t => t == topic || (t.StartsWith('^') && Regex.IsMatch(topic, t, RegexOptions.None, TimeSpan.FromSeconds(1)))))
+        if (!trigger.Topics.Any(t => t == topic || IsPatternFor(t, topic)))
             throw new InvalidInputException("topic", $"Trigger '{ItemPath}' does not listen to topic '{topic}'; it listens to {string.Join(", ", trigger.Topics)}.");
         if (partition < 0) throw new InvalidInputException("partition", $"partition must be 0 or more; {partition} is not a partition.");
         if (offset < 0) throw new InvalidInputException("offset", $"offset must be 0 or more (the offset of the last message processed, as in its event); {offset} is not one.");
@@ -101,7 +101,7 @@ public sealed class KafkaTriggerGrain(
             if (deadLetterTopic.StartsWith('^') || trigger.Topics.Contains(deadLetterTopic))
                 throw new InvalidInputException("dead_letter_topic", "The dead-letter topic must be a plain topic name other than the ones the trigger listens to.");
             // A failed job's message produced where the trigger listens would come back as a message, fail again, and loop.
-            if (trigger.Topics.FirstOrDefault(t => t.StartsWith('^') && Regex.IsMatch(deadLetterTopic, t, RegexOptions.None, TimeSpan.FromSeconds(1))) is { } pattern)
+            if (trigger.Topics.FirstOrDefault(t => IsPatternFor(t, deadLetterTopic)) is { } pattern)
                 throw new InvalidInputException("dead_letter_topic",
                     $"The dead-letter topic '{deadLetterTopic}' matches the pattern '{pattern}' the trigger listens to: failed messages would come back to it. Choose a name outside the pattern.");
         }
@@ -130,6 +130,10 @@ public sealed class KafkaTriggerGrain(
 
     protected override KafkaTrigger KeepIdentity(KafkaTrigger existing, KafkaTrigger renamed) =>
         string.IsNullOrEmpty(renamed.GroupId) ? renamed with { GroupId = existing.GroupId } : renamed;
+
+    /// <summary>Whether a trigger's topic entry is a pattern (librdkafka's "^…" form) that <paramref name="topic"/> matches.</summary>
+    private static bool IsPatternFor(string entry, string topic) =>
+        entry.StartsWith('^') && Regex.IsMatch(topic, entry, RegexOptions.None, TimeSpan.FromSeconds(1));
 
     private IConsumerGroupGrain GroupGrain(string groupId) => GrainFactory.GetGrain<IConsumerGroupGrain>(groupId);
 

@@ -62,7 +62,17 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _requestedCommits.Enqueue((offset, done));
         if (_stopping.IsCancellationRequested) FailRequestedCommits();
-        return done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return WithinAsync(done.Task, TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task WithinAsync(Task commit, TimeSpan limit)
+    {
+        try { await commit.WaitAsync(limit); }
+        catch (TimeoutException)
+        {
+            throw new Validation.ConflictException(
+                $"The trigger's consumer did not get to the commit within {limit.TotalSeconds:0} s (it may be reconnecting to the broker; see its status). Try again.");
+        }
     }
 
     public void Start()
