@@ -10,9 +10,11 @@ public sealed class GroupCommitTests
     public async Task A_row_that_breaks_a_merged_write_fails_only_its_own_caller()
     {
         var gate = new TaskCompletionSource();
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var groups = new List<int>();
         await using var commit = new GroupCommit<Guid>(async rows =>
         {
+            writing.TrySetResult();
             await gate.Task; // hold the first write so that the rest arrive together
             lock (groups) groups.Add(rows.Count);
             if (rows.Contains(Guid.Empty)) throw new InvalidOperationException("a row the database refuses");
@@ -20,6 +22,7 @@ public sealed class GroupCommitTests
         }, maxRows: 100, NullLogger.Instance, "Writing");
 
         var first = commit.SubmitAsync([Guid.NewGuid()], CancellationToken.None);
+        await writing.Task; // the first write is under way alone before the others are submitted
         var rows = Enumerable.Range(0, 10).Select(n => n == 4 ? Guid.Empty : Guid.NewGuid()).ToList();
         var rest = rows.Select(row => Capture(commit.SubmitAsync([row], CancellationToken.None))).ToList();
         gate.SetResult();
