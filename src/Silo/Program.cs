@@ -1,6 +1,7 @@
 using Triggers.Silo.Extensions;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json sits beside the binary: read it from there whatever directory the silo is started in.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddTriggersSilo();
 
 var app = builder.Build();

@@ -9,7 +9,8 @@ using Triggers.Workspaces;
 namespace Triggers.Api.Platform;
 
 /// <summary>The bootstrap address of the embedded development broker, when the silo runs one.</summary>
-public sealed record DevKafkaBroker(string BootstrapServers);
+/// <param name="FixedPortProblem">Why it is not on its fixed port (DevKafka:Port), so resources naming it break on restart.</param>
+public sealed record DevKafkaBroker(string BootstrapServers, string? FixedPortProblem = null);
 
 public static class PlatformApi
 {

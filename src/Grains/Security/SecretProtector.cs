@@ -80,42 +80,8 @@ public sealed class SecretProtector
         return bytes.Length == 32 ? bytes : throw new InvalidOperationException("Secrets:Key must be the base64 of 32 random bytes (openssl rand -base64 32).");
     }
 
-    private static byte[] LoadOrCreateKeyFile(string path, ILogger logger)
-    {
-        var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            try
-            {
-                // Locked while written (FileShare.None), so another silo starting at the same moment cannot read it half made.
-                using var file = new FileStream(full, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-                file.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
-                logger.LogWarning("Generated a key for stored secrets at {KeyFile}; set Secrets:Key on every silo of a cluster instead", full);
-            }
-            catch (IOException) when (File.Exists(full)) { } // another silo on this machine made it first
-        }
-        return Decode(ReadWhenWritten(full));
-    }
-
-    /// <summary>The key file's text, once whoever creates it has written it (a moment at most).</summary>
-    private static string ReadWhenWritten(string path)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (File.ReadAllText(path).Trim() is { Length: > 0 } key) return key;
-            }
-            catch (IOException) when (waited.Elapsed < TimeSpan.FromSeconds(5)) { } // still locked by its writer
-            if (waited.Elapsed >= TimeSpan.FromSeconds(5))
-                throw new InvalidOperationException($"The key file {path} stays empty; delete it (no secret was stored with it yet) or set Secrets:Key.");
-            Thread.Sleep(10);
-        }
-    }
+    // Nothing was stored with a key that was just generated, so a new one loses nothing.
+    private static byte[] LoadOrCreateKeyFile(string path, ILogger logger) => Decode(GeneratedSecretFile.LoadOrCreate(path,
+        () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        full => logger.LogWarning("Generated a key for stored secrets at {KeyFile}; set Secrets:Key on every silo of a cluster instead", full)));
 }

@@ -7,6 +7,7 @@ using Triggers.Api.Extensions;
 using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
+using Triggers.Security;
 using Triggers.Silo.Storage;
 using Triggers.Telemetry;
 using Triggers.Triggers.Kafka.Development;
@@ -18,20 +19,25 @@ public static class SiloExtensions
     private const string AdoInvariant = "Npgsql";
 
     /// <summary>
-    /// One silo with the API co-hosted. Without <c>ConnectionStrings:Postgres</c> it is the embedded default
-    /// (localhost clustering, in-memory state and a development Kafka broker); with it, everything lives in
-    /// that database.
+    /// One silo with the API co-hosted, on one of three storages: <c>ConnectionStrings:Postgres</c> (production);
+    /// without it, the embedded PostgreSQL when <c>EmbeddedPostgres:BinDirectory</c> is set (what <c>run.sh</c>
+    /// starts: durable, same code path); otherwise localhost clustering and in-memory state. Both embedded
+    /// storages come with a development Kafka broker.
     /// </summary>
     public static WebApplicationBuilder AddTriggersSilo(this WebApplicationBuilder builder)
     {
         var config = builder.Configuration;
         var postgres = config.GetConnectionString("Postgres");
         if (string.IsNullOrWhiteSpace(postgres)) postgres = null;
+        var embedded = postgres is null ? StartEmbeddedPostgres(builder) : null;
 
         EnsureAdminToken(config);
         builder.Services.AddTriggersApi(config);
-        builder.Services.AddSingleton(new StartupInfo(postgres is null ? "embedded (in-memory state)" : "PostgreSQL"));
-        if (config.GetValue("DevKafka:Enabled", postgres is null)) AddDevKafka(builder.Services);
+        builder.Services.AddSingleton(new StartupInfo(
+            embedded is not null ? $"embedded PostgreSQL {embedded.Version}, data in {embedded.DataDirectory} (./run.sh --in-memory keeps nothing)"
+            : postgres is null ? "in memory: everything is gone when the silo stops" : "PostgreSQL"));
+        if (config.GetValue("DevKafka:Enabled", embedded is not null || postgres is null)) AddDevKafka(builder.Services, config);
+        postgres ??= embedded?.ConnectionString;
         if (postgres is not null) builder.Services.AddSingleton(sp => new SchemaMigrator(postgres, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
 
         builder.UseOrleans(silo => ConfigureSilo(silo, config, postgres));
@@ -84,18 +90,34 @@ public static class SiloExtensions
         silo.UseAdoNetReminderService(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });
     }
 
-    private static void AddDevKafka(IServiceCollection services)
+    private static EmbeddedPostgres? StartEmbeddedPostgres(WebApplicationBuilder builder)
     {
-        var cluster = new MockKafkaCluster(brokers: 1);
-        services.AddSingleton(cluster);
-        services.AddSingleton(new DevKafkaBroker(cluster.BootstrapServers));
+        var options = builder.Configuration.GetSection(EmbeddedPostgresOptions.Section).Get<EmbeddedPostgresOptions>() ?? new();
+        if (string.IsNullOrWhiteSpace(options.BinDirectory)) return null;
+        var embedded = EmbeddedPostgres.For(options).Start();
+        builder.Services.AddSingleton(embedded);
+        // Stopped once everything else has stopped: the silo's own shutdown still writes to it.
+        builder.Services.AddHostedService(sp => new EmbeddedPostgresShutdown(embedded, sp.GetRequiredService<IHostApplicationLifetime>()));
+        return embedded;
     }
 
+    private static void AddDevKafka(IServiceCollection services, IConfiguration config)
+    {
+        var server = new DevKafkaServer(config.GetValue("DevKafka:Port", 29092));
+        if (config["DevKafka:DemoTopic"] is { Length: > 0 } demoTopic) server.ProduceDemoOrders(demoTopic, TimeSpan.FromSeconds(2));
+        services.AddSingleton(server);
+        services.AddSingleton(new DevKafkaBroker(server.BootstrapServers, server.FixedPortProblem));
+    }
+
+    /// <summary>Without a configured admin token, the one generated into <c>Auth:AdminTokenFile</c> (<c>.data/admin-token</c>)
+    /// the first time: a newcomer's token, like their data, stays the same across restarts.</summary>
     private static void EnsureAdminToken(ConfigurationManager config)
     {
         if (!string.IsNullOrEmpty(config["Auth:AdminToken"])) return;
-        config["Auth:AdminToken"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        config["Auth:AdminTokenGenerated"] = "true";
+        var file = config["Auth:AdminTokenFile"] ?? Path.Combine(".data", "admin-token");
+        config["Auth:AdminToken"] = GeneratedSecretFile.LoadOrCreate(file,
+            () => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), _ => { });
+        config["Auth:AdminTokenFile"] = Path.GetFullPath(file);
     }
 
     /// <summary>Creates or upgrades the PostgreSQL schema before the silo touches the database.</summary>

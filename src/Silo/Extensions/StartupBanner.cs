@@ -26,13 +26,14 @@ public sealed class StartupBanner(
             $"  storage:      {info.Storage}",
             $"  API:          {url}/api   (reference: {url}/api/docs, OpenAPI: {url}/api/openapi.json)",
             $"  dashboard:    {url}/dashboard",
-            config["Auth:AdminTokenGenerated"] == "true"
-                ? $"  admin token:  {token}   (generated; set Auth__AdminToken to choose one)"
+            config["Auth:AdminTokenFile"] is { } tokenFile
+                ? $"  admin token:  {token}   (generated into {tokenFile}; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",
         };
         lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString}{(Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? " with Kerberos (GSSAPI)" : " without Kerberos (GSSAPI): start through run.sh for it")}");
         if (services.GetService<DevKafkaBroker>() is { } broker)
-            lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (embedded development broker; also GET /api/dev_kafka)");
+            lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (development broker, topics in memory; also GET /api/dev_kafka)" +
+                      (broker.FixedPortProblem is { } problem ? $"{Environment.NewLine}                {problem}; set DevKafka__Port" : ""));
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }

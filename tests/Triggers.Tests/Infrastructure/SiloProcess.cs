@@ -16,15 +16,15 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     private readonly string _project;
 
+    /// <param name="postgres">The database; null for the embedded storage that <paramref name="settings"/> choose.</param>
     /// <param name="project">The host to run: <c>Silo</c>, or <c>ApiHost</c> for the standalone API front end.</param>
-    public SiloProcess(string postgres, string clusterId, IReadOnlyDictionary<string, string>? settings = null, string project = "Silo")
+    public SiloProcess(string? postgres, string clusterId, IReadOnlyDictionary<string, string>? settings = null, string project = "Silo")
     {
         _project = project;
         HttpPort = FreePorts.Next();
         SiloPort = FreePorts.Next();
         _environment = new()
         {
-            ["ConnectionStrings__Postgres"] = postgres,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
             ["Orleans__ClusterId"] = clusterId,
             ["Orleans__SiloPort"] = SiloPort.ToString(),
@@ -35,6 +35,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
         };
         // The mock broker delays every rebalance by about the session timeout. TRIGGERS_TEST_DEFAULT_SESSION=1 keeps
         // the silo's default instead, to measure takeover as shipped (docs/BENCHMARKS.md).
+        if (postgres is not null) _environment["ConnectionStrings__Postgres"] = postgres;
         if (Environment.GetEnvironmentVariable("TRIGGERS_TEST_DEFAULT_SESSION") != "1") _environment["Kafka__SessionTimeoutMs"] = "3000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }

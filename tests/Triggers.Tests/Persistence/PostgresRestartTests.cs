@@ -10,7 +10,44 @@ namespace Triggers.Tests.Persistence;
 /// crashes, and every message still becomes exactly one job.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresRestartTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class PostgresRestartTests(PostgresFixture postgres) : SiloRestartTests
+{
+    protected override async Task<SiloProcess> CreateSiloAsync(string clusterId) => new(await postgres.CreateDatabaseAsync(), clusterId);
+}
+
+/// <summary>
+/// The same with no configuration but the embedded PostgreSQL that <c>./run.sh</c> starts: a newcomer's silo keeps its
+/// definitions, jobs and positions across a graceful restart and a SIGKILL.
+/// </summary>
+public sealed class EmbeddedPostgresRestartTests : SiloRestartTests
+{
+    private readonly EmbeddedPostgresDirectory _postgres = new();
+
+    protected override Task<SiloProcess> CreateSiloAsync(string clusterId)
+    {
+        var settings = _postgres.SiloSettings();
+        settings["DevKafka__Enabled"] = "false"; // the test's own broker outlives the silo
+        return Task.FromResult(new SiloProcess(null, clusterId, settings));
+    }
+
+    [Fact]
+    public async Task The_embedded_database_keeps_its_data_in_the_configured_directory_and_stops_with_the_silo()
+    {
+        Assert.True(File.Exists(Path.Combine(_postgres.Options.DataDirectory, "data", "PG_VERSION")));
+        Assert.Contains("embedded PostgreSQL 18", Silo.Output);
+        Assert.True(_postgres.IsRunning);
+        await Silo.StopAsync();
+        Assert.False(_postgres.IsRunning, "the embedded PostgreSQL should stop with the silo");
+    }
+
+    protected override Task CleanUpAsync()
+    {
+        _postgres.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public abstract class SiloRestartTests : IAsyncLifetime
 {
     private const string Ws = "persist";
     private const string TriggerPath = "u/ops/orders";
@@ -19,10 +56,16 @@ public sealed class PostgresRestartTests(PostgresFixture postgres) : IAsyncLifet
     private SiloProcess _silo = null!;
     private TriggersApiClient _api = null!;
 
+    protected SiloProcess Silo => _silo;
+
+    protected abstract Task<SiloProcess> CreateSiloAsync(string clusterId);
+
+    protected virtual Task CleanUpAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         _kafka.CreateTopic(_topic, 4);
-        _silo = new SiloProcess(await postgres.CreateDatabaseAsync(), $"restart-{Guid.NewGuid():N}");
+        _silo = await CreateSiloAsync($"restart-{Guid.NewGuid():N}");
         await _silo.StartAsync();
         _api = _silo.CreateApiClient();
         await _api.CreateWorkspaceAsync(Ws);
@@ -35,6 +78,7 @@ public sealed class PostgresRestartTests(PostgresFixture postgres) : IAsyncLifet
     public async Task DisposeAsync()
     {
         await _silo.DisposeAsync();
+        await CleanUpAsync();
         _kafka.Dispose();
     }
 

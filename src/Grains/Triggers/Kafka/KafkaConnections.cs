@@ -1,13 +1,19 @@
 using Triggers.Extensions;
 using Triggers.Resources;
 using Triggers.Security;
+using Triggers.Triggers.Kafka.Development;
 using Triggers.Validation;
 
 namespace Triggers.Triggers.Kafka;
 
 /// <summary>Turns a resource path into a usable Kafka connection: found, of type <c>kafka</c>, secrets decrypted.</summary>
-public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secrets)
+public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secrets, IServiceProvider services)
 {
+    /// <summary>The life of the broker <paramref name="connection"/> names when that broker forgets everything on
+    /// restart (this silo's development broker); null for a real broker.</summary>
+    public string? BrokerEpochOf(KafkaConnection connection) =>
+        services.GetService(typeof(DevKafkaServer)) is DevKafkaServer dev && connection.Brokers.SequenceEqual([dev.BootstrapServers]) ? dev.Epoch : null;
+
     /// <exception cref="NotFoundException">No resource at that path.</exception>
     /// <exception cref="InvalidInputException">The resource is not a Kafka connection; <paramref name="field"/> names it.</exception>
     public async Task<KafkaConnection> ResolveAsync(string workspaceId, string resourcePath, string field = "kafka_resource_path")

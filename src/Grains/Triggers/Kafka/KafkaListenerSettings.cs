@@ -17,10 +17,15 @@ public sealed record KafkaListenerSettings(
     long Generation = 0,
     FilterLogic FilterLogic = FilterLogic.And,
     bool AutoCommit = true,
-    JobOrdering Ordering = JobOrdering.None)
+    JobOrdering Ordering = JobOrdering.None,
+    string? BrokerEpoch = null)
 {
-    /// <summary>The trigger and group as the job store knows them: the key of stored positions.</summary>
-    public string SourceKey => SourceKeyOf(WorkspaceId, TriggerPath, GroupId);
+    /// <summary>
+    /// The trigger and group as the job store knows them: the key of stored positions. With a broker that keeps its
+    /// log in memory (the development broker, which starts empty every time), also that broker's life: offsets of an
+    /// earlier life, and the jobs made from them, do not count as this one's.
+    /// </summary>
+    public string SourceKey => BrokerEpoch is null ? SourceKeyOf(WorkspaceId, TriggerPath, GroupId) : $"{SourceKeyOf(WorkspaceId, TriggerPath, GroupId)}\n{BrokerEpoch}";
 
     /// <summary>
     /// What every job id of this consumer is derived from, with the message's topic, partition and offset: the source

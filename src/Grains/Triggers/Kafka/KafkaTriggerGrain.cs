@@ -149,9 +149,12 @@ public sealed class KafkaTriggerGrain(
     protected override KafkaTriggerStatus IdleStatus(ListenerState state, string? error = null, DateTimeOffset? errorAt = null) =>
         new() { State = state, Error = error, ErrorAt = errorAt };
 
-    private async Task<KafkaListenerSettings> ResolveAsync(KafkaTrigger trigger) => new(
-        WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics,
-        await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath),
-        trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
-        trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic, trigger.AutoCommit, trigger.Ordering);
+    private async Task<KafkaListenerSettings> ResolveAsync(KafkaTrigger trigger)
+    {
+        var connection = await connections.ResolveAsync(WorkspaceId, trigger.KafkaResourcePath);
+        return new(WorkspaceId, ItemPath, trigger.ScriptPath, trigger.IsFlow, trigger.GroupId!, trigger.Topics, connection,
+            trigger.AutoOffsetReset, trigger.Filters, trigger.Mode == TriggerMode.Suspended,
+            trigger.BatchSize, TimeSpan.FromMilliseconds(trigger.BatchWindowMs), Generation, trigger.FilterLogic, trigger.AutoCommit, trigger.Ordering,
+            connections.BrokerEpochOf(connection));
+    }
 }
