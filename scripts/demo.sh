@@ -45,7 +45,7 @@ post /w/demo/kafka_triggers/create "{\"path\": \"u/demo/orders_trigger\", \"scri
 cat >&2 <<MSG
 
 The demo is running: topic $TOPIC gets an order every 2 s, and trigger u/demo/orders_trigger runs script u/demo/orders
-for each. See its jobs:
+for each. Watch it in the console ($1/console, sign in with the admin token), or with curl:
   curl -s -H '$AUTH' '$API/w/demo/jobs/list?trigger_path=u/demo/orders_trigger&per_page=5'
   curl -s -H '$AUTH' '$API/w/demo/kafka_triggers/get/u/demo/orders_trigger'
 

@@ -15,6 +15,8 @@ using Triggers.Api.Scripts;
 using Triggers.Api.Triggers.Kafka;
 using Triggers.Api.Workspaces;
 
+using Triggers.Api.TriggerConsole;
+
 namespace Triggers.Api.Extensions;
 
 public static class ApiExtensions
@@ -39,6 +41,7 @@ public static class ApiExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapPlatformApi();
         app.MapTriggersApiDocumentation();
+        app.MapConsoleApi();
 
         var api = app.MapGroup("/api").WithMetadata(new RequiresAdminToken());
         api.MapWorkspacesApi();

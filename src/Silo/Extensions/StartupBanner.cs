@@ -25,7 +25,8 @@ public sealed class StartupBanner(
             "Orleans Triggers is running",
             $"  storage:      {info.Storage}",
             $"  API:          {url}/api   (reference: {url}/api/docs, OpenAPI: {url}/api/openapi.json)",
-            $"  dashboard:    {url}/dashboard",
+            $"  console:      {url}/console   (triggers, jobs and logs; sign in with the admin token)",
+            $"  dashboard:    {url}/dashboard   (the Orleans cluster)",
             config["Auth:AdminTokenFile"] is { } tokenFile
                 ? $"  admin token:  {token}   (generated into {tokenFile}; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",

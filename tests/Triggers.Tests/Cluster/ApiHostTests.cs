@@ -59,5 +59,9 @@ public sealed partial class ApiHostTests(PostgresFixture postgres) : IAsyncLifet
         // The API reference renders from the front end's own OpenAPI document and scripts, with no internet.
         var docs = await HeadlessChromium.RenderAsync($"http://127.0.0.1:{frontEnd.HttpPort}/api/docs/");
         Assert.True(docs.Contains("commit_offsets", StringComparison.Ordinal), $"the reference page rendered the routes:\n{docs[..Math.Min(docs.Length, 2000)]}");
+
+        // The trigger console is served by the front end too; without a token its script asks for one.
+        var console = await HeadlessChromium.RenderAsync($"http://127.0.0.1:{frontEnd.HttpPort}/console");
+        Assert.True(console.Contains("id=\"sign-in\"", StringComparison.Ordinal), $"the console's script rendered its sign-in form:\n{console[..Math.Min(console.Length, 2000)]}");
     }
 }
