@@ -16,7 +16,7 @@ public static class ApiDocumentation
     private const string DocumentName = "openapi";
 
     public static IServiceCollection AddTriggersApiDocumentation(this IServiceCollection services) =>
-        services.AddOpenApi(DocumentName, options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(DocumentName, options => options.AddOperationTransformer(ApiDocumentationOperations.TransformAsync).AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {

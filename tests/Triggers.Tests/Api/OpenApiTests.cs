@@ -37,6 +37,33 @@ public sealed class OpenApiTests(EmbeddedSiloFixture fixture)
     }
 
     [Fact]
+    public async Task Operations_describe_their_bodies_with_examples_and_the_problems_they_answer()
+    {
+        using var anonymous = fixture.Silo.CreateClient();
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await anonymous.GetStringAsync("/api/openapi.json"))!;
+        var paths = document["paths"]!.AsObject();
+
+        // A trigger's body is read by the handler itself, so the generator alone would show none.
+        var create = paths["/api/w/{workspace}/kafka_triggers/create"]!["post"]!;
+        var body = create["requestBody"]!["content"]!["application/json"]!;
+        Assert.Equal("u/admin/orders_trigger", (string?)body["example"]!["path"]);
+        var schema = body["schema"]!["$ref"] is { } reference
+            ? document["components"]!["schemas"]![((string)reference!).Split('/')[^1]]!
+            : body["schema"]!;
+        Assert.NotNull(schema["properties"]!["topics"]);
+        Assert.Equal("batch_size", (string?)create["responses"]!["400"]!["content"]!["application/problem+json"]!["example"]!["field"]);
+
+        // Every operation that needs the token says what happens without it, and that a moving item answers 503.
+        foreach (var (path, item) in paths.Where(p => p.Key.StartsWith("/api/w/", StringComparison.Ordinal)))
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                var responses = operation!["responses"]!.AsObject();
+                Assert.True(responses.ContainsKey("401") && responses.ContainsKey("503") && responses.ContainsKey("404"), $"{method} {path} lacks its problem responses");
+                if (method == "post") Assert.True(responses.ContainsKey("400") && responses.ContainsKey("409"), $"{method} {path} lacks 400/409");
+            }
+    }
+
+    [Fact]
     public async Task The_reference_page_is_served_with_its_script_from_the_silo_itself()
     {
         using var anonymous = fixture.Silo.CreateClient();
