@@ -15,6 +15,7 @@ public sealed class ResourceGrain(
 
     public async Task<Resource> CreateAsync(Resource resource)
     {
+        RejectCiphertexts(resource);
         Validate(resource);
         var now = clock.GetUtcNow();
         var created = Protected(resource) with { Path = ItemPath, CreatedAt = now, UpdatedAt = now };
@@ -25,6 +26,7 @@ public sealed class ResourceGrain(
     public async Task<Resource> UpdateAsync(Resource resource)
     {
         var existing = Existing;
+        RejectCiphertexts(resource);
         if (resource.ResourceType == KafkaConnection.ResourceType && existing.ResourceType == KafkaConnection.ResourceType)
             resource = resource with { Value = KafkaConnection.KeepStoredSecrets(resource.Value, existing.Value) };
         Validate(resource);
@@ -37,9 +39,14 @@ public sealed class ResourceGrain(
 
     public Task DeleteAsync() => RemoveAsync();
 
-    /// <summary>Secrets are stored encrypted; only the silos that use them decrypt them.</summary>
+    /// <summary>Secrets are stored encrypted, sealed to this resource; only the silos that use them decrypt them.</summary>
     private Resource Protected(Resource resource) =>
-        resource.ResourceType == KafkaConnection.ResourceType ? resource with { Value = secrets.ProtectKafkaSecrets(resource.Value) } : resource;
+        resource.ResourceType == KafkaConnection.ResourceType ? resource with { Value = secrets.ProtectKafkaSecrets(resource.Value, WorkspaceId, ItemPath) } : resource;
+
+    private static void RejectCiphertexts(Resource resource)
+    {
+        if (resource.ResourceType == KafkaConnection.ResourceType) KafkaConnection.RejectCiphertexts(resource.Value);
+    }
 
     private static void Validate(Resource resource)
     {

@@ -21,11 +21,15 @@ public sealed class SecretsOptions
 
 /// <summary>
 /// Encrypts resource secrets (passwords, private keys, keytabs) for storage with AES-256-GCM, so neither the
-/// database nor a backup of it holds them in clear. Protected values read <c>enc:v1:</c> + base64(nonce, tag, ciphertext).
+/// database nor a backup of it holds them in clear. Protected values read <c>enc:v2:</c> + base64(nonce, tag, ciphertext),
+/// sealed to where they belong (workspace, resource path and field, as associated data): a ciphertext copied into another
+/// resource, or another field, does not decrypt. <c>enc:v1:</c> values (before the binding) still decrypt, and are sealed
+/// as v2 the next time their resource is saved.
 /// </summary>
 public sealed class SecretProtector
 {
-    private const string Prefix = "enc:v1:";
+    private const string Prefix = "enc:v2:";
+    private const string UnboundPrefix = "enc:v1:";
     private const int NonceSize = 12;
     private const int TagSize = 16;
     private readonly byte[] _key;
@@ -36,40 +40,51 @@ public sealed class SecretProtector
     }
 
     /// <summary>A stored Kafka resource value with its secrets decrypted, ready for a client's configuration.</summary>
-    public KafkaConnection RevealKafkaConnection(System.Text.Json.JsonElement stored) =>
-        KafkaConnection.Parse(KafkaConnection.MapSecrets(stored, Unprotect));
+    public KafkaConnection RevealKafkaConnection(System.Text.Json.JsonElement stored, string workspaceId, string resourcePath) =>
+        KafkaConnection.Parse(KafkaConnection.MapSecrets(stored, (field, value) => Unprotect(value, SecretContext.Of(workspaceId, resourcePath, field))));
 
-    /// <summary>A Kafka resource value as it is stored: every secret encrypted.</summary>
-    public System.Text.Json.JsonElement ProtectKafkaSecrets(System.Text.Json.JsonElement value) =>
-        KafkaConnection.MapSecrets(value, Protect);
+    /// <summary>A Kafka resource value as it is stored: every secret encrypted for this resource and field (one that is
+    /// already, because an update kept it, is sealed again, so old ciphertexts move to the current format).</summary>
+    public System.Text.Json.JsonElement ProtectKafkaSecrets(System.Text.Json.JsonElement value, string workspaceId, string resourcePath) =>
+        KafkaConnection.MapSecrets(value, (field, text) =>
+        {
+            var context = SecretContext.Of(workspaceId, resourcePath, field);
+            return Protect(Unprotect(text, context), context);
+        });
 
-    public static bool IsProtected(string value) => value.StartsWith(Prefix, StringComparison.Ordinal);
+    public static bool IsProtected(string value) =>
+        value.StartsWith(Prefix, StringComparison.Ordinal) || value.StartsWith(UnboundPrefix, StringComparison.Ordinal);
 
-    public string Protect(string plaintext)
+    public string Protect(string plaintext, SecretContext context)
     {
-        if (IsProtected(plaintext)) return plaintext;
         var clear = Encoding.UTF8.GetBytes(plaintext);
         var sealedBytes = new byte[NonceSize + TagSize + clear.Length];
         var nonce = sealedBytes.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_key, TagSize);
-        aes.Encrypt(nonce, clear, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize));
+        aes.Encrypt(nonce, clear, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), context.AssociatedData);
         return Prefix + Convert.ToBase64String(sealedBytes);
     }
 
-    public string Unprotect(string stored)
+    /// <summary>The secret <paramref name="stored"/> holds (itself when it is not encrypted).</summary>
+    /// <exception cref="InvalidOperationException">It was sealed for another place, or with another key.</exception>
+    public string Unprotect(string stored, SecretContext context)
     {
-        if (!IsProtected(stored)) return stored;
+        var bound = stored.StartsWith(Prefix, StringComparison.Ordinal);
+        if (!bound && !stored.StartsWith(UnboundPrefix, StringComparison.Ordinal)) return stored;
         var sealedBytes = Convert.FromBase64String(stored[Prefix.Length..]);
         var clear = new byte[sealedBytes.Length - NonceSize - TagSize];
         using var aes = new AesGcm(_key, TagSize);
         try
         {
-            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), clear);
+            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), clear,
+                bound ? context.AssociatedData : null);
         }
         catch (AuthenticationTagMismatchException)
         {
-            throw new InvalidOperationException("A stored secret cannot be decrypted with this silo's key: every silo must use the same Secrets:Key.");
+            throw new InvalidOperationException(
+                $"The stored {context.Field} of resource '{context.ResourcePath}' cannot be decrypted: it was sealed for another resource or field, " +
+                "or with another key (every silo must use the same Secrets:Key). Save the resource again with the secret.");
         }
         return Encoding.UTF8.GetString(clear);
     }
@@ -84,4 +99,12 @@ public sealed class SecretProtector
     private static byte[] LoadOrCreateKeyFile(string path, ILogger logger) => Decode(GeneratedSecretFile.LoadOrCreate(path,
         () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         full => logger.LogWarning("Generated a key for stored secrets at {KeyFile}; set Secrets:Key on every silo of a cluster instead", full)));
+}
+
+/// <summary>Where a secret belongs: the associated data its ciphertext is sealed with.</summary>
+public sealed record SecretContext(string WorkspaceId, string ResourcePath, string Field)
+{
+    public static SecretContext Of(string workspaceId, string resourcePath, string field) => new(workspaceId, resourcePath, field);
+
+    public byte[] AssociatedData => Encoding.UTF8.GetBytes($"{WorkspaceId}\n{ResourcePath}\n{Field}");
 }

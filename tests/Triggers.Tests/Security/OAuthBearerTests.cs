@@ -47,8 +47,8 @@ public sealed class OAuthBearerTests(EmbeddedSiloFixture fixture) : IDisposable
 
         var stored = (await fixture.Silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IResourceGrain>(Names.ItemKey(ws, "u/test/cloud")).GetAsync())!
             .Value.GetProperty("security").GetProperty("oauth_client_secret").GetString()!;
-        Assert.StartsWith("enc:v1:", stored);
-        Assert.Equal(secret, fixture.Silo.Services.GetRequiredService<SecretProtector>().Unprotect(stored));
+        Assert.StartsWith("enc:v2:", stored);
+        Assert.Equal(secret, fixture.Silo.Services.GetRequiredService<SecretProtector>().Unprotect(stored, SecretContext.Of(ws, "u/test/cloud", "oauth_client_secret")));
         var shown = await fixture.Api.Http.GetStringAsync($"/api/w/{ws}/resources/get/u/test/cloud");
         Assert.DoesNotContain(secret, shown);
         Assert.Contains(KafkaConnection.Redacted, shown);

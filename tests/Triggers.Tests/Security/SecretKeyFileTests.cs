@@ -27,8 +27,9 @@ public sealed class SecretKeyFileTests : IDisposable
                 return new SecretProtector(Options.Create(new SecretsOptions { KeyFile = keyFile }), NullLogger<SecretProtector>.Instance);
             })));
 
-            var sealedByFirst = protectors[0].Protect("s3cret");
-            Assert.All(protectors, p => Assert.Equal("s3cret", p.Unprotect(sealedByFirst)));
+            var context = SecretContext.Of("ws", "u/test/kafka", "password");
+            var sealedByFirst = protectors[0].Protect("s3cret", context);
+            Assert.All(protectors, p => Assert.Equal("s3cret", p.Unprotect(sealedByFirst, context)));
             Assert.Equal(["secrets.key"], Directory.GetFiles(Path.GetDirectoryName(keyFile)!).Select(Path.GetFileName));
         }
     }

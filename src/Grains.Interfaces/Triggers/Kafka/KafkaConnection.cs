@@ -43,7 +43,7 @@ public sealed record KafkaSecurity
 
 /// <summary>The value of a resource of type <c>kafka</c>.</summary>
 [GenerateSerializer, Alias("Triggers.KafkaConnection")]
-public sealed record KafkaConnection
+public sealed partial record KafkaConnection
 {
     public const string ResourceType = "kafka";
 
@@ -102,6 +102,10 @@ public sealed record KafkaConnection
                 break;
             case KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi:
                 Require(security.KerberosPrincipal, $"{at}.kerberos_principal");
+                // It reaches kinit as an argument: nothing that could read as an option or hold a second name.
+                if (!KerberosPrincipal().IsMatch(security.KerberosPrincipal!))
+                    throw new InvalidInputException($"{at}.kerberos_principal",
+                        $"'{security.KerberosPrincipal}' is not a Kerberos principal: write primary[/instance]@REALM, e.g. triggers@EXAMPLE.COM or kafka-client/host.example.com@EXAMPLE.COM.");
                 if (string.IsNullOrEmpty(security.KeytabPath) == string.IsNullOrEmpty(security.KeytabBase64))
                     throw new InvalidInputException($"{at}.keytab_path", "Give exactly one of keytab_path (a file mounted on the silo) or keytab_base64 (base64 -w0 of the keytab).");
                 if (security.KeytabBase64 is { } keytab && !IsEncrypted(keytab) && !IsBase64(keytab))
@@ -132,7 +136,10 @@ public sealed record KafkaConnection
         }
     }
 
-    private static bool IsEncrypted(string value) => value.StartsWith("enc:v1:", StringComparison.Ordinal);
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9._][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)?@[A-Za-z0-9._-]+$")]
+    private static partial System.Text.RegularExpressions.Regex KerberosPrincipal();
+
+    private static bool IsEncrypted(string value) => value.StartsWith("enc:v", StringComparison.Ordinal);
 
     private static bool IsBase64(string value) => Convert.TryFromBase64String(value, new byte[value.Length], out var written) && written > 0;
 
@@ -153,6 +160,11 @@ public sealed record KafkaConnection
     /// The value to store for an update: a secret the request leaves out, or sends back as the redaction
     /// marker, keeps its stored value, so editing a resource does not mean retyping its password.
     /// </summary>
+    /// <remarks>
+    /// Only while the secrets go where they went before: an update that changes the brokers, the security label or the
+    /// SASL mechanism must carry them again, or a stored password would be sent to whatever host the update names.
+    /// </remarks>
+    /// <exception cref="InvalidInputException">The destination changed and a stored secret was left out.</exception>
     public static JsonElement KeepStoredSecrets(JsonElement update, JsonElement stored)
     {
         if (update.ValueKind != JsonValueKind.Object || stored.ValueKind != JsonValueKind.Object) return update;
@@ -160,30 +172,59 @@ public sealed record KafkaConnection
         if (node["security"] is not System.Text.Json.Nodes.JsonObject security
             || !stored.TryGetProperty("security", out var storedSecurity) || storedSecurity.ValueKind != JsonValueKind.Object)
             return update;
-        foreach (var secret in SecretFields)
-        {
-            var given = security[secret];
-            if ((given is null || (given is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) && text == Redacted))
-                && storedSecurity.TryGetProperty(secret, out var kept))
-                security[secret] = System.Text.Json.Nodes.JsonNode.Parse(kept.GetRawText());
-        }
+        var kept = SecretFields.Where(secret =>
+            (security[secret] is null || (security[secret] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text) && text == Redacted))
+            && storedSecurity.TryGetProperty(secret, out _)).ToList();
+        if (kept.Count == 0) return update;
+        if (ChangedDestination(node, security, stored, storedSecurity) is { } changed)
+            throw new InvalidInputException($"value.security.{kept[0]}",
+                $"The update changes {changed}, so the stored {string.Join(" and ", kept)} would go somewhere new: send {(kept.Count == 1 ? "it" : "them")} again with the update.");
+        foreach (var secret in kept)
+            security[secret] = System.Text.Json.Nodes.JsonNode.Parse(storedSecurity.GetProperty(secret).GetRawText());
         return JsonSerializer.SerializeToElement(node);
     }
 
-    /// <summary>The same value with each secret replaced through <paramref name="transform"/> (encryption at rest).</summary>
-    public static JsonElement MapSecrets(JsonElement value, Func<string, string> transform)
+    /// <summary>What of brokers, security label and mechanism the update changes, in words; null when none.</summary>
+    private static string? ChangedDestination(System.Text.Json.Nodes.JsonObject update, System.Text.Json.Nodes.JsonObject security, JsonElement stored, JsonElement storedSecurity)
+    {
+        var changes = new List<string>();
+        var storedBrokers = stored.TryGetProperty("brokers", out var b) ? b.GetRawText() : "null";
+        if (!JsonElement.DeepEquals(JsonSerializer.SerializeToElement(update["brokers"]), JsonDocument.Parse(storedBrokers).RootElement)) changes.Add("brokers");
+        foreach (var field in new[] { "label", "mechanism" })
+        {
+            var before = storedSecurity.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            var after = security[field] is System.Text.Json.Nodes.JsonValue given && given.TryGetValue<string>(out var text) ? text : null;
+            if (!string.Equals(before, after, StringComparison.OrdinalIgnoreCase)) changes.Add(field);
+        }
+        return changes.Count == 0 ? null : string.Join(" and ", changes);
+    }
+
+    /// <summary>Refuses secrets given in their stored, encrypted form: a ciphertext is never input, so one that arrives
+    /// was copied from somewhere it should not have been read.</summary>
+    /// <exception cref="InvalidInputException">A secret field holds an <c>enc:</c> value.</exception>
+    public static void RejectCiphertexts(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("security", out var security) || security.ValueKind != JsonValueKind.Object) return;
+        foreach (var secret in SecretFields)
+            if (security.TryGetProperty(secret, out var given) && given.ValueKind == JsonValueKind.String && IsEncrypted(given.GetString()!))
+                throw new InvalidInputException($"value.security.{secret}",
+                    $"{secret} holds a stored ciphertext (enc:...); send the secret itself, or leave it out (or send \"{Redacted}\") to keep the stored one.");
+    }
+
+    /// <summary>The same value with each secret replaced through <paramref name="transform"/> (field name, value).</summary>
+    public static JsonElement MapSecrets(JsonElement value, Func<string, string, string> transform)
     {
         if (value.ValueKind != JsonValueKind.Object) return value;
         var node = System.Text.Json.Nodes.JsonNode.Parse(value.GetRawText())!.AsObject();
         if (node["security"] is System.Text.Json.Nodes.JsonObject security)
             foreach (var secret in SecretFields)
                 if (security[secret] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var text))
-                    security[secret] = transform(text);
+                    security[secret] = transform(secret, text);
         return JsonSerializer.SerializeToElement(node);
     }
 
     /// <summary>The same value with every secret replaced by a marker saying it is set.</summary>
-    public static JsonElement Redact(JsonElement value) => MapSecrets(value, _ => Redacted);
+    public static JsonElement Redact(JsonElement value) => MapSecrets(value, (_, _) => Redacted);
 
     public const string Redacted = "<redacted>";
     public static readonly string[] SecretFields = ["password", "key", "key_password", "keytab_base64", "oauth_client_secret"];

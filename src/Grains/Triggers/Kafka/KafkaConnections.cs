@@ -22,6 +22,6 @@ public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secre
             ?? throw new NotFoundException($"{field}: no resource at '{resourcePath}'; create it first with POST /api/w/{workspaceId}/resources/create.");
         if (resource.ResourceType != KafkaConnection.ResourceType)
             throw new InvalidInputException(field, $"The resource at '{resourcePath}' is of type '{resource.ResourceType}', not 'kafka'.");
-        return secrets.RevealKafkaConnection(resource.Value);
+        return secrets.RevealKafkaConnection(resource.Value, workspaceId, resourcePath);
     }
 }
