@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using Triggers.Api.Auth;
 using Triggers.Api.Extensions;
 using Triggers.ApiHost;
 
@@ -10,5 +11,5 @@ builder.Services.AddTriggersApi(builder.Configuration);
 var app = builder.Build();
 app.UseTriggersApiErrors();
 app.MapTriggersApi();
-app.MapOrleansDashboard(routePrefix: "/dashboard");
+app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresAdminToken { Browser = true });
 await app.RunAsync();

@@ -14,8 +14,13 @@ public sealed class AuthOptions
     public string AdminToken { get; set; } = "";
 }
 
-/// <summary>Marks the endpoints that need <c>Authorization: Bearer {Auth:AdminToken}</c>.</summary>
-public sealed class RequiresAdminToken;
+/// <summary>Marks the endpoints that need the admin token: <c>Authorization: Bearer {Auth:AdminToken}</c>, or HTTP Basic
+/// with the token as password (any user name), which is what a browser can send.</summary>
+public sealed class RequiresAdminToken
+{
+    /// <summary>Pages a person opens in a browser (the dashboard): a refusal asks the browser for credentials.</summary>
+    public bool Browser { get; init; }
+}
 
 /// <summary>
 /// Checks the admin token of requests to endpoints marked <see cref="RequiresAdminToken"/>, as middleware: before
@@ -28,14 +33,25 @@ public sealed class AdminToken(Microsoft.Extensions.Options.IOptions<AuthOptions
     /// <summary>Why the request may not go on, or null when its token is the admin token.</summary>
     public IResult? Refusal(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        var given = GivenToken(context.Request.Headers.Authorization.ToString());
+        if (given is null)
             return Unauthorized("Send the admin token as 'Authorization: Bearer <token>' (it is printed at startup, or set with Auth__AdminToken).");
-        var given = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
-        if (_expected.Length == 0 || !CryptographicOperations.FixedTimeEquals(given, _expected))
-            return Unauthorized("The bearer token is not valid for this server.");
+        if (_expected.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _expected))
+            return Unauthorized("The token is not valid for this server.");
         return null;
+    }
+
+    /// <summary>The token of a Bearer header, or the password of a Basic one; null for anything else.</summary>
+    private static string? GivenToken(string header)
+    {
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header["Bearer ".Length..].Trim();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+            return pair.IndexOf(':') is var colon and >= 0 ? pair[(colon + 1)..] : null;
+        }
+        catch (FormatException) { return null; }
     }
 
     private static IResult Unauthorized(string detail) =>
@@ -47,10 +63,12 @@ public static class AdminTokenMiddleware
     /// <summary>Refuses requests to <see cref="RequiresAdminToken"/> endpoints without the admin token; runs after routing.</summary>
     public static IApplicationBuilder UseAdminToken(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresAdminToken>() is not null
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresAdminToken>() is { } required
             && context.RequestServices.GetService(typeof(AdminToken)) is AdminToken token
             && token.Refusal(context) is { } refusal)
         {
+            // A browser shows its sign-in dialog for this; the token goes in the password field.
+            if (required.Browser) context.Response.Headers.WWWAuthenticate = "Basic realm=\"Orleans Triggers (admin token as password)\", charset=\"UTF-8\"";
             await refusal.ExecuteAsync(context);
             return;
         }

@@ -3,6 +3,7 @@ using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Storage;
+using Triggers.Api.Auth;
 using Triggers.Api.Extensions;
 using Triggers.Api.Platform;
 using Triggers.Definitions;
@@ -130,8 +131,10 @@ public static class SiloExtensions
     {
         app.UseTriggersApiErrors();
         app.MapTriggersApi();
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresAdminToken { Browser = true });
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
+        // Metrics name workspaces and triggers; Metrics:RequireToken=false opens them to a scraper that cannot send a token.
+        if (app.Configuration.GetValue("Metrics:RequireToken", true)) metrics.WithMetadata(new RequiresAdminToken());
         return app;
     }
 }

@@ -26,7 +26,7 @@ public sealed class StartupBanner(
             $"  storage:      {info.Storage}",
             $"  API:          {url}/api   (reference: {url}/api/docs, OpenAPI: {url}/api/openapi.json)",
             $"  console:      {url}/console   (triggers, jobs and logs; sign in with the admin token)",
-            $"  dashboard:    {url}/dashboard   (the Orleans cluster)",
+            $"  dashboard:    {url}/dashboard   (the Orleans cluster; the admin token is the password)",
             config["Auth:AdminTokenFile"] is { } tokenFile
                 ? $"  admin token:  {token}   (generated into {tokenFile}; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",

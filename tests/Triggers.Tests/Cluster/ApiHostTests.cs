@@ -50,7 +50,15 @@ public sealed partial class ApiHostTests(PostgresFixture postgres) : IAsyncLifet
         using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{frontEnd.HttpPort}") };
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
 
-        var dom = await HeadlessChromium.RenderAsync($"http://127.0.0.1:{frontEnd.HttpPort}/dashboard/");
+        // The dashboard shows grain state and trigger configuration: only for the admin token, which a browser sends as
+        // the password of HTTP Basic (here in the URL, as after filling in its sign-in dialog).
+        using (var refused = await anonymous.GetAsync("/dashboard/"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.StartsWith("Basic realm=", refused.Headers.WwwAuthenticate.ToString());
+        }
+        Assert.DoesNotContain("Orleans Dashboard", await HeadlessChromium.RenderAsync($"http://127.0.0.1:{frontEnd.HttpPort}/dashboard/"));
+        var dom = await HeadlessChromium.RenderAsync($"http://admin:{SiloFactory.AdminToken}@127.0.0.1:{frontEnd.HttpPort}/dashboard/");
         Assert.Contains("Orleans Dashboard", dom);
         var silos = ActiveSilos().Match(dom);
         Assert.True(silos.Success, $"the dashboard's scripts rendered the overview:\n{dom[..Math.Min(dom.Length, 2000)]}");
