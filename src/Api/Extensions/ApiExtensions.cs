@@ -45,6 +45,7 @@ public static class ApiExtensions
 
         var api = app.MapGroup("/api").WithMetadata(new RequiresAdminToken());
         api.MapWorkspacesApi();
+        api.MapSecretsApi();
         api.MapDevKafkaApi();
         var workspace = api.MapGroup("/w/{workspace}").AddEndpointFilter<WorkspaceExistsFilter>();
         workspace.MapWorkspaceSettingsApi();

@@ -45,6 +45,24 @@ public static class ResourcesApi
         return workspace;
     }
 
+    /// <summary>
+    /// <c>POST /api/secrets/reseal</c>: every resource of every workspace encrypts its secrets again with the current
+    /// <c>Secrets:Key</c>. The second step of a key rotation, once every silo has the new key and the old one in
+    /// <c>Secrets:PreviousKeys</c>; afterwards the old key can be dropped.
+    /// </summary>
+    public static RouteGroupBuilder MapSecretsApi(this RouteGroupBuilder api)
+    {
+        api.MapPost("/secrets/reseal", async (IGrainFactory grains) =>
+        {
+            var resealed = 0;
+            foreach (var workspace in await grains.GetGrain<IWorkspaceDirectoryGrain>(0).ListAsync())
+                foreach (var path in await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKinds.Resource))
+                    if (await grains.GetGrain<IResourceGrain>(Names.ItemKey(workspace, path)).ResealAsync()) resealed++;
+            return Results.Ok(new { resealed });
+        });
+        return api;
+    }
+
     private static IResourceGrain Grain(IGrainFactory grains, string workspace, string path) => WorkspaceItems.Grain<IResourceGrain>(grains, workspace, path);
 
     /// <summary>Secrets never leave the server: they show as set, not as their value.</summary>

@@ -22,4 +22,8 @@ public interface IResourceGrain : IGrainWithStringKey
     /// <summary>The stored resource, secrets included: callers that show it must redact it.</summary>
     Task<Resource?> GetAsync();
     Task DeleteAsync();
+
+    /// <summary>Encrypts the stored secrets again with the current key (after a key rotation); false when there is nothing
+    /// stored here.</summary>
+    Task<bool> ResealAsync();
 }

@@ -39,6 +39,13 @@ public sealed class ResourceGrain(
 
     public Task DeleteAsync() => RemoveAsync();
 
+    public async Task<bool> ResealAsync()
+    {
+        if (Found() is not { } resource) return false;
+        await SaveAsync(Protected(resource)); // decrypts with whichever key sealed it, seals with the current one
+        return true;
+    }
+
     /// <summary>Secrets are stored encrypted, sealed to this resource; only the silos that use them decrypt them.</summary>
     private Resource Protected(Resource resource) =>
         resource.ResourceType == KafkaConnection.ResourceType ? resource with { Value = secrets.ProtectKafkaSecrets(resource.Value, WorkspaceId, ItemPath) } : resource;

@@ -17,6 +17,10 @@ public sealed class SecretsOptions
 
     /// <summary>Where a generated key is kept when no <see cref="Key"/> is configured (owner-only file).</summary>
     public string KeyFile { get; set; } = Path.Combine(".data", "secrets.key");
+
+    /// <summary>Keys used before <see cref="Key"/>: they still decrypt, until <c>POST /api/secrets/reseal</c> has sealed
+    /// everything with the current key and they can be dropped.</summary>
+    public List<string> PreviousKeys { get; set; } = [];
 }
 
 /// <summary>
@@ -33,10 +37,12 @@ public sealed class SecretProtector
     private const int NonceSize = 12;
     private const int TagSize = 16;
     private readonly byte[] _key;
+    private readonly byte[][] _previousKeys;
 
     public SecretProtector(IOptions<SecretsOptions> options, ILogger<SecretProtector> logger)
     {
         _key = options.Value.Key is { Length: > 0 } configured ? Decode(configured) : LoadOrCreateKeyFile(options.Value.KeyFile, logger);
+        _previousKeys = options.Value.PreviousKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(Decode).ToArray();
     }
 
     /// <summary>A stored Kafka resource value with its secrets decrypted, ready for a client's configuration.</summary>
@@ -74,19 +80,21 @@ public sealed class SecretProtector
         if (!bound && !stored.StartsWith(UnboundPrefix, StringComparison.Ordinal)) return stored;
         var sealedBytes = Convert.FromBase64String(stored[Prefix.Length..]);
         var clear = new byte[sealedBytes.Length - NonceSize - TagSize];
-        using var aes = new AesGcm(_key, TagSize);
-        try
+        foreach (var key in _previousKeys.Prepend(_key))
         {
-            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), clear,
-                bound ? context.AssociatedData : null);
+            using var aes = new AesGcm(key, TagSize);
+            try
+            {
+                aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), clear,
+                    bound ? context.AssociatedData : null);
+                return Encoding.UTF8.GetString(clear);
+            }
+            catch (AuthenticationTagMismatchException) { } // sealed with an older key, or not for this place
         }
-        catch (AuthenticationTagMismatchException)
-        {
-            throw new InvalidOperationException(
-                $"The stored {context.Field} of resource '{context.ResourcePath}' cannot be decrypted: it was sealed for another resource or field, " +
-                "or with another key (every silo must use the same Secrets:Key). Save the resource again with the secret.");
-        }
-        return Encoding.UTF8.GetString(clear);
+        throw new InvalidOperationException(
+            $"The stored {context.Field} of resource '{context.ResourcePath}' cannot be decrypted: it was sealed for another resource or field, " +
+            "or with a key this silo does not have (every silo needs the same Secrets:Key, and Secrets:PreviousKeys during a rotation). " +
+            "Save the resource again with the secret.");
     }
 
     private static byte[] Decode(string key)
