@@ -9,6 +9,7 @@ namespace Triggers.Definitions;
 public sealed class ResourceGrain(
     [PersistentState("resource", StorageNames.Definitions)] IPersistentState<StoredItem<Resource>> state,
     SecretProtector secrets,
+    Microsoft.Extensions.Options.IOptions<KerberosOptions> kerberos,
     TimeProvider clock) : WorkspaceItemGrain<Resource>(state, ItemKinds.Resource), IResourceGrain
 {
     protected override string KindName => "resource";
@@ -55,10 +56,11 @@ public sealed class ResourceGrain(
         if (resource.ResourceType == KafkaConnection.ResourceType) KafkaConnection.RejectCiphertexts(resource.Value);
     }
 
-    private static void Validate(Resource resource)
+    private void Validate(Resource resource)
     {
         if (string.IsNullOrWhiteSpace(resource.ResourceType))
             throw new InvalidInputException("resource_type", "resource_type is required, e.g. \"kafka\".");
-        if (resource.ResourceType == KafkaConnection.ResourceType) KafkaConnection.Parse(resource.Value);
+        if (resource.ResourceType == KafkaConnection.ResourceType)
+            KeytabLocation.Check(KafkaConnection.Parse(resource.Value), kerberos.Value.KeytabDirectory);
     }
 }

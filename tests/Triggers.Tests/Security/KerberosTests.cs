@@ -28,6 +28,7 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
                 ["KRB5_CONFIG"] = _kdc.Krb5Conf,
                 ["KRB5CCNAME"] = $"FILE:{Path.Combine(_tmp.FullName, "krb5cc")}", // no ticket left over from another test
                 ["TMPDIR"] = _tmp.FullName,
+                ["Kerberos__KeytabDirectory"] = Path.Combine(_tmp.FullName, "mounted"),
             });
         await _silo.StartAsync();
         _api = _silo.CreateApiClient();

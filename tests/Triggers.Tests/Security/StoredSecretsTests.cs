@@ -130,4 +130,24 @@ public sealed class StoredSecretsTests(EmbeddedSiloFixture fixture)
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal("value.security.kerberos_principal", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
     }
+
+    [Theory]
+    [InlineData("/etc/shadow")]
+    [InlineData("/etc/kafka-keytabs/../shadow")]
+    [InlineData("relative/triggers.keytab")]
+    public async Task A_keytab_path_outside_the_keytab_directory_is_refused(string keytabPath)
+    {
+        var ws = $"sec-{Guid.NewGuid():N}"[..20];
+        await fixture.Api.CreateWorkspaceAsync(ws);
+        var value = new { brokers = new[] { "kafka-1:9093" }, security = new { label = "SASL_GSSAPI", kerberos_principal = "triggers@EXAMPLE.COM", keytab_path = keytabPath } };
+        using var refused = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/create", new { path = Path, resource_type = "kafka", value });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("value.security.keytab_path", problem.GetProperty("field").GetString());
+        Assert.Contains("/etc/kafka-keytabs/", problem.GetProperty("detail").GetString());
+
+        var inside = new { brokers = new[] { "kafka-1:9093" }, security = new { label = "SASL_GSSAPI", kerberos_principal = "triggers@EXAMPLE.COM", keytab_path = "/etc/kafka-keytabs/triggers.keytab" } };
+        using var accepted = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/create", new { path = Path, resource_type = "kafka", value = inside });
+        Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+    }
 }

@@ -7,7 +7,7 @@ using Triggers.Validation;
 namespace Triggers.Triggers.Kafka;
 
 /// <summary>Turns a resource path into a usable Kafka connection: found, of type <c>kafka</c>, secrets decrypted.</summary>
-public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secrets, IServiceProvider services)
+public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secrets, Microsoft.Extensions.Options.IOptions<KerberosOptions> kerberos, IServiceProvider services)
 {
     /// <summary>The life of the broker <paramref name="connection"/> names when that broker forgets everything on
     /// restart (this silo's development broker); null for a real broker.</summary>
@@ -22,6 +22,8 @@ public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secre
             ?? throw new NotFoundException($"{field}: no resource at '{resourcePath}'; create it first with POST /api/w/{workspaceId}/resources/create.");
         if (resource.ResourceType != KafkaConnection.ResourceType)
             throw new InvalidInputException(field, $"The resource at '{resourcePath}' is of type '{resource.ResourceType}', not 'kafka'.");
-        return secrets.RevealKafkaConnection(resource.Value, workspaceId, resourcePath);
+        var connection = secrets.RevealKafkaConnection(resource.Value, workspaceId, resourcePath);
+        KeytabLocation.Check(connection, kerberos.Value.KeytabDirectory); // also for resources saved before the rule
+        return connection;
     }
 }

@@ -9,6 +9,7 @@ public static class KafkaServiceExtensions
     public static IServiceCollection AddKafkaTriggers(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<KafkaListenerOptions>(configuration.GetSection(KafkaListenerOptions.Section));
+        services.Configure<KerberosOptions>(configuration.GetSection(KerberosOptions.Section));
         services.AddSingleton<KafkaConnections>();
         services.AddSingleton<DeadLetterProducer>();
         return services.AddTriggerKind<KafkaTriggerKind>();
