@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Triggers.Api.Platform;
 
 namespace Triggers.ApiHost;
 
@@ -27,6 +28,7 @@ public static class ClusterClientExtensions
             else
                 client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = postgres; });
             client.AddDashboard();
+            if (ClusterCertificates.FromConfiguration(config) is { } certificates) client.UseTls(certificates.Certificate, certificates.Configure);
         });
         return builder;
     }

@@ -188,4 +188,33 @@ Environment both the silos and the API pods need: database, cluster identity, ad
   value: {{ .Values.orleans.clusterId | quote }}
 - name: Orleans__ServiceId
   value: {{ .Values.orleans.serviceId | quote }}
+{{- if .Values.orleans.tls.enabled }}
+- name: Orleans__Tls__Certificate
+  value: {{ printf "%s/tls.crt" .Values.orleans.tls.mountPath | quote }}
+- name: Orleans__Tls__Key
+  value: {{ printf "%s/tls.key" .Values.orleans.tls.mountPath | quote }}
+- name: Orleans__Tls__CertificateAuthority
+  value: {{ printf "%s/ca.crt" .Values.orleans.tls.mountPath | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+The cluster's TLS Secret, mounted read-only on the silo and API pods when orleans.tls.enabled.
+*/}}
+{{- define "orleans-triggers.tlsVolumeMount" -}}
+{{- if .Values.orleans.tls.enabled }}
+- name: orleans-tls
+  mountPath: {{ .Values.orleans.tls.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "orleans-triggers.tlsVolume" -}}
+{{- if .Values.orleans.tls.enabled }}
+- name: orleans-tls
+  secret:
+    secretName: {{ required "orleans.tls.existingSecret must name a Secret with tls.crt, tls.key and ca.crt (scripts/cluster-certs.sh makes them)" .Values.orleans.tls.existingSecret }}
+    # 0444: the pods run as uid 1000 and Kubernetes makes the files root's.
+    defaultMode: 292
+{{- end }}
 {{- end }}

@@ -61,6 +61,7 @@ public static class SiloExtensions
         // Definitions hold free-form JSON, which only Orleans' own serializer carries (through our surrogate).
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         silo.AddDashboard();
+        if (ClusterCertificates.FromConfiguration(config) is { } certificates) silo.UseTls(certificates.Certificate, certificates.Configure);
         if (postgres is null)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort);

@@ -11,17 +11,23 @@ public sealed class SiloCluster : IAsyncDisposable
     private readonly string _database;
     private readonly string _clusterId = $"cluster-{Guid.NewGuid():N}";
 
-    private SiloCluster(string database) => _database = database;
+    private readonly IReadOnlyDictionary<string, string>? _settings;
+
+    private SiloCluster(string database, IReadOnlyDictionary<string, string>? settings) => (_database, _settings) = (database, settings);
 
     public MockKafkaCluster Kafka { get; } = new(brokers: 1);
+
+    /// <summary>Another process of this cluster (e.g. the API front end, <c>ApiHost</c>), with <paramref name="settings"/>.</summary>
+    public SiloProcess Member(string project, IReadOnlyDictionary<string, string>? settings = null) => new(_database, _clusterId, settings, project);
     public List<SiloProcess> Silos { get; } = [];
 
     /// <summary>The API of the first silo, which the tests never stop.</summary>
     public TriggersApiClient Api => Silos[0].CreateApiClient();
 
-    public static async Task<SiloCluster> StartAsync(PostgresFixture postgres, int silos)
+    /// <param name="settings">Configuration every silo gets (e.g. the cluster's TLS).</param>
+    public static async Task<SiloCluster> StartAsync(PostgresFixture postgres, int silos, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var cluster = new SiloCluster(await postgres.CreateDatabaseAsync());
+        var cluster = new SiloCluster(await postgres.CreateDatabaseAsync(), settings);
         await cluster.AddSiloAsync(); // the first one creates the schema
         await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.AddSiloAsync()));
         await cluster.Api.CreateWorkspaceAsync(Ws);
@@ -33,7 +39,7 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public async Task<SiloProcess> AddSiloAsync()
     {
-        var silo = new SiloProcess(_database, _clusterId);
+        var silo = new SiloProcess(_database, _clusterId, _settings);
         lock (Silos) Silos.Add(silo);
         await silo.StartAsync();
         return silo;

@@ -14,7 +14,7 @@ public sealed class ChartTests
     public static readonly TheoryData<string> ValuesFiles = new() { "example-values.yaml", "all-features-values.yaml" };
 
     /// <summary>Referenced by the all-features values on purpose: objects an operator creates outside the chart.</summary>
-    private static readonly HashSet<string> ExternalSecrets = ["kafka-ca"];
+    private static readonly HashSet<string> ExternalSecrets = ["kafka-ca", "orleans-triggers-cluster-tls"];
 
     [Theory, MemberData(nameof(ValuesFiles))]
     public void Helm_lint_strict_passes(string values)
@@ -46,6 +46,13 @@ public sealed class ChartTests
         var silo = all.Find("StatefulSet", "orleans-triggers-silo")!;
         Assert.Contains(Items(PodSpec(silo)["containers"]![0]!["env"]), e => (string?)e["name"] == "KRB5_CONFIG");
         Assert.Equal("high-priority", (string?)PodSpec(silo)["priorityClassName"]);
+        // Cluster TLS: both kinds of pod present the same certificate and trust the same authority.
+        foreach (var pod in new[] { silo, all.Find("Deployment", "orleans-triggers-api")! })
+        {
+            Assert.Contains(Items(PodSpec(pod)["containers"]![0]!["env"]), e => (string?)e["name"] == "Orleans__Tls__CertificateAuthority");
+            Assert.Contains(Items(PodSpec(pod)["volumes"]), v => (string?)v["secret"]?["secretName"] == "orleans-triggers-cluster-tls");
+        }
+        Assert.DoesNotContain(least.Objects, o => o.ToJsonString().Contains("Orleans__Tls__", StringComparison.Ordinal));
         Assert.NotEmpty(Items(PodSpec(silo)["topologySpreadConstraints"]));
     }
 
@@ -135,6 +142,21 @@ public sealed class ChartTests
                 foreach (var w in targets.Where(w => !Items(PodSpec(w)["containers"]).SelectMany(c => Items(c["ports"]))
                              .Any(p => (string?)p["name"] == target || p["containerPort"]!.ToString() == target)))
                     problems.Add($"{NameOf(service)}: targetPort {target} is not a port of {NameOf(w)}");
+            }
+        }
+        foreach (var policy in chart.OfKind("NetworkPolicy"))
+        {
+            var guarded = chart.Workloads.Where(w => Selects(policy["spec"]!["podSelector"]!["matchLabels"], PodLabels(w))).ToList();
+            if (guarded.Count == 0) problems.Add($"{NameOf(policy)}: it guards no pods");
+            var ports = guarded.SelectMany(w => Items(PodSpec(w)["containers"])).SelectMany(c => Items(c["ports"])).Select(p => (string)p["name"]!).ToHashSet();
+            foreach (var rule in Items(policy["spec"]!["ingress"]))
+            {
+                foreach (var port in Items(rule["ports"]).Select(p => p["port"]!.ToString()).Where(p => !ports.Contains(p)))
+                    problems.Add($"{NameOf(policy)}: port {port} is not a port of the pods it guards");
+                // The cluster ports must admit every pod of the release that talks to the silos: silos and API pods.
+                if (Items(rule["from"]).FirstOrDefault()?["podSelector"]?["matchLabels"] is { } from)
+                    foreach (var w in chart.Workloads.Where(w => !Selects(from, PodLabels(w))))
+                        problems.Add($"{NameOf(policy)}: {NameOf(w)} may not reach the ports it guards");
             }
         }
         foreach (var budget in chart.OfKind("PodDisruptionBudget"))

@@ -23,12 +23,13 @@ public sealed partial class SiloProcess : IAsyncDisposable
         _project = project;
         HttpPort = FreePorts.Next();
         SiloPort = FreePorts.Next();
+        GatewayPort = FreePorts.Next();
         _environment = new()
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
             ["Orleans__ClusterId"] = clusterId,
             ["Orleans__SiloPort"] = SiloPort.ToString(),
-            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
+            ["Orleans__GatewayPort"] = GatewayPort.ToString(),
             ["Auth__AdminToken"] = SiloFactory.AdminToken,
             ["Runtimes__Bun"] = new BunFixture().BunPath,
             ["Workers__Count"] = "2",
@@ -42,6 +43,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public int HttpPort { get; }
     public int SiloPort { get; }
+    public int GatewayPort { get; }
 
     /// <summary>What the silo printed, for failure messages.</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -55,6 +57,19 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
+        Launch();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
+        await Eventually.WaitAsync(async () =>
+        {
+            if (_process!.HasExited) throw new InvalidOperationException($"{_project} exited with code {_process.ExitCode}:\n{Output}");
+            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(90), $"{_project} to be ready");
+    }
+
+    /// <summary>Starts the process without waiting for it to be ready (for one that should not get there).</summary>
+    public void Launch()
+    {
         var dll = Path.Combine(RepoPaths.Root, "src", _project, "bin", BuildConfiguration, "net10.0", $"Triggers.{_project}.dll");
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (key, value) in _environment) start.Environment[key] = value;
@@ -63,14 +78,6 @@ public sealed partial class SiloProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
-        await Eventually.WaitAsync(async () =>
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"{_project} exited with code {_process.ExitCode}:\n{Output}");
-            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
-        }, TimeSpan.FromSeconds(90), $"{_project} to be ready");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
