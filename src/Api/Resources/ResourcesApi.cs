@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Extensions;
 using Triggers.Resources;
+using Triggers.Triggers;
 using Triggers.Triggers.Kafka;
 using Triggers.Validation;
 using Triggers.Workspaces;
@@ -28,7 +29,8 @@ public static class ResourcesApi
         });
         group.MapPost("/update/{*path}", async (string workspace, string path, ResourceRequest request, IGrainFactory grains) =>
         {
-            await Grain(grains, workspace, path).UpdateAsync(request.ToResource());
+            var updated = await Grain(grains, workspace, path).UpdateAsync(request.ToResource());
+            if (updated.ResourceType == KafkaConnection.ResourceType) await ReconnectTriggersAsync(grains, workspace, path);
             return Results.Text(path);
         });
         group.MapGet("/get/{*path}", async (string workspace, string path, IGrainFactory grains) =>
@@ -43,6 +45,16 @@ public static class ResourcesApi
         group.MapGet("/list", async (string workspace, IGrainFactory grains) =>
             (await WorkspaceItems.ListAsync<IResourceGrain, Resource>(grains, workspace, ItemKinds.Resource, g => g.GetAsync())).Select(Redacted));
         return workspace;
+    }
+
+    /// <summary>The Kafka triggers that use the resource at <paramref name="path"/> connect again with what it says now, so a
+    /// rotated password or a moved broker takes effect without touching each trigger.</summary>
+    private static async Task ReconnectTriggersAsync(IGrainFactory grains, string workspace, string path)
+    {
+        var triggers = await WorkspaceItems.ListAsync<IKafkaTriggerGrain, TriggerView<KafkaTrigger, KafkaTriggerStatus>>(
+            grains, workspace, ItemKinds.Trigger(KafkaTrigger.Kind), g => g.GetAsync());
+        await Task.WhenAll(triggers.Where(t => t.Trigger.KafkaResourcePath == path)
+            .Select(t => grains.GetGrain<IKafkaTriggerGrain>(Names.ItemKey(workspace, t.Trigger.Path)).ReconnectAsync()));
     }
 
     /// <summary>

@@ -12,6 +12,10 @@ public interface ITriggerGrain : IGrainWithStringKey
     /// <summary>Activates the trigger and starts its listener if it should be listening.</summary>
     Task EnsureListeningAsync();
 
+    /// <summary>Starts the listener again, with what it uses read afresh (its Kafka resource was updated): a changed
+    /// password or broker list takes effect at once. A trigger that is not listening stays as it is.</summary>
+    Task ReconnectAsync();
+
     /// <summary>The trigger's retry policy and error handler; null when the trigger no longer exists.</summary>
     Task<TriggerFailurePolicy?> GetFailurePolicyAsync();
 

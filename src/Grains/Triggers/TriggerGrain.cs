@@ -131,6 +131,12 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     public Task EnsureListeningAsync() => ApplyModeAsync();
 
+    public async Task ReconnectAsync()
+    {
+        await StopListenerAsync();
+        await ApplyModeAsync(); // starts it again only if the mode says so; a start that failed for want of the resource is retried
+    }
+
     public Task ReceiveReminder(string reminderName, TickStatus status) => ApplyModeAsync();
 
     public Task<TriggerFailurePolicy?> GetFailurePolicyAsync() =>

@@ -137,4 +137,33 @@ public sealed class TriggerModeTests(EmbeddedSiloFixture fixture)
         var latest = await s.Api.WaitForFinishedJobsAsync(s.Ws, "u/test/from_latest", received);
         Assert.All(latest, j => Assert.StartsWith("new-", (string?)j["result"]));
     }
+
+    [Fact]
+    public async Task Updating_its_resource_reconnects_the_trigger_with_the_new_settings()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Echo);
+        await s.CreateTriggerAsync("u/test/echo");
+        await s.Api.WaitUntilListeningAsync(s.Ws, TriggerScenario.Trigger, TimeSpan.FromSeconds(30));
+
+        // Pointed at a broker that is not there, the trigger says so at once, without being touched itself.
+        await UpdateResourceAsync(s, "127.0.0.1:1");
+        await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
+            t => ((string?)t["error"] ?? "").Contains("127.0.0.1:1", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the trigger to report the new, unreachable broker");
+
+        // Pointed back, it listens again and runs what was produced.
+        await UpdateResourceAsync(s, fixture.Kafka.BootstrapServers);
+        await s.Api.WaitUntilListeningAsync(s.Ws, TriggerScenario.Trigger, TimeSpan.FromSeconds(30));
+        await s.ProduceAsync("after-the-move");
+        var job = Assert.Single(await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 1));
+        Assert.Equal("after-the-move", (string?)job["result"]);
+        Assert.Equal("enabled", (string?)(await s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger))["mode"]);
+    }
+
+    private static async Task UpdateResourceAsync(TriggerScenario s, string bootstrap)
+    {
+        using var response = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/resources/update/{TriggerScenario.Resource}",
+            new { resource_type = "kafka", value = new { brokers = bootstrap.Split(','), security = new { label = "PLAINTEXT" } } });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
 }
