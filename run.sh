@@ -52,7 +52,9 @@ shim="$(scripts/sasl-shim.sh)"
 [ -n "$shim" ] && export LD_LIBRARY_PATH="$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:8000}"
 if [ -z "${ConnectionStrings__Postgres:-}" ] && ! $in_memory; then
-  export EmbeddedPostgres__BinDirectory="${EmbeddedPostgres__BinDirectory:-$(scripts/install-embedded-postgres.sh)}"
+  # Assigned before the export: a failed install must stop here, not leave the silo quietly in memory.
+  if [ -z "${EmbeddedPostgres__BinDirectory:-}" ]; then EmbeddedPostgres__BinDirectory="$(scripts/install-embedded-postgres.sh)"; fi
+  export EmbeddedPostgres__BinDirectory
 fi
 silo=(dotnet src/Silo/bin/Release/net10.0/Triggers.Silo.dll ${silo_args[@]+"${silo_args[@]}"})
 if ! $demo; then exec "${silo[@]}"; fi

@@ -14,12 +14,20 @@ public sealed class AuthOptions
     public string AdminToken { get; set; } = "";
 }
 
-/// <summary>Marks the endpoints that need the admin token: <c>Authorization: Bearer {Auth:AdminToken}</c>, or HTTP Basic
-/// with the token as password (any user name), which is what a browser can send.</summary>
+/// <summary>Marks the endpoints that need the admin token: <c>Authorization: Bearer {Auth:AdminToken}</c>, or where the
+/// endpoint allows it, HTTP Basic with the token as password (any user name).</summary>
 public sealed class RequiresAdminToken
 {
-    /// <summary>Pages a person opens in a browser (the dashboard): a refusal asks the browser for credentials.</summary>
+    /// <summary>Pages a person opens in a browser (the dashboard): the token may come as HTTP Basic's password, and a
+    /// refusal asks the browser for it.</summary>
     public bool Browser { get; init; }
+
+    /// <summary>The token may come as HTTP Basic's password (a scraper's credentials) without a browser challenge.</summary>
+    public bool AllowBasic { get; init; }
+
+    /// <summary>Basic is opt-in: a browser sends saved Basic credentials with any request to the origin, a form posted
+    /// from another site included, so the API itself takes only a bearer token.</summary>
+    internal bool AcceptsBasic => Browser || AllowBasic;
 }
 
 /// <summary>
@@ -31,9 +39,9 @@ public sealed class AdminToken(Microsoft.Extensions.Options.IOptions<AuthOptions
     private readonly byte[] _expected = Encoding.UTF8.GetBytes(options.Value.AdminToken);
 
     /// <summary>Why the request may not go on, or null when its token is the admin token.</summary>
-    public IResult? Refusal(HttpContext context)
+    public IResult? Refusal(HttpContext context, bool acceptBasic = false)
     {
-        var given = GivenToken(context.Request.Headers.Authorization.ToString());
+        var given = GivenToken(context.Request.Headers.Authorization.ToString(), acceptBasic);
         if (given is null)
             return Unauthorized("Send the admin token as 'Authorization: Bearer <token>' (it is printed at startup, or set with Auth__AdminToken).");
         if (_expected.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _expected))
@@ -42,10 +50,10 @@ public sealed class AdminToken(Microsoft.Extensions.Options.IOptions<AuthOptions
     }
 
     /// <summary>The token of a Bearer header, or the password of a Basic one; null for anything else.</summary>
-    private static string? GivenToken(string header)
+    private static string? GivenToken(string header, bool acceptBasic)
     {
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return header["Bearer ".Length..].Trim();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!acceptBasic || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
             var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
@@ -65,7 +73,7 @@ public static class AdminTokenMiddleware
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresAdminToken>() is { } required
             && context.RequestServices.GetService(typeof(AdminToken)) is AdminToken token
-            && token.Refusal(context) is { } refusal)
+            && token.Refusal(context, required.AcceptsBasic) is { } refusal)
         {
             // A browser shows its sign-in dialog for this; the token goes in the password field.
             if (required.Browser) context.Response.Headers.WWWAuthenticate = "Basic realm=\"Orleans Triggers (admin token as password)\", charset=\"UTF-8\"";

@@ -60,17 +60,25 @@ public static class ResourcesApi
     /// <summary>
     /// <c>POST /api/secrets/reseal</c>: every resource of every workspace encrypts its secrets again with the current
     /// <c>Secrets:Key</c>. The second step of a key rotation, once every silo has the new key and the old one in
-    /// <c>Secrets:PreviousKeys</c>; afterwards the old key can be dropped.
+    /// <c>Secrets:PreviousKeys</c>; afterwards the old key can be dropped. A resource no configured key opens is listed in
+    /// <c>failed</c> (409) after all the others are done: save it again with its secret.
     /// </summary>
     public static RouteGroupBuilder MapSecretsApi(this RouteGroupBuilder api)
     {
         api.MapPost("/secrets/reseal", async (IGrainFactory grains) =>
         {
             var resealed = 0;
+            var failed = new List<object>();
             foreach (var workspace in await grains.GetGrain<IWorkspaceDirectoryGrain>(0).ListAsync())
                 foreach (var path in await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKinds.Resource))
-                    if (await grains.GetGrain<IResourceGrain>(Names.ItemKey(workspace, path)).ResealAsync()) resealed++;
-            return Results.Ok(new { resealed });
+                {
+                    // One resource whose secret no key opens must not keep the others on the old key.
+                    try { if (await grains.GetGrain<IResourceGrain>(Names.ItemKey(workspace, path)).ResealAsync()) resealed++; }
+                    catch (InvalidOperationException e) { failed.Add(new { workspace, path, error = e.Message }); }
+                }
+            return failed.Count == 0
+                ? Results.Ok(new { resealed, failed })
+                : Results.Json(new { resealed, failed }, statusCode: StatusCodes.Status409Conflict);
         });
         return api;
     }

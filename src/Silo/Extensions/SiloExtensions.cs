@@ -135,7 +135,7 @@ public static class SiloExtensions
         app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresAdminToken { Browser = true });
         var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
         // Metrics name workspaces and triggers; Metrics:RequireToken=false opens them to a scraper that cannot send a token.
-        if (app.Configuration.GetValue("Metrics:RequireToken", true)) metrics.WithMetadata(new RequiresAdminToken());
+        if (app.Configuration.GetValue("Metrics:RequireToken", true)) metrics.WithMetadata(new RequiresAdminToken { AllowBasic = true });
         return app;
     }
 }

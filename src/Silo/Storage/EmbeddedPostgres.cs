@@ -48,6 +48,10 @@ public sealed class EmbeddedPostgres
     /// <summary>Initialises the cluster on first use and starts it unless it already runs; returns once it accepts connections.</summary>
     public EmbeddedPostgres Start()
     {
+        // pg_ctl hands these to /bin/sh, and PostgreSQL reads the socket directory as a comma-separated list.
+        foreach (var path in new[] { _options.BinDirectory, DataDirectory, SocketDirectory })
+            if (path.IndexOfAny(['\'', '"', '$', '`', '\\', ',']) >= 0)
+                throw new InvalidOperationException($"The embedded PostgreSQL cannot use a path with any of ' \" $ ` \\ , in it: {path}. Choose another with EmbeddedPostgres__DataDirectory or EmbeddedPostgres__BinDirectory.");
         var postgresBinary = Path.Combine(_options.BinDirectory, "postgres");
         if (!File.Exists(postgresBinary))
             throw new InvalidOperationException(
@@ -75,8 +79,10 @@ public sealed class EmbeddedPostgres
 
     private void PrepareDirectory(string path)
     {
-        if (path.Contains('\'')) throw new InvalidOperationException($"The embedded PostgreSQL cannot use a path with a quote in it: {path}");
         Directory.CreateDirectory(path);
+        // A predictable directory (the socket's, under /tmp) could be a link someone planted to have it chmod-ed or chown-ed.
+        if (new DirectoryInfo(path).LinkTarget is not null)
+            throw new InvalidOperationException($"The embedded PostgreSQL will not use {path}: it is a symbolic link. Remove it and start again.");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (_runAs is not null) Run("chown", ["-R", _runAs, path], asUser: false);
     }

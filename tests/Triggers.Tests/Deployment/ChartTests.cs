@@ -144,8 +144,13 @@ public sealed class ChartTests
                     problems.Add($"{NameOf(service)}: targetPort {target} is not a port of {NameOf(w)}");
             }
         }
+        if (chart.OfKind("NetworkPolicy").Count() != 1) problems.Add("networkPolicy.enabled (the default) renders no NetworkPolicy, or several");
         foreach (var policy in chart.OfKind("NetworkPolicy"))
         {
+            // The cluster ports are for the release's own pods only: their rule must name who may come.
+            foreach (var rule in Items(policy["spec"]!["ingress"]).Where(r => Items(r["ports"]).Any(p => p["port"]!.ToString() is "silo" or "gateway")))
+                if (Items(rule["from"]).FirstOrDefault()?["podSelector"]?["matchLabels"]?["app.kubernetes.io/instance"]?.ToString() != "orleans-triggers")
+                    problems.Add($"{NameOf(policy)}: the silo and gateway ports are open to pods outside the release");
             var guarded = chart.Workloads.Where(w => Selects(policy["spec"]!["podSelector"]!["matchLabels"], PodLabels(w))).ToList();
             if (guarded.Count == 0) problems.Add($"{NameOf(policy)}: it guards no pods");
             var ports = guarded.SelectMany(w => Items(PodSpec(w)["containers"])).SelectMany(c => Items(c["ports"])).Select(p => (string)p["name"]!).ToHashSet();

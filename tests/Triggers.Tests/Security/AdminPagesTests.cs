@@ -37,5 +37,15 @@ public sealed class AdminPagesTests(EmbeddedSiloFixture fixture)
         Assert.StartsWith("Basic realm=", refused.Headers.WwwAuthenticate.ToString());
     }
 
+    [Fact]
+    public async Task The_API_takes_no_Basic_credentials_so_a_browser_cannot_be_made_to_send_them_from_another_site()
+    {
+        using var anonymous = fixture.Silo.CreateClient();
+        using var basic = new HttpRequestMessage(HttpMethod.Get, "/api/workspaces/list") { Headers = { Authorization = Basic(SiloFactory.AdminToken) } };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(basic)).StatusCode);
+        using var reseal = new HttpRequestMessage(HttpMethod.Post, "/api/secrets/reseal") { Headers = { Authorization = Basic(SiloFactory.AdminToken) } };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(reseal)).StatusCode);
+    }
+
     private static AuthenticationHeaderValue Basic(string token) => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{token}")));
 }

@@ -81,6 +81,11 @@ public sealed class StoredSecretsTests(EmbeddedSiloFixture fixture)
             Assert.Equal("value.security.password", problem.GetProperty("field").GetString());
             Assert.Contains("brokers", problem.GetProperty("detail").GetString());
         }
+        // So does a new CA, which would let whoever answers for the brokers' names read the password.
+        var otherCa = new { brokers = new[] { "kafka-1:9093" }, security = new { label = "SASL_SSL", mechanism = "SCRAM-SHA-512", username = "svc",
+            ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" } };
+        using (var refused = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/update/{Path}", new { resource_type = "kafka", value = otherCa }))
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         // So does another mechanism.
         var otherMechanism = new { brokers = new[] { "kafka-1:9093" }, security = new { label = "SASL_SSL", mechanism = "PLAIN", username = "svc" } };
         using (var refused = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{ws}/resources/update/{Path}", new { resource_type = "kafka", value = otherMechanism }))
@@ -118,6 +123,8 @@ public sealed class StoredSecretsTests(EmbeddedSiloFixture fixture)
 
     [Theory]
     [InlineData("-kt/etc/shadow")]
+    [InlineData("-kt@EXAMPLE.COM")]
+    [InlineData("triggers@EXAMPLE.COM\n")]
     [InlineData("triggers@EXAMPLE.COM other@EXAMPLE.COM")]
     [InlineData("no-realm")]
     [InlineData("a/b/c@EXAMPLE.COM")]

@@ -136,7 +136,7 @@ public sealed partial record KafkaConnection
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9._][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)?@[A-Za-z0-9._-]+$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[A-Za-z0-9._][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)?@[A-Za-z0-9._-]+\z")]
     private static partial System.Text.RegularExpressions.Regex KerberosPrincipal();
 
     private static bool IsEncrypted(string value) => value.StartsWith("enc:v", StringComparison.Ordinal);
@@ -161,8 +161,8 @@ public sealed partial record KafkaConnection
     /// marker, keeps its stored value, so editing a resource does not mean retyping its password.
     /// </summary>
     /// <remarks>
-    /// Only while the secrets go where they went before: an update that changes the brokers, the security label or the
-    /// SASL mechanism must carry them again, or a stored password would be sent to whatever host the update names.
+    /// Only while the secrets go where they went before: an update that changes the brokers, the security label, the
+    /// SASL mechanism, the OAuth token endpoint or the CA must carry them again, or a stored password would be sent to whatever host the update names.
     /// </remarks>
     /// <exception cref="InvalidInputException">The destination changed and a stored secret was left out.</exception>
     public static JsonElement KeepStoredSecrets(JsonElement update, JsonElement stored)
@@ -190,11 +190,13 @@ public sealed partial record KafkaConnection
         var changes = new List<string>();
         var storedBrokers = stored.TryGetProperty("brokers", out var b) ? b.GetRawText() : "null";
         if (!JsonElement.DeepEquals(JsonSerializer.SerializeToElement(update["brokers"]), JsonDocument.Parse(storedBrokers).RootElement)) changes.Add("brokers");
-        foreach (var field in new[] { "label", "mechanism" })
+        // Where a secret goes: the brokers, how they are reached, the token endpoint an OAuth secret is sent to, and the
+        // authority that vouches for the brokers (a new CA lets whoever answers for the brokers' names read the password).
+        foreach (var (field, ignoreCase) in new[] { ("label", true), ("mechanism", true), ("oauth_token_endpoint_url", false), ("ca", false) })
         {
             var before = storedSecurity.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
             var after = security[field] is System.Text.Json.Nodes.JsonValue given && given.TryGetValue<string>(out var text) ? text : null;
-            if (!string.Equals(before, after, StringComparison.OrdinalIgnoreCase)) changes.Add(field);
+            if (!string.Equals(before, after, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)) changes.Add(field);
         }
         return changes.Count == 0 ? null : string.Join(" and ", changes);
     }

@@ -12,7 +12,7 @@ public sealed class KafkaConnections(IGrainFactory grains, SecretProtector secre
     /// <summary>The life of the broker <paramref name="connection"/> names when that broker forgets everything on
     /// restart (this silo's development broker); null for a real broker.</summary>
     public string? BrokerEpochOf(KafkaConnection connection) =>
-        services.GetService(typeof(DevKafkaServer)) is DevKafkaServer dev && connection.Brokers.SequenceEqual([dev.BootstrapServers]) ? dev.Epoch : null;
+        services.GetService(typeof(DevKafkaServer)) is DevKafkaServer dev && connection.Brokers.Count > 0 && connection.Brokers.All(dev.IsAddressOf) ? dev.Epoch : null;
 
     /// <exception cref="NotFoundException">No resource at that path.</exception>
     /// <exception cref="InvalidInputException">The resource is not a Kafka connection; <paramref name="field"/> names it.</exception>

@@ -123,6 +123,9 @@ public sealed class KafkaTriggerGrain(
     protected override async Task OnDeletedAsync(KafkaTrigger trigger)
     {
         await Jobs.ForgetPositionsAsync(KafkaListenerSettings.SourceKeyOf(WorkspaceId, ItemPath, trigger.GroupId!));
+        // On the development broker, positions live under the broker's current life as well.
+        try { await Jobs.ForgetPositionsAsync((await ResolveAsync(trigger)).SourceKey); }
+        catch (Exception e) when (e is NotFoundException or InvalidInputException) { } // its resource is gone: nothing was stored under an epoch
         await GroupGrain(trigger.GroupId!).ReleaseAsync(this.GetPrimaryKeyString());
     }
 

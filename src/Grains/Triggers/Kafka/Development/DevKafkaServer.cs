@@ -44,6 +44,16 @@ public sealed class DevKafkaServer : IAsyncDisposable
 
     public string BootstrapServers { get; }
 
+    /// <summary>Whether <paramref name="broker"/> (<c>host:port</c>) names this broker, under any loopback name.</summary>
+    public bool IsAddressOf(string broker)
+    {
+        var port = BootstrapServers[(BootstrapServers.LastIndexOf(':') + 1)..];
+        var colon = broker.LastIndexOf(':');
+        if (colon < 0 || broker[(colon + 1)..] != port) return false;
+        var host = broker[..colon].Trim('[', ']');
+        return host is "localhost" || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
+    }
+
     /// <summary>This life of the broker: it starts empty every time, so what was stored from an earlier one is not its.</summary>
     public string Epoch { get; } = Guid.NewGuid().ToString("N")[..12];
 
