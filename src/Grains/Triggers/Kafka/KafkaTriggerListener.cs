@@ -127,8 +127,10 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         {
             GroupId = settings.GroupId,
             // Static membership: the trigger's next consumer, wherever Orleans reactivates it, takes over this one's
-            // partitions at once instead of waiting for a dead consumer's session to time out.
-            GroupInstanceId = $"{settings.WorkspaceId}/{settings.TriggerPath}",
+            // partitions at once instead of waiting for a dead consumer's session to time out. Named by the group (one
+            // trigger each), not the path, so a renamed trigger's consumer takes the old one's place too: a static member
+            // does not leave when it closes, and under another name it would hold its partitions until its session ended.
+            GroupInstanceId = $"{settings.WorkspaceId}/{settings.GroupId}",
             ClientId = $"orleans-triggers/{settings.WorkspaceId}/{settings.TriggerPath}",
             EnableAutoCommit = false,
             AutoOffsetReset = settings.AutoOffsetReset == AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
