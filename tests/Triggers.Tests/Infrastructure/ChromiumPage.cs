@@ -22,16 +22,8 @@ public sealed partial class ChromiumPage : IAsyncDisposable
 
     public static async Task<ChromiumPage> OpenAsync()
     {
-        var chromium = Environment.GetEnvironmentVariable("TRIGGERS_TEST_CHROMIUM") ?? "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-            throw new InvalidOperationException($"No Chromium at {chromium}: run scripts/install-chromium.sh (test.sh does).");
         var profile = Directory.CreateTempSubdirectory("chromium-");
-        var start = new ProcessStartInfo(chromium,
-        [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", $"--user-data-dir={profile.FullName}",
-            "--remote-debugging-port=0", "--window-size=1280,900", "about:blank",
-        ]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = HeadlessChromium.StartInfo(profile, "--remote-debugging-port=0", "--window-size=1280,900", "about:blank");
         var browser = Process.Start(start)!;
         var page = new ChromiumPage(browser, profile);
         try

@@ -58,13 +58,19 @@ public sealed partial class SiloProcess : IAsyncDisposable
     public async Task StartAsync()
     {
         Launch();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
         await Eventually.WaitAsync(async () =>
         {
             if (_process!.HasExited) throw new InvalidOperationException($"{_project} exited with code {_process.ExitCode}:\n{Output}");
-            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
+            return await IsReadyAsync();
         }, TimeSpan.FromSeconds(90), $"{_project} to be ready");
+    }
+
+    /// <summary>Whether the process answers <c>/health/ready</c> with success (joined its cluster) right now.</summary>
+    public async Task<bool> IsReadyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
+        try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
+        catch (HttpRequestException) { return false; }
     }
 
     /// <summary>Starts the process without waiting for it to be ready (for one that should not get there).</summary>
