@@ -45,6 +45,7 @@ for arg in "$@"; do
 done
 
 bun="$(scripts/install-bun.sh)"
+scripts/install-sandbox.sh
 dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
 export Runtimes__Bun="${Runtimes__Bun:-$bun}"
 # Kerberos (SASL_GSSAPI) needs the librdkafka build that links libsasl2.so.3; see scripts/sasl-shim.sh.

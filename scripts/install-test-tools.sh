@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the security tests need: stunnel4 (TLS in front of the mock brokers), openssl (a test CA),
 # and MIT Kerberos: a KDC with its admin tools, kinit, and the SASL GSSAPI plugin librdkafka authenticates with; pip,
-# with which silos install Python scripts' packages.
+# with which silos install Python scripts' packages; bubblewrap, the job sandbox.
 set -euo pipefail
 missing=()
 command -v stunnel4 >/dev/null 2>&1 || missing+=(stunnel4)
@@ -11,6 +11,7 @@ command -v kadmin.local >/dev/null 2>&1 || missing+=(krb5-admin-server)
 command -v kinit >/dev/null 2>&1 || missing+=(krb5-user)
 [ -e /usr/lib/x86_64-linux-gnu/sasl2/libgssapiv2.so ] || missing+=(libsasl2-modules-gssapi-mit)
 /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-test-tools: installing ${missing[*]} (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive

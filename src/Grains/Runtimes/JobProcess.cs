@@ -1,6 +1,5 @@
-using System.ComponentModel;
 using System.Diagnostics;
-using System.Text;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes;
 
@@ -9,8 +8,8 @@ namespace Triggers.Runtimes;
 internal sealed record JobProcessExit(int ExitCode, bool TimedOut, string Logs, string StandardErrorTail, string StandardOutputTail);
 
 /// <summary>
-/// Runs one job process: a cleared environment, the job's private directory as working directory, HOME and
-/// TMPDIR, stdout and stderr captured as logs, a time limit, and nothing left running afterwards.
+/// Runs one job process in the <see cref="JobSandbox"/>: stdout and stderr captured as logs, a time limit, and nothing
+/// left running afterwards.
 /// </summary>
 internal static class JobProcess
 {
@@ -21,17 +20,13 @@ internal static class JobProcess
     // case something that escaped the group still holds them.
     private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(2);
 
-    /// <param name="environment">Variables the process gets besides PATH, HOME, TMPDIR and LANG.</param>
-    public static async Task<JobProcessExit> RunAsync(
-        string executable, IReadOnlyList<string> arguments, JobDirectory directory, TimeSpan timeout, CancellationToken ct,
-        IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<JobProcessExit> RunAsync(JobSandbox sandbox, JobCommand command, TimeSpan timeout, CancellationToken ct)
     {
         if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A job's time limit must be positive (or infinite).");
         ct.ThrowIfCancellationRequested();
 
-        using var process = new Process { StartInfo = StartInfo(executable, arguments, directory) };
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) process.StartInfo.Environment[name] = value;
+        using var process = new Process { StartInfo = sandbox.StartInfo(command) };
         process.Start();
         // A script that reads stdin gets end-of-file rather than waiting on the host's input.
         process.StandardInput.Close();
@@ -41,9 +36,9 @@ internal static class JobProcess
             output.PumpAsync(process.StandardOutput, isStderr: false),
             output.PumpAsync(process.StandardError, isStderr: true));
 
-        var stopped = await WaitForExitOrStopAsync(process, timeout, ct);
+        var stopped = await WaitForExitOrStopAsync(sandbox, process, timeout, ct);
         // Background processes the job left behind would otherwise outlive it (and hold the pipes open).
-        ProcessGroup.Kill(process.Id);
+        sandbox.Sweep(process);
         try
         {
             await pumps.WaitAsync(OutputDrainLimit, CancellationToken.None);
@@ -58,7 +53,7 @@ internal static class JobProcess
     }
 
     /// <returns>Whether the job had to be killed (time limit or cancellation).</returns>
-    private static async Task<bool> WaitForExitOrStopAsync(Process process, TimeSpan timeout, CancellationToken ct)
+    private static async Task<bool> WaitForExitOrStopAsync(JobSandbox sandbox, Process process, TimeSpan timeout, CancellationToken ct)
     {
         using var timeLimit = new CancellationTokenSource(timeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeLimit.Token);
@@ -69,50 +64,9 @@ internal static class JobProcess
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            KillEverything(process);
+            sandbox.KillEverything(process);
             await process.WaitForExitAsync(CancellationToken.None);
             return true;
         }
-    }
-
-    /// <summary>Kills the process, what it started, and its process group (what escaped the tree).</summary>
-    internal static void KillEverything(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception or AggregateException)
-        {
-            // Already exited, or part of the tree vanished while it was being walked; the group kill below and the
-            // caller's sweep cover what is left.
-        }
-        ProcessGroup.Kill(process.Id);
-    }
-
-    /// <summary>A job process's start: through setsid, a cleared environment, the job's directory as home and working directory.</summary>
-    internal static ProcessStartInfo StartInfo(string executable, IReadOnlyList<string> arguments, JobDirectory directory)
-    {
-        var startInfo = new ProcessStartInfo
-        {
-            FileName = ProcessGroup.Launcher ?? executable,
-            WorkingDirectory = directory.Path,
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        if (ProcessGroup.Launcher is not null) startInfo.ArgumentList.Add(executable);
-        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
-
-        // Nothing of the host's environment (credentials, connection strings) reaches a job.
-        startInfo.Environment.Clear();
-        startInfo.Environment["PATH"] = SearchPath;
-        startInfo.Environment["HOME"] = directory.Path;
-        startInfo.Environment["TMPDIR"] = directory.Path;
-        startInfo.Environment["LANG"] = "C.UTF-8";
-        return startInfo;
     }
 }

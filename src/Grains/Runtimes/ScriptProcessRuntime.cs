@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes;
@@ -14,11 +15,15 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
 
     /// <param name="command">The interpreter as configured in <see cref="RuntimeOptions"/>.</param>
     /// <param name="configurationKey">Where that is configured, for the error when it cannot be found.</param>
-    private protected ScriptProcessRuntime(string command, string configurationKey)
+    private protected ScriptProcessRuntime(string command, string configurationKey, JobSandbox sandbox)
     {
         _command = command;
         _configurationKey = configurationKey;
+        Sandbox = sandbox;
     }
+
+    /// <summary>What every job process of this runtime starts in.</summary>
+    private protected JobSandbox Sandbox { get; }
 
     public abstract ScriptLanguage Language { get; }
 
@@ -28,7 +33,7 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
 
         using var directory = JobDirectory.Create();
         var launch = Prepare(run, directory);
-        var exit = await JobProcess.RunAsync(executable, launch.Arguments, directory, run.Timeout, ct);
+        var exit = await JobProcess.RunAsync(Sandbox, Command(executable, launch.Arguments, directory, run), run.Timeout, ct);
         return exit.TimedOut
             ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
             : ReadOutcome(directory, exit, launch.KnownMainArgs);
@@ -42,6 +47,10 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
             throw new ArgumentException($"The {Language} runtime cannot run a {run.Language} script.", nameof(run));
         return ExecutableLocator.Find(_command);
     }
+
+    /// <summary>The interpreter's process for <paramref name="run"/>, which reads its installed dependency set.</summary>
+    private protected static JobCommand Command(string executable, IReadOnlyList<string> arguments, JobDirectory directory, ScriptRun run) =>
+        new(executable, arguments, directory) { ReadOnlyPaths = run.DependencyDirectory is { } installed ? [installed] : [] };
 
     /// <summary>The job's failure when the interpreter is missing.</summary>
     private protected ScriptOutcome RuntimeNotFound() =>

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Triggers.Runtimes.Bash;
 using Triggers.Runtimes.Bun;
 using Triggers.Runtimes.Dependencies;
 using Triggers.Runtimes.Python;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes;
@@ -54,7 +56,7 @@ public sealed class ScriptRunner(IEnumerable<ILanguageRuntime> runtimes, Depende
 public static class RuntimeServiceCollectionExtensions
 {
     /// <summary>Registers <see cref="ScriptRunner"/> and the bun, python3 and bash runtimes, configured from the
-    /// <see cref="RuntimeOptions.Section"/> section.</summary>
+    /// <see cref="RuntimeOptions.Section"/> section, and the <see cref="JobSandbox"/> their jobs run in.</summary>
     public static IServiceCollection AddScriptRuntimes(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RuntimeOptions>().Bind(configuration.GetSection(RuntimeOptions.Section)).Configure(options =>
@@ -64,6 +66,8 @@ public static class RuntimeServiceCollectionExtensions
             options.PythonPackages.IndexUrl ??= configuration[$"{RuntimeOptions.Section}:Python:IndexUrl"];
             if (string.IsNullOrEmpty(options.Python)) options.Python = new RuntimeOptions().Python;
         });
+        services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.Section));
+        services.TryAddSingleton(sp => JobSandbox.Create(sp.GetRequiredService<IOptions<SandboxOptions>>().Value, sp.GetRequiredService<ILogger<JobSandbox>>()));
         services.TryAddSingleton<DependencySets>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILanguageRuntime, BunRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILanguageRuntime, PythonRuntime>());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes;
 
@@ -17,6 +18,7 @@ internal sealed class WarmProcess : IDisposable
     private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(1);
 
+    private readonly JobSandbox _sandbox;
     private readonly Process _process;
     private readonly JobDirectory _directory;
     private readonly string _marker;
@@ -27,8 +29,9 @@ internal sealed class WarmProcess : IDisposable
     private TaskCompletionSource<string>? _answer;
     private bool _stopped;
 
-    private WarmProcess(Process process, JobDirectory directory, string marker)
+    private WarmProcess(JobSandbox sandbox, Process process, JobDirectory directory, string marker)
     {
+        _sandbox = sandbox;
         _process = process;
         _directory = directory;
         _marker = marker;
@@ -36,12 +39,13 @@ internal sealed class WarmProcess : IDisposable
         _pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
     }
 
-    /// <param name="arguments">The interpreter's arguments; the wrapper answers each job with a line starting with <paramref name="marker"/>.</param>
-    public static WarmProcess Start(string executable, IReadOnlyList<string> arguments, JobDirectory directory, string marker)
+    /// <param name="command">The wrapper in serve mode, which answers each job with a line starting with
+    /// <paramref name="marker"/>; the process owns the command's directory.</param>
+    public static WarmProcess Start(JobSandbox sandbox, JobCommand command, string marker)
     {
-        var process = new Process { StartInfo = JobProcess.StartInfo(executable, arguments, directory) };
+        var process = new Process { StartInfo = sandbox.StartInfo(command with { LongLived = true }) };
         process.Start();
-        return new WarmProcess(process, directory, marker);
+        return new WarmProcess(sandbox, process, command.Directory, marker);
     }
 
     /// <summary>Whether it can take another job.</summary>
@@ -114,21 +118,13 @@ internal sealed class WarmProcess : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
     }
 
-    private long ResidentBytes()
-    {
-        try
-        {
-            // VmRSS of the interpreter itself (setsid execs in place, so the pid is the interpreter's).
-            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 0; }
-    }
+    // The interpreter's and whatever it started: in the sandbox it is a grandchild of the process the silo started.
+    private long ResidentBytes() => ProcessTree.ResidentBytes(_process.Id);
 
     private void Stop()
     {
         _stopped = true;
-        JobProcess.KillEverything(_process);
+        _sandbox.KillEverything(_process);
     }
 
     public void Dispose()

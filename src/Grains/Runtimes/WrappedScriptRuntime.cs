@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes;
 
@@ -14,7 +15,8 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
 
     private readonly DedicatedWorkers _dedicated;
 
-    private protected WrappedScriptRuntime(string command, string configurationKey, RuntimeOptions options) : base(command, configurationKey)
+    private protected WrappedScriptRuntime(string command, string configurationKey, RuntimeOptions options, JobSandbox sandbox)
+        : base(command, configurationKey, sandbox)
     {
         _dedicated = new DedicatedWorkers(StartDedicated, options);
     }
@@ -91,7 +93,8 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
             File.WriteAllText(scriptPath, run.Content);
             File.WriteAllText(wrapperPath, WrapperSource());
             LinkDependencies(run, directory);
-            return WarmProcess.Start(FindExecutable(run)!, [.. InterpreterArguments(wrapperPath), scriptPath, "--serve", marker], directory, marker);
+            var arguments = new List<string>([.. InterpreterArguments(wrapperPath), scriptPath, "--serve", marker]);
+            return WarmProcess.Start(Sandbox, Command(FindExecutable(run)!, arguments, directory, run), marker);
         }
         catch
         {

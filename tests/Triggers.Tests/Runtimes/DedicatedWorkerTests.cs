@@ -11,8 +11,8 @@ namespace Triggers.Tests.Runtimes;
 /// <summary>Scripts marked dedicated_worker, in real warm Bun and Python processes.</summary>
 public sealed class DedicatedWorkerTests(BunFixture bun) : IClassFixture<BunFixture>, IDisposable
 {
-    private readonly BunRuntime _bun = new(Options.Create(new RuntimeOptions { Bun = bun.BunPath, DedicatedMaxMemoryMb = 300 }));
-    private readonly PythonRuntime _python = new(Options.Create(new RuntimeOptions { DedicatedMaxMemoryMb = 300 }));
+    private readonly BunRuntime _bun = new(Options.Create(new RuntimeOptions { Bun = bun.BunPath, DedicatedMaxMemoryMb = 300 }), Sandboxes.Bubblewrap);
+    private readonly PythonRuntime _python = new(Options.Create(new RuntimeOptions { DedicatedMaxMemoryMb = 300 }), Sandboxes.Bubblewrap);
 
     public void Dispose()
     {

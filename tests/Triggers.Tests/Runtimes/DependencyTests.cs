@@ -218,7 +218,7 @@ public sealed class DependencyTests(DependencyFixture fixture)
             var sets = new DependencySets(Options.Create(new RuntimeOptions
             {
                 CacheDirectory = cache, CacheMaxMb = 1, PythonPackages = new PythonPackageOptions { IndexUrl = fixture.Index.Url },
-            }), NullLogger<DependencySets>.Instance);
+            }), Sandboxes.Bubblewrap, NullLogger<DependencySets>.Instance);
             string OldSet(string name, TimeSpan lastUsed)
             {
                 var entry = Directory.CreateDirectory(Path.Combine(cache, "python3", name)).FullName;

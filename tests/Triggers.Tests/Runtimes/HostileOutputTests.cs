@@ -4,6 +4,7 @@ using Triggers.Runtimes;
 using Triggers.Runtimes.Bash;
 using Triggers.Runtimes.Python;
 using Triggers.Scripts;
+using Triggers.Tests.Infrastructure;
 
 namespace Triggers.Tests.Runtimes;
 
@@ -17,8 +18,8 @@ public sealed class HostileOutputTests
     private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(60);
 
     private readonly ScriptRunner _runner = new([
-        new PythonRuntime(Options.Create(new RuntimeOptions())),
-        new BashRuntime(Options.Create(new RuntimeOptions())),
+        new PythonRuntime(Options.Create(new RuntimeOptions()), Sandboxes.Bubblewrap),
+        new BashRuntime(Options.Create(new RuntimeOptions()), Sandboxes.Bubblewrap),
     ]);
 
     private async Task<ScriptOutcome> RunAsync(ScriptLanguage language, string script, JsonObject? args = null) =>

@@ -16,18 +16,13 @@ using Xunit.Abstractions;
 namespace Triggers.Tests.Runtimes;
 
 /// <summary>Runs real bun, python3 and bash processes.</summary>
-public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : IClassFixture<BunFixture>, IDisposable
+public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : IClassFixture<BunFixture>
 {
     private readonly ScriptRunner _runner = new([
-        new BunRuntime(Options.Create(new RuntimeOptions { Bun = bun.BunPath })),
-        new PythonRuntime(Options.Create(new RuntimeOptions())),
-        new BashRuntime(Options.Create(new RuntimeOptions())),
+        new BunRuntime(Options.Create(new RuntimeOptions { Bun = bun.BunPath }), Sandboxes.Bubblewrap),
+        new PythonRuntime(Options.Create(new RuntimeOptions()), Sandboxes.Bubblewrap),
+        new BashRuntime(Options.Create(new RuntimeOptions()), Sandboxes.Bubblewrap),
     ]);
-
-    // Where jobs leave evidence (pid files) that outlives their private directory.
-    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("runtime-tests-");
-
-    public void Dispose() => _scratch.Delete(recursive: true);
 
     public static TheoryData<ScriptLanguage, string> NamedArguments => new()
     {
@@ -311,15 +306,15 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
         Assert.Equal("MissingResult", outcome.Error!.Name);
     }
 
+    // Each background process sleeps for a time no other process on the machine does, so the test finds it by its
+    // command line: inside the sandbox its pid is its PID namespace's, which means nothing outside.
     public static TheoryData<ScriptLanguage, string> Hanging => new()
     {
         {
             ScriptLanguage.Bun, """
-            import { writeFileSync } from "node:fs";
-
-            export async function main(pidFile: string) {
-              const child = Bun.spawn(["sleep", "300"]);
-              writeFileSync(pidFile, String(child.pid));
+            export async function main(marker: string) {
+              Bun.spawn(["sleep", marker]);
+              console.log("spawned");
               await Bun.sleep(300_000);
             }
             """
@@ -329,18 +324,17 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
             import subprocess
             import time
 
-            def main(pidFile: str):
-                child = subprocess.Popen(["sleep", "300"])
-                with open(pidFile, "w") as f:
-                    f.write(str(child.pid))
+            def main(marker: str):
+                subprocess.Popen(["sleep", marker])
+                print("spawned")
                 time.sleep(300)
             """
         },
         {
             ScriptLanguage.Bash, """
-            pidFile="$1"
-            sleep 300 &
-            echo $! > "$pidFile"
+            marker="$1"
+            sleep "$marker" &
+            echo spawned
             wait
             """
         },
@@ -350,52 +344,53 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
     [MemberData(nameof(Hanging))]
     public async Task Hanging_job_times_out_and_its_whole_process_tree_is_killed(ScriptLanguage language, string script)
     {
-        var pidFile = Path.Combine(_scratch.FullName, "child.pid");
+        var marker = UniqueSleep();
         var clock = Stopwatch.StartNew();
 
-        var outcome = await RunAsync(language, script, new JsonObject { ["pidFile"] = pidFile }.ToJsonString(),
+        var outcome = await RunAsync(language, script, new JsonObject { ["marker"] = marker }.ToJsonString(),
             timeout: TimeSpan.FromSeconds(1.5));
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
         Assert.False(outcome.Succeeded);
         Assert.Equal("Timeout", outcome.Error!.Name);
         Assert.Contains("1.5 s", outcome.Error.Message);
-        await AssertProcessEndsAsync(int.Parse(await File.ReadAllTextAsync(pidFile)));
+        Assert.Contains("spawned", outcome.Logs);
+        await AssertNoProcessSleepsAsync(marker);
     }
 
     [Fact]
     public async Task Background_processes_do_not_outlive_a_job_that_finished()
     {
-        var pidFile = Path.Combine(_scratch.FullName, "orphan.pid");
+        var marker = UniqueSleep();
         const string script = """
-            pidFile="$1"
-            sleep 300 &
-            echo $! > "$pidFile"
+            marker="$1"
+            sleep "$marker" &
+            (setsid sleep "$marker" > /dev/null 2>&1 &)
             echo done
             """;
         var clock = Stopwatch.StartNew();
 
-        var outcome = await RunAsync(ScriptLanguage.Bash, script, new JsonObject { ["pidFile"] = pidFile }.ToJsonString());
+        var outcome = await RunAsync(ScriptLanguage.Bash, script, new JsonObject { ["marker"] = marker }.ToJsonString());
 
         AssertSucceeded(outcome);
         AssertJson("\"done\"", outcome.Result);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}: the orphan's open stdout held the job");
-        await AssertProcessEndsAsync(int.Parse(await File.ReadAllTextAsync(pidFile)));
+        await AssertNoProcessSleepsAsync(marker);
     }
 
     [Fact]
     public async Task Cancelling_kills_the_job_and_throws()
     {
-        var pidFile = Path.Combine(_scratch.FullName, "cancelled.pid");
+        var marker = UniqueSleep();
         using var cancellation = new CancellationTokenSource();
-        var run = RunAsync(ScriptLanguage.Bash, "pidFile=\"$1\"\nsleep 300 &\necho $! > \"$pidFile\"\nwait",
-            new JsonObject { ["pidFile"] = pidFile }.ToJsonString(), ct: cancellation.Token);
+        var run = RunAsync(ScriptLanguage.Bash, "marker=\"$1\"\nsleep \"$marker\" &\nwait",
+            new JsonObject { ["marker"] = marker }.ToJsonString(), ct: cancellation.Token);
 
-        await WaitUntilAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0);
+        await WaitUntilAsync(() => ProcessesSleeping(marker) > 0, "the job's background process never started");
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        await AssertProcessEndsAsync(int.Parse(await File.ReadAllTextAsync(pidFile)));
+        await AssertNoProcessSleepsAsync(marker);
     }
 
     public static TheoryData<ScriptLanguage, string> EnvironmentReaders => new()
@@ -418,7 +413,7 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
         },
         {
             ScriptLanguage.Bash, """
-            names=$(env | cut -d= -f1 | grep -v -x -e PWD -e SHLVL -e _ -e OLDPWD | sort | sed 's/.*/"&"/' | paste -sd, -)
+            names=$(env | cut -d= -f1 | grep -v -x -e SHLVL -e _ -e OLDPWD | sort | sed 's/.*/"&"/' | paste -sd, -)
             echo "{\"secret\": ${TRIGGERS_RUNTIME_TEST_SECRET:-null}, \"names\": [$names], \"home\": \"$HOME\", \"cwd\": \"$PWD\"}"
             """
         },
@@ -435,7 +430,7 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
         AssertSucceeded(outcome);
         var result = outcome.Result!.AsObject();
         Assert.Null(result["secret"]);
-        Assert.Equal(["HOME", "LANG", "PATH", "TMPDIR"], result["names"]!.AsArray().Select(name => name!.GetValue<string>()));
+        Assert.Equal(["HOME", "LANG", "PATH", "PWD", "TMPDIR"], result["names"]!.AsArray().Select(name => name!.GetValue<string>()));
         var jobDirectory = result["home"]!.GetValue<string>();
         Assert.Equal(jobDirectory, result["cwd"]!.GetValue<string>());
         Assert.False(Directory.Exists(jobDirectory), "the job's directory should be deleted afterwards");
@@ -497,7 +492,7 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
     [Fact]
     public async Task Missing_interpreter_is_reported_with_the_configuration_key()
     {
-        var runner = new ScriptRunner([new BunRuntime(Options.Create(new RuntimeOptions { Bun = "/nowhere/bun" }))]);
+        var runner = new ScriptRunner([new BunRuntime(Options.Create(new RuntimeOptions { Bun = "/nowhere/bun" }), Sandboxes.Bubblewrap)]);
         const string script = "export async function main() { }";
 
         var outcome = await runner.RunAsync(Run(ScriptLanguage.Bun, script, "{}", null, TimeSpan.FromSeconds(5)), CancellationToken.None);
@@ -571,22 +566,24 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
     private static void AssertJson(string expected, JsonNode? actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}, got {actual?.ToJsonString() ?? "null"}");
 
-    private static async Task AssertProcessEndsAsync(int pid) =>
-        await WaitUntilAsync(() => !IsAlive(pid), $"process {pid} is still running");
+    /// <summary>An argument for <c>sleep</c> (300 s and some) that names one test's background processes.</summary>
+    private static string UniqueSleep() => $"300.{Random.Shared.Next(100_000, 999_999)}";
 
-    // Killed orphans are reaped by init; until then (or forever, where PID 1 does not reap) they are zombies.
-    private static bool IsAlive(int pid)
-    {
-        try
+    private static async Task AssertNoProcessSleepsAsync(string marker) =>
+        await WaitUntilAsync(() => ProcessesSleeping(marker) == 0, $"a 'sleep {marker}' process is still running");
+
+    /// <summary>Live (not zombie) processes on the machine running <c>sleep marker</c>.</summary>
+    private static int ProcessesSleeping(string marker) =>
+        Directory.EnumerateDirectories("/proc").Count(directory =>
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z'
+                    && File.ReadAllText(Path.Combine(directory, "cmdline")) == $"sleep\0{marker}\0";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException) { return false; }
+        });
 
     private static async Task WaitUntilAsync(Func<bool> condition, string? failure = null)
     {

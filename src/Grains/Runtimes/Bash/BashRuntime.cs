@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes.Bash;
@@ -11,8 +12,8 @@ namespace Triggers.Runtimes.Bash;
 /// Bash scripts. No wrapper and no preprocessor: arguments are positional, in the order the script names them
 /// (<c>name="$1"</c>), and the result is the last non-empty line of stdout, as JSON if it parses, else as a string.
 /// </summary>
-public sealed class BashRuntime(IOptions<RuntimeOptions> options)
-    : ScriptProcessRuntime(options.Value.Bash, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bash)}")
+public sealed class BashRuntime(IOptions<RuntimeOptions> options, JobSandbox sandbox)
+    : ScriptProcessRuntime(options.Value.Bash, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bash)}", sandbox)
 {
     private const string ScriptFileName = "script.sh";
 

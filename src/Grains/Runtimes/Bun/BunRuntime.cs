@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes.Bun;
 
 /// <summary>TypeScript scripts, run by Bun.</summary>
-public sealed class BunRuntime(IOptions<RuntimeOptions> options)
-    : WrappedScriptRuntime(options.Value.Bun, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bun)}", options.Value)
+public sealed class BunRuntime(IOptions<RuntimeOptions> options, JobSandbox sandbox)
+    : WrappedScriptRuntime(options.Value.Bun, $"{RuntimeOptions.Section}:{nameof(RuntimeOptions.Bun)}", options.Value, sandbox)
 {
     public override ScriptLanguage Language => ScriptLanguage.Bun;
 

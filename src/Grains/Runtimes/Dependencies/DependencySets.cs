@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes.Dependencies;
@@ -22,15 +23,22 @@ public sealed class DependencySets
 
     private readonly Dictionary<ScriptLanguage, IPackageManager> _managers;
     private readonly RuntimeOptions _options;
+    private readonly JobSandbox _sandbox;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _installing = new();
     private int _installs;
 
-    public DependencySets(IOptions<RuntimeOptions> options, ILogger<DependencySets> logger)
+    public DependencySets(IOptions<RuntimeOptions> options, JobSandbox sandbox, ILogger<DependencySets> logger)
     {
         _options = options.Value;
+        _sandbox = sandbox;
         _logger = logger;
         Root = Path.GetFullPath(_options.CacheDirectory ?? Path.Combine(Path.GetTempPath(), "orleans-triggers", "dependencies"));
+        // The sandbox mounts installed sets from here as the jobs' user, who must be able to reach them.
+        Directory.CreateDirectory(Root);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         _managers = new IPackageManager[] { new Bun.BunPackages(_options.Npm.Registry), new Python.PythonPackages(_options.PythonPackages.IndexUrl) }
             .ToDictionary(m => m.Language);
     }
@@ -63,8 +71,9 @@ public sealed class DependencySets
     public async Task<DependencyResolution> ResolveAsync(ScriptLanguage language, IReadOnlyList<string> requirements, TimeSpan timeout, CancellationToken ct)
     {
         var manager = _managers[language];
-        if (Tool(language, timeout) is not { } tool) return new DependencyResolution(false, null, InterpreterMissing(language));
+        if (ExecutableLocator.Find(Interpreter(language)) is null) return new DependencyResolution(false, null, InterpreterMissing(language));
         var staging = Staging(language);
+        var tool = Tool(language, timeout, staging);
         try
         {
             var result = await manager.ResolveAsync(requirements, staging, tool, ct);
@@ -93,8 +102,9 @@ public sealed class DependencySets
         try
         {
             if (IsComplete(language, entry)) return Used(entry); // another job installed it meanwhile
-            if (Tool(language, timeout) is not { } tool) throw new DependencyInstallException(InterpreterMissing(language));
+            if (ExecutableLocator.Find(Interpreter(language)) is null) throw new DependencyInstallException(InterpreterMissing(language));
             var staging = Staging(language);
+            var tool = Tool(language, timeout, staging);
             try
             {
                 var result = await _managers[language].InstallAsync(lockText, staging, tool, ct);
@@ -180,13 +190,14 @@ public sealed class DependencySets
         catch (IOException) when (Directory.Exists(entry)) { } // a concurrent install won the rename
     }
 
-    private PackageTool? Tool(ScriptLanguage language, TimeSpan timeout)
+    private string Interpreter(ScriptLanguage language) => language == ScriptLanguage.Bun ? _options.Bun : _options.Python;
+
+    /// <summary>The package manager, allowed to write only into <paramref name="staging"/> and the download cache.</summary>
+    private PackageTool Tool(ScriptLanguage language, TimeSpan timeout, string staging)
     {
-        var command = language == ScriptLanguage.Bun ? _options.Bun : _options.Python;
-        if (ExecutableLocator.Find(command) is not { } executable) return null;
         var downloads = Path.Combine(Root, "downloads", language.ToString().ToLowerInvariant());
         Directory.CreateDirectory(downloads);
-        return new PackageTool(executable, downloads, timeout, Redact);
+        return new PackageTool(_sandbox, ExecutableLocator.Find(Interpreter(language))!, [staging, downloads], timeout, Redact) { DownloadCache = downloads };
     }
 
     private string InterpreterMissing(ScriptLanguage language) =>

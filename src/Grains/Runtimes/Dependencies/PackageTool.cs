@@ -1,18 +1,24 @@
+using Triggers.Runtimes.Sandbox;
+
 namespace Triggers.Runtimes.Dependencies;
 
 /// <summary>
-/// Runs a package manager (bun install, pip) like a job: a cleared environment and a throw-away home, so neither the
-/// silo's credentials nor a user's configuration reach it, with its downloads kept in the cache's own folder.
+/// Runs a package manager (bun install, pip) like a job, in the job sandbox: a cleared environment and a throw-away
+/// home, so neither the silo's credentials nor a user's configuration reach it (nor the silo's files reach a package's
+/// install script), writing only into its <paramref name="writablePaths"/>.
 /// </summary>
-internal sealed class PackageTool(string executable, string downloadCache, TimeSpan timeout, Func<string, string> redact)
+/// <param name="writablePaths">The folder it installs into, and its download cache.</param>
+internal sealed class PackageTool(JobSandbox sandbox, string executable, IReadOnlyList<string> writablePaths, TimeSpan timeout, Func<string, string> redact)
 {
-    public string DownloadCache => downloadCache;
+    /// <summary>Where the tool keeps what it downloaded, shared by every install of the language.</summary>
+    public required string DownloadCache { get; init; }
 
     /// <summary>Runs the tool; the exit code and what it printed (registry credentials masked).</summary>
     public async Task<(int ExitCode, string Logs)> RunAsync(IReadOnlyList<string> arguments, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var home = JobDirectory.Create();
-        var exit = await JobProcess.RunAsync(executable, arguments, home, timeout, ct, environment);
+        var command = new JobCommand(executable, arguments, home) { Environment = environment, WritablePaths = writablePaths };
+        var exit = await JobProcess.RunAsync(sandbox, command, timeout, ct);
         var logs = redact(exit.Logs);
         return exit.TimedOut ? (-1, $"{logs}\nStopped after {timeout.TotalSeconds:0} s.") : (exit.ExitCode, logs);
     }

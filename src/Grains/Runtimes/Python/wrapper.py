@@ -1,8 +1,8 @@
 """Runs a user's script as a Triggers job, in one of two ways (formats: WrapperProtocol.cs):
 
-  one job:    python3 -I -u wrapper.py <script.py> <input.json> <result.json>
+  one job:    python3 -I wrapper.py <script.py> <input.json> <result.json>
               The outcome goes to a file, not stdout, so everything the script prints stays a log line.
-  dedicated:  python3 -I -u wrapper.py <script.py> --serve <marker>
+  dedicated:  python3 -I wrapper.py <script.py> --serve <marker>
               The script is loaded once; each stdin line is a job (input.json's content), answered by one stdout
               line: the marker, then the outcome. Everything the job prints comes before its answer.
 """
@@ -117,6 +117,10 @@ def serve(script_path, marker):
 
 
 if __name__ == "__main__":
+    # Each line is written whole as soon as it ends (unbuffered, print writes a line and its newline separately, and
+    # the other stream's output can land between them), so prints and tracebacks reach the logs in order, line by line.
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
     script_path = sys.argv[1]
     # The script's installed packages, linked beside it by the silo when it has any, and the workspace scripts it
     # imports (from f.team.helpers import x), written beside it as namespace packages f/ and u/.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Triggers.Runtimes;
+namespace Triggers.Runtimes.Sandbox;
 
 /// <summary>
 /// Puts a job in a process group of its own (by starting it through <c>setsid</c>, which execs in place, so the

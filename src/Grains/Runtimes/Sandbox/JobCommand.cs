@@ -1,0 +1,19 @@
+namespace Triggers.Runtimes.Sandbox;
+
+/// <summary>A process to start for a job, and what it may see besides the system's programs and its own directory.</summary>
+/// <param name="Executable">The interpreter or tool, as <see cref="ExecutableLocator"/> found it.</param>
+/// <param name="Directory">The job's private directory: its working directory, HOME and TMPDIR, and writable.</param>
+internal sealed record JobCommand(string Executable, IReadOnlyList<string> Arguments, JobDirectory Directory)
+{
+    /// <summary>Variables the process gets besides PATH, HOME, TMPDIR and LANG.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Folders it reads outside the system's own, such as an installed dependency set.</summary>
+    public IReadOnlyList<string> ReadOnlyPaths { get; init; } = [];
+
+    /// <summary>Folders it writes besides its directory, such as a package manager's download cache.</summary>
+    public IReadOnlyList<string> WritablePaths { get; init; } = [];
+
+    /// <summary>A dedicated worker's process, which runs job after job: no CPU-time limit, the job timeout bounds each job.</summary>
+    public bool LongLived { get; init; }
+}

@@ -1,0 +1,261 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Triggers.Runtimes.Sandbox;
+
+/// <summary>
+/// Starts job processes, in a bubblewrap sandbox where it works: their own PID, mount, IPC, UTS and user namespaces,
+/// the system's programs and libraries read-only, a fresh /proc, /dev and /tmp, the job's directory as the only
+/// writable place, and a host user of its own (<see cref="SandboxOptions.SandboxUid"/>) when the silo is root. The
+/// silo's files, environment and processes, and other jobs' directories, are not there to be seen. Everything a job
+/// starts dies with it, because it all lives in the job's PID namespace. Every process also gets
+/// <see cref="JobLimits"/>, set by <c>prlimit</c> just before the interpreter starts.
+/// </summary>
+public sealed class JobSandbox
+{
+    // The top-level system directories besides /usr; on merged-/usr systems they are links into it.
+    private static readonly string[] SystemDirectories = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+
+    // What programs read from /etc: name resolution, TLS roots, users and groups, time zone, the loader's cache, and
+    // Debian's alternatives (awk, editor). Nothing else of the host's configuration (keytabs, mounted secrets) is there.
+    private static readonly string[] EtcEntries =
+    [
+        "alternatives", "ca-certificates", "ca-certificates.conf", "crypto-policies", "debian_version", "gai.conf",
+        "group", "host.conf", "hostname", "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "mime.types",
+        "nsswitch.conf", "os-release", "passwd", "pki", "protocols", "resolv.conf", "services", "ssl", "timezone",
+    ];
+
+    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(20);
+
+    private readonly SandboxOptions _options;
+    private readonly string? _bubblewrap = ExecutableLocator.Find("bwrap");
+    private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
+    private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
+
+    private JobSandbox(SandboxOptions options, SandboxMode mode)
+    {
+        _options = options;
+        Mode = mode;
+    }
+
+    /// <summary><see cref="SandboxMode.Bubblewrap"/> or <see cref="SandboxMode.None"/>: what jobs actually run in.</summary>
+    public SandboxMode Mode { get; }
+
+    /// <summary>The host user jobs run as in the sandbox, when the silo is root and so can hand them one.</summary>
+    private int? JobUser => Mode == SandboxMode.Bubblewrap && Environment.IsPrivilegedProcess ? _options.SandboxUid : null;
+
+    /// <summary>
+    /// The sandbox <paramref name="options"/> ask for, after checking on this machine that it works: a trial job
+    /// runs in it. <see cref="SandboxMode.Auto"/> falls back to none with a warning; <see cref="SandboxMode.Bubblewrap"/>
+    /// refuses to start instead.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Bubblewrap was required and does not work here.</exception>
+    public static JobSandbox Create(SandboxOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var unsandboxed = new JobSandbox(options, SandboxMode.None);
+        if (options.Sandbox == SandboxMode.None)
+        {
+            logger.LogWarning("Workers:Sandbox is none: jobs run without a sandbox and can read whatever the silo's user can, its environment and secrets included");
+            return unsandboxed;
+        }
+
+        var sandbox = new JobSandbox(options, SandboxMode.Bubblewrap);
+        if (sandbox.Problem() is not { } problem)
+        {
+            logger.LogInformation("Jobs run in a bubblewrap sandbox ({User}, network {Network})",
+                sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace", options.Network ? "on" : "off");
+            return sandbox;
+        }
+        if (options.Sandbox == SandboxMode.Bubblewrap)
+            throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
+        logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever the silo's user can, its environment and secrets included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
+        return unsandboxed;
+    }
+
+    /// <summary>Why the sandbox does not work here, or null when a trial job ran in it.</summary>
+    private string? Problem()
+    {
+        if (!OperatingSystem.IsLinux()) return "bubblewrap needs Linux";
+        if (_bubblewrap is null) return "bubblewrap (bwrap) is not installed";
+        if (_prlimit is null) return "prlimit (util-linux) is not installed";
+        if (Environment.IsPrivilegedProcess && _setpriv is null) return "setpriv (util-linux), with which a root silo hands jobs their own user, is not installed";
+        if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
+
+        using var directory = JobDirectory.Create();
+        using var process = new Process { StartInfo = StartInfo(new JobCommand(trial, [], directory)) };
+        process.Start();
+        process.StandardInput.Close();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(ProbeLimit))
+        {
+            KillEverything(process);
+            return $"a trial job did not finish within {ProbeLimit.TotalSeconds:0} s";
+        }
+        return process.ExitCode == 0 ? null : $"a trial job failed (exit code {process.ExitCode}): {errors.Result.Trim()}";
+    }
+
+    /// <summary>How to start <paramref name="command"/>: a cleared environment, the job's directory as home and working
+    /// directory, standard streams redirected, in the sandbox and under the limits. Hands the directory to the job's user.</summary>
+    internal ProcessStartInfo StartInfo(JobCommand command)
+    {
+        var executable = Mode == SandboxMode.Bubblewrap ? RealPath(command.Executable) : command.Executable;
+        var argv = new List<string>();
+        if (Mode == SandboxMode.Bubblewrap)
+        {
+            if (JobUser is { } uid)
+            {
+                argv.AddRange([_setpriv!, $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--"]);
+                GiveToUser(command, uid);
+            }
+            argv.Add(_bubblewrap!);
+            argv.AddRange(BubblewrapArguments(command, executable));
+        }
+        else if (ProcessGroup.Launcher is { } setsid)
+        {
+            argv.Add(setsid);
+        }
+        if (_prlimit is not null) argv.AddRange([_prlimit, .. LimitArguments(command), "--"]);
+        argv.Add(executable);
+        argv.AddRange(command.Arguments);
+
+        var startInfo = new ProcessStartInfo
+        {
+            FileName = argv[0],
+            WorkingDirectory = command.Directory.Path,
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in argv.Skip(1)) startInfo.ArgumentList.Add(argument);
+
+        // Nothing of the host's environment (credentials, connection strings) reaches a job; bubblewrap passes on
+        // exactly this environment.
+        startInfo.Environment.Clear();
+        startInfo.Environment["PATH"] = JobProcess.SearchPath;
+        startInfo.Environment["HOME"] = command.Directory.Path;
+        startInfo.Environment["TMPDIR"] = command.Directory.Path;
+        startInfo.Environment["LANG"] = "C.UTF-8";
+        startInfo.Environment["PWD"] = command.Directory.Path;
+        foreach (var (name, value) in command.Environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
+        return startInfo;
+    }
+
+    private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable)
+    {
+        yield return "--unshare-user";
+        yield return "--unshare-pid";
+        // The interpreter itself is the namespace's init, so when it exits the kernel kills everything the job left
+        // behind (bubblewrap's own init would wait for them).
+        yield return "--as-pid-1";
+        yield return "--unshare-ipc";
+        yield return "--unshare-uts";
+        yield return "--unshare-cgroup-try";
+        if (!_options.Network) yield return "--unshare-net";
+        // Not --die-with-parent: that ties the sandbox to the thread that started it, and the thread pool ends idle
+        // threads, killing their jobs. KillEverything kills the sandbox's tree instead. A new session: a job cannot push
+        // input into the silo's terminal.
+        yield return "--new-session";
+        yield return "--hostname";
+        yield return "job";
+
+        foreach (var argument in ReadOnly("/usr")) yield return argument;
+        foreach (var name in SystemDirectories)
+        {
+            var path = "/" + name;
+            if (new FileInfo(path).LinkTarget is { } target) { yield return "--symlink"; yield return target; yield return path; }
+            else if (Directory.Exists(path)) foreach (var argument in ReadOnly(path)) yield return argument;
+        }
+        foreach (var name in EtcEntries) { yield return "--ro-bind-try"; yield return "/etc/" + name; yield return "/etc/" + name; }
+        yield return "--proc";
+        yield return "/proc";
+        yield return "--dev";
+        yield return "/dev";
+        // The job's directory usually lies in /tmp: the private /tmp comes first and the directory is mounted into it.
+        yield return "--tmpfs";
+        yield return "/tmp";
+
+        if (!executable.StartsWith("/usr/", StringComparison.Ordinal))
+            foreach (var argument in ReadOnly(executable)) yield return argument;
+        foreach (var path in command.ReadOnlyPaths)
+            foreach (var argument in ReadOnly(path)) yield return argument;
+        foreach (var path in command.WritablePaths.Prepend(command.Directory.Path))
+        {
+            yield return "--bind";
+            yield return path;
+            yield return path;
+        }
+        yield return "--chdir";
+        yield return command.Directory.Path;
+        yield return "--";
+    }
+
+    private static string[] ReadOnly(string path) => ["--ro-bind", path, path];
+
+    private IEnumerable<string> LimitArguments(JobCommand command)
+    {
+        var limits = _options.Limits;
+        if (limits.MemoryMb > 0) yield return Limit("data", limits.MemoryMb * (1L << 20));
+        // Outside a user namespace of its own the count would be the whole user's, the silo's processes included.
+        if (limits.Processes > 0 && Mode == SandboxMode.Bubblewrap) yield return Limit("nproc", limits.Processes);
+        if (limits.OpenFiles > 0) yield return Limit("nofile", limits.OpenFiles);
+        if (limits.FileSizeMb > 0) yield return Limit("fsize", limits.FileSizeMb * (1L << 20));
+        if (limits.CpuSeconds > 0 && !command.LongLived) yield return Limit("cpu", limits.CpuSeconds);
+    }
+
+    private static string Limit(string resource, long value) => string.Create(CultureInfo.InvariantCulture, $"--{resource}={value}");
+
+    /// <summary>A link's final target: the sandbox mounts the file itself, not a link that may point outside it.</summary>
+    private static string RealPath(string path) => File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+
+    /// <summary>The job's user owns its directory and the files the silo wrote there, so it can read and write them.</summary>
+    private static void GiveToUser(JobCommand command, int uid)
+    {
+        foreach (var path in command.WritablePaths.Prepend(command.Directory.Path))
+        {
+            ChangeOwner(path, uid);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+                ChangeOwner(entry, uid);
+        }
+    }
+
+    private static void ChangeOwner(string path, int uid)
+    {
+        // lchown: a link is given away itself, never what it points to.
+        if (ChangeLinkOwner(path, uid, uid) != 0)
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"Could not hand {path} to the job's user {uid}");
+    }
+
+    /// <summary>Kills a running job process and everything it started: in the sandbox that ends the job's PID namespace;
+    /// without it, the process group catches what escaped the tree.</summary>
+    internal void KillEverything(Process process)
+    {
+        try
+        {
+            // An exited process's id may already be another's, and so may the ids of its former children.
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception or AggregateException)
+        {
+            // It exited meanwhile, or part of the tree vanished while it was being walked; the sweep covers the rest.
+        }
+        Sweep(process);
+    }
+
+    /// <summary>After a job process ended, ends what it left running: without the sandbox, background processes that
+    /// escaped its tree but not its process group. In the sandbox there is nothing left: the PID namespace ended with it.</summary>
+    internal void Sweep(Process process)
+    {
+        if (Mode == SandboxMode.None) ProcessGroup.Kill(process.Id);
+    }
+
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    private static extern int ChangeLinkOwner(string path, int owner, int group);
+}

@@ -1,0 +1,59 @@
+namespace Triggers.Runtimes.Sandbox;
+
+/// <summary>How job processes are isolated from the silo and from each other.</summary>
+public enum SandboxMode
+{
+    /// <summary>Bubblewrap where it works on this machine; otherwise none, with a warning at startup.</summary>
+    Auto,
+
+    /// <summary>Bubblewrap, or the silo does not start.</summary>
+    Bubblewrap,
+
+    /// <summary>No isolation: a job can read what the silo's user can read. Warned about at startup.</summary>
+    None,
+}
+
+/// <summary>
+/// The job sandbox, configured in the <c>Workers</c> section beside the worker slots: <c>Workers:Sandbox</c>,
+/// <c>Workers:SandboxUid</c>, <c>Workers:Network</c> and <c>Workers:Limits:*</c>.
+/// </summary>
+public sealed class SandboxOptions
+{
+    public const string Section = "Workers";
+
+    public SandboxMode Sandbox { get; set; } = SandboxMode.Auto;
+
+    /// <summary>The host user id jobs run as when the silo runs as root (65534 is <c>nobody</c>). A silo that is not
+    /// root runs jobs as its own user, inside a user namespace.</summary>
+    public int SandboxUid { get; set; } = 65534;
+
+    /// <summary>Whether jobs may open network connections (scripts call APIs). False leaves them only a loopback of
+    /// their own.</summary>
+    public bool Network { get; set; } = true;
+
+    public JobLimits Limits { get; set; } = new();
+}
+
+/// <summary>Resource limits of every process a job starts (0: no limit). They are the kernel's per-process limits
+/// (setrlimit), set before the interpreter starts, so a job cannot raise them.</summary>
+public sealed class JobLimits
+{
+    /// <summary>Heap and other private writable memory of one process (RLIMIT_DATA): an allocation beyond it fails
+    /// (Python's MemoryError, JavaScript's "Out of memory"). Address-space reservations, which Bun makes in the
+    /// gigabytes, do not count, so unlike RLIMIT_AS this does not break the runtime.</summary>
+    public int MemoryMb { get; set; } = 2048;
+
+    /// <summary>Processes and threads of a job (RLIMIT_NPROC, counted in the job's own user namespace): the end of a
+    /// fork bomb. Applied only in the bubblewrap sandbox, where the count is the job's alone.</summary>
+    public int Processes { get; set; } = 512;
+
+    /// <summary>Open files per process (RLIMIT_NOFILE).</summary>
+    public int OpenFiles { get; set; } = 1024;
+
+    /// <summary>The largest file a job may write (RLIMIT_FSIZE).</summary>
+    public int FileSizeMb { get; set; } = 1024;
+
+    /// <summary>CPU time of one process (RLIMIT_CPU). Not applied to dedicated workers' long-lived processes, whose
+    /// jobs the job timeout bounds instead.</summary>
+    public int CpuSeconds { get; set; } = 600;
+}

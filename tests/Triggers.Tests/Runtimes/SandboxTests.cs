@@ -1,0 +1,227 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Triggers.Runtimes;
+using Triggers.Runtimes.Bash;
+using Triggers.Runtimes.Bun;
+using Triggers.Runtimes.Python;
+using Triggers.Runtimes.Sandbox;
+using Triggers.Scripts;
+using Triggers.Tests.Infrastructure;
+using Xunit;
+
+namespace Triggers.Tests.Runtimes;
+
+/// <summary>
+/// Hostile scripts in real bubblewrap sandboxes: what a job can see, write and use up, and that this process (standing
+/// in for the silo) is unharmed and runs the next job. Where it matters, the same script runs unsandboxed as the
+/// control, to show the test would catch a sandbox that let it through.
+/// </summary>
+public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
+{
+    [Fact]
+    public async Task A_job_sees_neither_the_silos_environment_nor_its_files_nor_other_processes()
+    {
+        // A variable of this process's own start-up environment (what /proc shows), and a file only mount namespaces hide.
+        var silosVariable = File.ReadAllText("/proc/self/environ").Split('\0')
+            .First(entry => entry.Contains('=') && !entry.StartsWith("PATH=", StringComparison.Ordinal) && !entry.StartsWith("HOME=", StringComparison.Ordinal) && !entry.StartsWith("LANG=", StringComparison.Ordinal) && !entry.StartsWith("PWD=", StringComparison.Ordinal));
+        var silosFile = Path.Combine(Directory.CreateTempSubdirectory("sandbox-secret-").FullName, "secret");
+        File.WriteAllText(silosFile, "the silo's secret");
+        File.SetUnixFileMode(Path.GetDirectoryName(silosFile)!, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(silosFile, (UnixFileMode)0b110_100_100);
+        const string script = """
+            variable="$1"
+            file="$2"
+            echo "uid $(id -u)"
+            echo "processes $(ls /proc | grep -c '^[0-9]')"
+            grep -qsF "$variable" /proc/*/environ && echo "LEAK: a process's environment"
+            cat "$file" 2>/dev/null && echo "LEAK: the silo's file"
+            [ -e /work ] || [ -e /root/.dotnet ] && echo "LEAK: the silo's directories"
+            echo checked
+            """;
+        var args = new JsonObject { ["variable"] = silosVariable, ["file"] = silosFile };
+
+        var sandboxed = await RunAsync(Sandboxes.Bubblewrap, ScriptLanguage.Bash, script, args);
+        var unsandboxed = await RunAsync(Unsandboxed, ScriptLanguage.Bash, script, args);
+
+        AssertSucceeded(sandboxed);
+        Assert.DoesNotContain("LEAK", sandboxed.Logs);
+        Assert.Contains("checked", sandboxed.Logs);
+        var processes = int.Parse(Line(sandboxed.Logs, "processes"));
+        Assert.InRange(processes, 1, 4); // bash, the command substitution's subshell and ls
+        if (Environment.IsPrivilegedProcess) Assert.Equal("65534", Line(sandboxed.Logs, "uid"));
+        Assert.Contains("LEAK: a process's environment", unsandboxed.Logs);
+        Assert.Contains("LEAK: the silo's file", unsandboxed.Logs);
+    }
+
+    [Fact]
+    public async Task A_job_writes_only_in_its_own_directory()
+    {
+        var outside = Directory.CreateTempSubdirectory("sandbox-outside-").FullName;
+        File.SetUnixFileMode(outside, (UnixFileMode)0b111_111_111); // writable by anyone: only the sandbox stands in the way
+        var hostTmp = $"/tmp/sandbox-test-{Guid.NewGuid():N}";
+        const string script = """
+            outside="$1"
+            host_tmp="$2"
+            touch /usr/written 2>/dev/null && echo "LEAK: /usr"
+            echo x > "$outside/written" 2>/dev/null && echo "LEAK: a folder outside"
+            echo x > "$host_tmp"
+            echo inside > ./written && cat ./written
+            """;
+
+        var outcome = await RunAsync(Sandboxes.Bubblewrap, ScriptLanguage.Bash, script, new JsonObject { ["outside"] = outside, ["host_tmp"] = hostTmp });
+
+        AssertSucceeded(outcome);
+        Assert.DoesNotContain("LEAK", outcome.Logs);
+        Assert.Contains("inside", outcome.Logs);
+        Assert.False(File.Exists("/usr/written"));
+        Assert.False(File.Exists(Path.Combine(outside, "written")));
+        Assert.False(File.Exists(hostTmp), "the job's /tmp is its own");
+    }
+
+    [Fact]
+    public async Task A_fork_bomb_stops_at_the_process_limit_and_the_next_job_runs()
+    {
+        var sandbox = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Limits = { Processes = 64 } });
+        const string script = """
+            bomb() { bomb | bomb & }
+            bomb
+            sleep 2
+            echo survived
+            """;
+
+        var outcome = await RunAsync(sandbox, ScriptLanguage.Bash, script, timeout: TimeSpan.FromSeconds(20));
+        var next = await RunAsync(sandbox, ScriptLanguage.Bash, "echo next");
+
+        Assert.Contains("Resource temporarily unavailable", outcome.Logs);
+        Assert.NotEqual("Timeout", outcome.Error?.Name);
+        AssertSucceeded(next);
+    }
+
+    public static TheoryData<ScriptLanguage, string> FourGibibytes => new()
+    {
+        {
+            ScriptLanguage.Bun, """
+            export async function main() {
+              const chunks = [];
+              for (let i = 0; i < 64; i++) chunks.push(new Uint8Array(64 << 20).fill(1));
+              return chunks.length;
+            }
+            """
+        },
+        {
+            ScriptLanguage.Python3, """
+            def main():
+                chunks = [bytearray(64 << 20) for _ in range(64)]
+                return len(chunks)
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(FourGibibytes))]
+    public async Task Allocating_4_GiB_fails_the_job_at_the_memory_limit_and_the_next_job_runs(ScriptLanguage language, string script)
+    {
+        var outcome = await RunAsync(Sandboxes.Bubblewrap, language, script);
+        var next = await RunAsync(Sandboxes.Bubblewrap, language, language == ScriptLanguage.Bun
+            ? "export function main() { return 1; }"
+            : "def main():\n    return 1");
+
+        Assert.False(outcome.Succeeded, "a 4 GiB allocation should fail under the default 2 GiB limit");
+        Assert.Contains("memory", $"{outcome.Error?.Name} {outcome.Error?.Message}", StringComparison.OrdinalIgnoreCase);
+        AssertSucceeded(next);
+    }
+
+    [Fact]
+    public async Task A_job_past_its_cpu_time_is_killed_and_one_writing_past_the_file_size_limit_fails()
+    {
+        var sandbox = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Limits = { CpuSeconds = 1, FileSizeMb = 1 } });
+
+        var spinning = await RunAsync(sandbox, ScriptLanguage.Bash, "while :; do :; done", timeout: TimeSpan.FromSeconds(30));
+        var writing = await RunAsync(sandbox, ScriptLanguage.Bash, "head -c 2000000 /dev/zero > big\necho \"exit $?\"\nstat -c %s big");
+
+        Assert.False(spinning.Succeeded);
+        Assert.NotEqual("Timeout", spinning.Error?.Name); // the CPU limit ended it, long before the 30 s
+        Assert.Contains("File size limit exceeded", writing.Logs);
+        Assert.Equal("1048576", Line(writing.Logs, "").Trim());
+    }
+
+    [Fact]
+    public async Task Without_network_a_job_cannot_connect_and_with_it_it_can()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var script = $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected";
+        var offline = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Network = false });
+
+        var withNetwork = await RunAsync(Sandboxes.Bubblewrap, ScriptLanguage.Bash, script);
+        var withoutNetwork = await RunAsync(offline, ScriptLanguage.Bash, script);
+
+        AssertSucceeded(withNetwork);
+        Assert.Contains("connected", withNetwork.Logs);
+        Assert.False(withoutNetwork.Succeeded);
+        Assert.Contains("Connection refused", withoutNetwork.Logs);
+    }
+
+    [Fact]
+    public async Task A_dedicated_workers_process_is_sandboxed_too()
+    {
+        const string script = """
+            import os
+
+            def main(payload: str):
+                return {"uid": os.getuid(), "processes": sum(name.isdigit() for name in os.listdir("/proc"))}
+            """;
+        var runtime = new PythonRuntime(Options.Create(new RuntimeOptions()), Sandboxes.Bubblewrap);
+        var run = new ScriptRun(ScriptLanguage.Python3, script, ScriptAnalyzer.Analyze(ScriptLanguage.Python3, script),
+            new JsonObject { ["payload"] = "" }, null, TimeSpan.FromSeconds(30),
+            DedicatedWorkers.Key("ws", "u/test/sandboxed", new Script { Language = ScriptLanguage.Python3, Content = script }));
+
+        var outcome = await runtime.RunAsync(run, CancellationToken.None);
+        runtime.Dispose();
+
+        AssertSucceeded(outcome);
+        Assert.Equal(1, outcome.Result!["processes"]!.GetValue<int>());
+        if (Environment.IsPrivilegedProcess) Assert.Equal(65534, outcome.Result!["uid"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Required_bubblewrap_that_cannot_work_stops_the_silo_with_the_reason()
+    {
+        // A user id the kernel cannot map makes the trial job fail, as a missing bwrap or a blocked namespace would.
+        var options = new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, SandboxUid = -5 };
+
+        var error = Assert.Throws<InvalidOperationException>(() => JobSandbox.Create(options, NullLogger.Instance));
+        var fallback = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Auto, SandboxUid = -5 }, NullLogger.Instance);
+
+        Assert.Contains("Workers:Sandbox is bubblewrap", error.Message);
+        Assert.Contains("trial job failed", error.Message);
+        Assert.Equal(SandboxMode.None, fallback.Mode);
+    }
+
+    private static readonly JobSandbox Unsandboxed = Sandbox(new SandboxOptions { Sandbox = SandboxMode.None });
+
+    private static JobSandbox Sandbox(SandboxOptions options) => JobSandbox.Create(options, NullLogger.Instance);
+
+    private Task<ScriptOutcome> RunAsync(JobSandbox sandbox, ScriptLanguage language, string script, JsonObject? args = null, TimeSpan? timeout = null)
+    {
+        ILanguageRuntime runtime = language switch
+        {
+            ScriptLanguage.Bun => new BunRuntime(Options.Create(new RuntimeOptions { Bun = bun.BunPath }), sandbox),
+            ScriptLanguage.Python3 => new PythonRuntime(Options.Create(new RuntimeOptions()), sandbox),
+            _ => new BashRuntime(Options.Create(new RuntimeOptions()), sandbox),
+        };
+        var run = new ScriptRun(language, script, ScriptAnalyzer.Analyze(language, script), args ?? [], null, timeout ?? TimeSpan.FromSeconds(60));
+        return runtime.RunAsync(run, CancellationToken.None);
+    }
+
+    /// <summary>The rest of the last log line that starts with <paramref name="label"/>.</summary>
+    private static string Line(string logs, string label) =>
+        logs.Split('\n').Last(line => line.StartsWith(label, StringComparison.Ordinal) && line.Length > 0)[label.Length..].Trim();
+
+    private static void AssertSucceeded(ScriptOutcome outcome) =>
+        Assert.True(outcome.Succeeded, $"{outcome.Error}\nLogs:\n{outcome.Logs}");
+}
