@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (tests/Benchmarks) in Release against a local PostgreSQL and prints a markdown report.
-# Arguments: [messages=40000] [latency-seconds=30] [latency-rate=20] [finish-jobs=800], or: finish [finish-jobs=800] [worker-slots=2] [rows: bun python3 bash bun-dedicated python3-dedicated], or: latency [seconds=30] [rate=20], or: ingest [messages=40000], or: history [finished-jobs=10000000], or: idle [trigger-counts=100 500], or: deps [jobs=400]
+# Arguments: [messages=40000] [latency-seconds=30] [latency-rate=20] [finish-jobs=800], or: finish [finish-jobs=800] [worker-slots=2] [rows: bun python3 bash bun-dedicated python3-dedicated], or: latency [seconds=30] [rate=20], or: ingest [messages=40000], or: history [finished-jobs=10000000], or: idle [trigger-counts=100 500], or: deps [jobs=400], or: sandbox [jobs=300] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$0")"
 TRIGGERS_BENCH_POSTGRES="$(scripts/postgres.sh)"

@@ -8,6 +8,7 @@ using Triggers.Benchmarks;
 //        dotnet run -c Release --project tests/Benchmarks -- history [rows]                        (rates with a long job history; retention)
 //        dotnet run -c Release --project tests/Benchmarks -- idle [trigger counts...]              (what idle triggers cost a silo)
 //        dotnet run -c Release --project tests/Benchmarks -- deps [jobs]                           (a script's packages: install and per-job cost)
+//        dotnet run -c Release --project tests/Benchmarks -- sandbox [jobs] [rounds]               (what the job sandbox costs per job)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
 var finishOnly = args.Length > 0 && args[0] == "finish";
@@ -16,6 +17,7 @@ var ingestOnly = args.Length > 0 && args[0] == "ingest";
 var historyOnly = args.Length > 0 && args[0] == "history";
 var idleOnly = args.Length > 0 && args[0] == "idle";
 var depsOnly = args.Length > 0 && args[0] == "deps";
+var sandboxOnly = args.Length > 0 && args[0] == "sandbox";
 int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
 var postgres = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_POSTGRES") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_POSTGRES (./bench.sh does).");
 var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new InvalidOperationException("Set TRIGGERS_BENCH_BUN (./bench.sh does).");
@@ -23,6 +25,11 @@ var bun = Environment.GetEnvironmentVariable("TRIGGERS_BENCH_BUN") ?? throw new 
 Console.WriteLine($"# Orleans Triggers benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Machine.Describe()}");
 Console.WriteLine();
+if (sandboxOnly)
+{
+    await new SandboxBenchmark(bun, Arg(1, 300), Arg(2, 3)).RunAsync();
+    return;
+}
 if (depsOnly)
 {
     await new DependencyBenchmark(postgres, bun, Arg(1, 400)).RunAsync();

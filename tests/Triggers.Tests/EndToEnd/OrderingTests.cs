@@ -10,7 +10,7 @@ namespace Triggers.Tests.EndToEnd;
 /// retries. The silo has two worker slots, so without ordering these jobs would overlap.
 /// </summary>
 [Collection(EmbeddedSiloCollection.Name)]
-public sealed class OrderingTests(EmbeddedSiloFixture fixture) : IDisposable
+public sealed class OrderingTests(EmbeddedSiloFixture fixture)
 {
     // The payload is "name:milliseconds"; the job sleeps that long and answers its name.
     private const string Sleeper = """
@@ -21,9 +21,7 @@ public sealed class OrderingTests(EmbeddedSiloFixture fixture) : IDisposable
         }
         """;
 
-    private readonly string _marker = Path.Combine(Path.GetTempPath(), $"ordering-{Guid.NewGuid():N}");
-
-    public void Dispose() => File.Delete(_marker);
+    private readonly string _marker = JobStateServer.Shared.NewKey("ordering");
 
     private static async Task ProduceAsync(TriggerScenario s, params (string? Key, string Value)[] messages)
     {
@@ -76,7 +74,7 @@ public sealed class OrderingTests(EmbeddedSiloFixture fixture) : IDisposable
         await s.CreateScriptAsync("u/test/flaky", "bun", $$"""
             export async function main(payload: string) {
               const name = atob(payload);
-              if (name === "first" && !(await Bun.file("{{_marker}}").exists())) { await Bun.write("{{_marker}}", "failed once"); throw new Error("first run fails"); }
+              if (name === "first" && (await fetch("{{_marker}}")).status === 404) { await fetch("{{_marker}}", { method: "PUT", body: "failed once" }); throw new Error("first run fails"); }
               return name;
             }
             """);

@@ -8,17 +8,15 @@ namespace Triggers.Tests.Failures;
 
 /// <summary>Re-drive: a trigger's failed jobs run again with their original messages, as the same jobs.</summary>
 [Collection(EmbeddedSiloCollection.Name)]
-public sealed class RedriveTests(EmbeddedSiloFixture fixture) : IDisposable
+public sealed class RedriveTests(EmbeddedSiloFixture fixture)
 {
-    // The downstream system a script depends on: down until the test "fixes" it by creating this file.
-    private readonly string _fixed = Path.Combine(Path.GetTempPath(), $"redrive-fixed-{Guid.NewGuid():N}");
-
-    public void Dispose() => File.Delete(_fixed);
+    // The downstream system a script depends on: down until the test "fixes" it by setting this key.
+    private readonly string _fixed = JobStateServer.Shared.NewKey("redrive-fixed");
 
     private string Script => $$"""
         export async function main(payload: string) {
           const text = atob(payload);
-          if (text.startsWith("bad") && !(await Bun.file("{{_fixed}}").exists())) throw new Error(`cannot handle ${text} yet`);
+          if (text.startsWith("bad") && (await fetch("{{_fixed}}")).status === 404) throw new Error(`cannot handle ${text} yet`);
           return text;
         }
         """;
@@ -51,7 +49,7 @@ public sealed class RedriveTests(EmbeddedSiloFixture fixture) : IDisposable
         Assert.Equal(1, (int)(await s.Api.GetJobAsync(s.Ws, IdOf("bad-2")))["attempts"]!);
 
         // Fixed: all failed jobs run again, and succeed.
-        await File.WriteAllTextAsync(_fixed, "up");
+        JobStateServer.Shared.Set(_fixed, "up");
         var (_, all, _) = await RedriveAsync(s, new { status = "failure" });
         Assert.Equal([IdOf("bad-1"), IdOf("bad-2")], all!["job_ids"]!.AsArray().Select(id => (string)id!).Order());
         foreach (var (payload, attempts) in new[] { ("bad-1", 3), ("bad-2", 2) })

@@ -10,12 +10,12 @@ public sealed class RetryTests(EmbeddedSiloFixture fixture)
 {
     private const string AlwaysFails = "export async function main(payload: string) { throw new Error('failing: ' + atob(payload)); }";
 
-    /// <summary>Fails its first run and succeeds afterwards, remembering the first run in the file named by the payload.</summary>
+    /// <summary>Fails its first run and succeeds afterwards, remembering the first run at the payload's URL (a key of
+    /// <see cref="JobStateServer"/>).</summary>
     public const string FailsOnce = """
-        import { existsSync, writeFileSync } from "node:fs";
         export async function main(payload: string) {
           const marker = atob(payload);
-          if (!existsSync(marker)) { writeFileSync(marker, "ran"); throw new Error("first run fails"); }
+          if ((await fetch(marker)).status === 404) { await fetch(marker, { method: "PUT", body: "ran" }); throw new Error("first run fails"); }
           return "recovered";
         }
         """;
@@ -66,7 +66,7 @@ public sealed class RetryTests(EmbeddedSiloFixture fixture)
         await s.CreateScriptAsync("u/test/flaky", "bun", FailsOnce);
         await s.CreateTriggerAsync("u/test/flaky", new { retry = new { constant = new { attempts = 3, seconds = 0 } } });
 
-        await s.ProduceAsync(Path.Combine(Path.GetTempPath(), $"marker-{Guid.NewGuid():N}"));
+        await s.ProduceAsync(JobStateServer.Shared.NewKey("marker"));
 
         var job = Assert.Single(await s.Api.WaitForFinishedJobsAsync(s.Ws, TriggerScenario.Trigger, 1));
         Assert.Equal("success", (string?)job["status"]);

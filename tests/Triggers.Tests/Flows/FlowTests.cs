@@ -117,7 +117,7 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
     [Fact]
     public async Task A_failing_step_fails_the_flow_and_runs_the_failure_module_with_the_error()
     {
-        var marker = Path.Combine(Path.GetTempPath(), $"failure-module-{Guid.NewGuid():N}");
+        var marker = JobStateServer.Shared.NewKey("failure-module");
         var s = await ScenarioWithFlowAsync(new
         {
             modules = new object[]
@@ -130,8 +130,7 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
             {
                 id = "failure",
                 value = RawBun($$"""
-                    import { writeFileSync } from "node:fs";
-                    export async function main(error: any, flow_input: any) { writeFileSync("{{marker}}", JSON.stringify({ error, flow_input })); return "noted"; }
+                    export async function main(error: any, flow_input: any) { await fetch("{{marker}}", { method: "PUT", body: JSON.stringify({ error, flow_input }) }); return "noted"; }
                     """),
             },
         });
@@ -147,7 +146,9 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
         var steps = await StepsOfAsync(s, id);
         Assert.Equal(["f/test/flow/boom: failure", "f/test/flow/failure: success", "f/test/flow/ok: success"],
             steps.Select(step => $"{step["script_path"]}: {step["status"]}").Order());
-        var noted = JsonNode.Parse(await File.ReadAllTextAsync(marker))!;
+        var reported = JobStateServer.Shared.Get(marker);
+        Assert.NotNull(reported);
+        var noted = JsonNode.Parse(reported)!;
         Assert.Equal("Step 'boom' failed: bad input", (string?)noted["error"]!["message"]);
         Assert.Equal(7, (int)noted["flow_input"]!["n"]!);
     }

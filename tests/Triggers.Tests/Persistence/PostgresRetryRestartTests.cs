@@ -40,7 +40,7 @@ public sealed class PostgresRetryRestartTests(PostgresFixture postgres) : IAsync
         });
         await api.WaitUntilListeningAsync(Ws, "u/ops/flaky_trigger", TimeSpan.FromSeconds(60));
 
-        await TestProducer.ProduceAsync(_kafka.BootstrapServers, _topic, Path.Combine(Path.GetTempPath(), $"marker-{Guid.NewGuid():N}"));
+        await TestProducer.ProduceAsync(_kafka.BootstrapServers, _topic, JobStateServer.Shared.NewKey("marker"));
         var pending = await Eventually.WaitAsync(async () => await api.ListJobsAsync(Ws, "u/ops/flaky_trigger"),
             jobs => jobs.Count == 1 && (string?)jobs[0]["status"] == "queued" && jobs[0]["scheduled_for"] is not null,
             TimeSpan.FromSeconds(30), "the first run to fail and a rerun to be scheduled");

@@ -183,7 +183,11 @@ public sealed class DependencySets
     /// there first is kept.</summary>
     private void Promote(ScriptLanguage language, string staging, string entry)
     {
-        File.WriteAllText(Path.Combine(staging, CompleteMarker), "");
+        // The package manager's code wrote into staging as the jobs' user, and may have left a link under the marker's
+        // name: remove whatever is there and create the marker anew, so the silo writes no file a link points to.
+        var marker = Path.Combine(staging, CompleteMarker);
+        File.Delete(marker);
+        using (new FileStream(marker, FileMode.CreateNew, FileAccess.Write)) { }
         if (IsComplete(language, entry)) return;
         DeleteQuietly(entry);
         try { Directory.Move(staging, entry); }

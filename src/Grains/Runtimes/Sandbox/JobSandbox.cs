@@ -9,8 +9,9 @@ namespace Triggers.Runtimes.Sandbox;
 
 /// <summary>
 /// Starts job processes, in a bubblewrap sandbox where it works: their own PID, mount, IPC, UTS and user namespaces,
-/// the system's programs and libraries read-only, a fresh /proc, /dev and /tmp, the job's directory as the only
-/// writable place, and a host user of its own (<see cref="SandboxOptions.SandboxUid"/>) when the silo is root. The
+/// the system's programs and libraries read-only, a fresh /proc and /dev, the job's directory and a small in-memory /tmp
+/// as the only writable places, and a host user of its own (<see cref="SandboxOptions.SandboxUid"/>, also without the
+/// sandbox) when the silo is root. The
 /// silo's files, environment and processes, and other jobs' directories, are not there to be seen. Everything a job
 /// starts dies with it, because it all lives in the job's PID namespace. Every process also gets
 /// <see cref="JobLimits"/>, set by <c>prlimit</c> just before the interpreter starts.
@@ -45,8 +46,9 @@ public sealed class JobSandbox
     /// <summary><see cref="SandboxMode.Bubblewrap"/> or <see cref="SandboxMode.None"/>: what jobs actually run in.</summary>
     public SandboxMode Mode { get; }
 
-    /// <summary>The host user jobs run as in the sandbox, when the silo is root and so can hand them one.</summary>
-    private int? JobUser => Mode == SandboxMode.Bubblewrap && Environment.IsPrivilegedProcess ? _options.SandboxUid : null;
+    /// <summary>The host user jobs run as when the silo is root and so can hand them one: sandboxed or not, a job never
+    /// runs as root.</summary>
+    private int? JobUser => Environment.IsPrivilegedProcess && _setpriv is not null ? _options.SandboxUid : null;
 
     /// <summary>
     /// The sandbox <paramref name="options"/> ask for, after checking on this machine that it works: a trial job
@@ -60,7 +62,7 @@ public sealed class JobSandbox
         var unsandboxed = new JobSandbox(options, SandboxMode.None);
         if (options.Sandbox == SandboxMode.None)
         {
-            logger.LogWarning("Workers:Sandbox is none: jobs run without a sandbox and can read whatever the silo's user can, its environment and secrets included");
+            logger.LogWarning("Workers:Sandbox is none: jobs run without a sandbox and can read whatever their user can, the machine's processes included");
             return unsandboxed;
         }
 
@@ -73,7 +75,7 @@ public sealed class JobSandbox
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
-        logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever the silo's user can, its environment and secrets included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
+        logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever their user can, the machine's processes included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
         return unsandboxed;
     }
 
@@ -105,13 +107,13 @@ public sealed class JobSandbox
     {
         var executable = Mode == SandboxMode.Bubblewrap ? RealPath(command.Executable) : command.Executable;
         var argv = new List<string>();
+        if (JobUser is { } uid)
+        {
+            argv.AddRange([_setpriv!, $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--"]);
+            GiveToUser(command, uid);
+        }
         if (Mode == SandboxMode.Bubblewrap)
         {
-            if (JobUser is { } uid)
-            {
-                argv.AddRange([_setpriv!, $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--"]);
-                GiveToUser(command, uid);
-            }
             argv.Add(_bubblewrap!);
             argv.AddRange(BubblewrapArguments(command, executable));
         }
@@ -151,6 +153,8 @@ public sealed class JobSandbox
     private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable)
     {
         yield return "--unshare-user";
+        // No user namespaces inside: they are a common way into kernel bugs, and jobs have no use for them.
+        yield return "--disable-userns";
         yield return "--unshare-pid";
         // The interpreter itself is the namespace's init, so when it exits the kernel kills everything the job left
         // behind (bubblewrap's own init would wait for them).
@@ -179,6 +183,12 @@ public sealed class JobSandbox
         yield return "--dev";
         yield return "/dev";
         // The job's directory usually lies in /tmp: the private /tmp comes first and the directory is mounted into it.
+        if (_options.Limits.TmpMb > 0)
+        {
+            // A tmpfs lives in memory, which no per-process limit counts.
+            yield return "--size";
+            yield return (_options.Limits.TmpMb * (1L << 20)).ToString(CultureInfo.InvariantCulture);
+        }
         yield return "--tmpfs";
         yield return "/tmp";
 
@@ -215,15 +225,17 @@ public sealed class JobSandbox
     /// <summary>A link's final target: the sandbox mounts the file itself, not a link that may point outside it.</summary>
     private static string RealPath(string path) => File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
 
-    /// <summary>The job's user owns its directory and the files the silo wrote there, so it can read and write them.</summary>
+    /// <summary>
+    /// The job's user owns its directory and the files the silo just wrote there, so it can read and write them; of
+    /// the other writable folders only the folder itself, because what is inside was written by earlier jobs as this
+    /// same user, and a walk through a tree a job controls could be led elsewhere by links.
+    /// </summary>
     private static void GiveToUser(JobCommand command, int uid)
     {
-        foreach (var path in command.WritablePaths.Prepend(command.Directory.Path))
-        {
-            ChangeOwner(path, uid);
-            foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
-                ChangeOwner(entry, uid);
-        }
+        foreach (var path in command.WritablePaths) ChangeOwner(path, uid);
+        ChangeOwner(command.Directory.Path, uid);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(command.Directory.Path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            ChangeOwner(entry, uid);
     }
 
     private static void ChangeOwner(string path, int uid)

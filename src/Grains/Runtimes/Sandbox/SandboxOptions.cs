@@ -9,7 +9,8 @@ public enum SandboxMode
     /// <summary>Bubblewrap, or the silo does not start.</summary>
     Bubblewrap,
 
-    /// <summary>No isolation: a job can read what the silo's user can read. Warned about at startup.</summary>
+    /// <summary>No namespaces: a job sees the machine's processes and files as its user can (a root silo still hands
+    /// it <see cref="SandboxOptions.SandboxUid"/>). Warned about at startup.</summary>
     None,
 }
 
@@ -52,6 +53,9 @@ public sealed class JobLimits
 
     /// <summary>The largest file a job may write (RLIMIT_FSIZE).</summary>
     public int FileSizeMb { get; set; } = 1024;
+
+    /// <summary>The size of the job's private /tmp, which lives in memory (its directory, also TMPDIR, is on disk).</summary>
+    public int TmpMb { get; set; } = 128;
 
     /// <summary>CPU time of one process (RLIMIT_CPU). Not applied to dedicated workers' long-lived processes, whose
     /// jobs the job timeout bounds instead.</summary>
