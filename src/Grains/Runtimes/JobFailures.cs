@@ -18,6 +18,10 @@ internal static class JobFailures
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .TakeLast(StderrLinesShown)
             .ToList();
+        if (lastLines.LastOrDefault(line => line.StartsWith("bwrap: ", StringComparison.Ordinal)) is { } sandboxError)
+            return new("SandboxFailed", $"The job sandbox could not start the job ({sandboxError}). The jobs' user (Workers:SandboxUid) "
+                + "must be able to reach the interpreter (Runtimes:Bun, Runtimes:Python, Runtimes:Bash) and the dependency cache "
+                + "(Runtimes:CacheDirectory) through folders it may enter; or set Workers:Sandbox=none.");
         var killedBy = exit.ExitCode is > 128 and < 160 ? $" (killed by signal {exit.ExitCode - 128})" : "";
         return new("ExitCode", lastLines.Count == 0
             ? $"The job's process exited with code {exit.ExitCode}{killedBy} and wrote nothing to stderr."

@@ -204,6 +204,29 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
     }
 
     [Fact]
+    public async Task An_interpreter_the_jobs_user_cannot_reach_fails_the_job_with_what_to_change()
+    {
+        // Only the silo's user may enter this folder (CI runs as root, whose jobs run as uid 65534).
+        var hidden = Directory.CreateTempSubdirectory("sandbox-hidden-").FullName;
+        var bash = Path.Combine(hidden, "bash");
+        File.Copy("/usr/bin/bash", bash);
+        var runtime = new BashRuntime(Options.Create(new RuntimeOptions { Bash = bash }), Sandboxes.Bubblewrap);
+        try
+        {
+            var outcome = await runtime.RunAsync(new ScriptRun(ScriptLanguage.Bash, "echo hi", ScriptAnalyzer.Analyze(ScriptLanguage.Bash, "echo hi"), [], null, TimeSpan.FromSeconds(30)), CancellationToken.None);
+
+            Assert.False(outcome.Succeeded);
+            Assert.Equal("SandboxFailed", outcome.Error!.Name);
+            Assert.Contains(bash, outcome.Error.Message);
+            Assert.Contains("Runtimes:Bash", outcome.Error.Message);
+        }
+        finally
+        {
+            Directory.Delete(hidden, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Required_bubblewrap_that_cannot_work_stops_the_silo_with_the_reason()
     {
         // A user id setpriv refuses makes the trial job fail, as a missing bwrap or a blocked user namespace would: the
