@@ -33,7 +33,8 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
 
         using var directory = JobDirectory.Create();
         var launch = Prepare(run, directory);
-        var exit = await JobProcess.RunAsync(Sandbox, Command(executable, launch.Arguments, directory, run), run.Timeout, ct);
+        var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables };
+        var exit = await JobProcess.RunAsync(Sandbox, command, run.Timeout, ct);
         return exit.TimedOut
             ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
             : ReadOutcome(directory, exit, launch.KnownMainArgs);
@@ -48,7 +49,8 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
         return ExecutableLocator.Find(_command);
     }
 
-    /// <summary>The interpreter's process for <paramref name="run"/>, which reads its installed dependency set.</summary>
+    /// <summary>The interpreter's process for <paramref name="run"/>, which reads its installed dependency set (a warm
+    /// process gets each job's variables with the job, not in its environment).</summary>
     private protected static JobCommand Command(string executable, IReadOnlyList<string> arguments, JobDirectory directory, ScriptRun run) =>
         new(executable, arguments, directory) { ReadOnlyPaths = run.DependencyDirectory is { } installed ? [installed] : [] };
 

@@ -31,6 +31,10 @@ public sealed record ScriptRun(
     /// <summary>Where <see cref="Lock"/> is installed; set by <see cref="ScriptRunner"/>.</summary>
     public string? DependencyDirectory { get; init; }
 
+    /// <summary>Windmill's contextual variables of the job (<c>WM_WORKSPACE</c>, <c>WM_JOB_ID</c>, ...; see
+    /// <see cref="Jobs.Execution.JobVariables"/>), in the job's environment.</summary>
+    public IReadOnlyDictionary<string, string>? Variables { get; init; }
+
     /// <summary>A dry run: the preprocessor runs, and the arguments it gives main are the result; main does not run.</summary>
     public bool PreprocessOnly { get; init; }
 

@@ -34,6 +34,8 @@ internal static class WrapperProtocol
             ["preprocess"] = run.RunsPreprocessor,
             ["event"] = run.RunsPreprocessor ? run.Event!.DeepClone() : null,
             ["preprocess_only"] = run.PreprocessOnly,
+            // A dedicated worker's process sets these for the job it runs, and removes them after it.
+            ["env"] = new JsonObject([.. (run.Variables ?? new Dictionary<string, string>()).Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value)))]),
         };
         return input.ToJsonString();
     }

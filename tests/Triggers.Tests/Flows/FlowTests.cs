@@ -59,6 +59,32 @@ public sealed class FlowTests(EmbeddedSiloFixture fixture)
     }
 
     [Fact]
+    public async Task Jobs_and_flow_steps_find_windmills_contextual_variables_in_their_environment()
+    {
+        const string reader = """
+            export async function main() {
+              const e = process.env;
+              return [e.WM_WORKSPACE, e.WM_JOB_ID, e.WM_JOB_PATH, e.WM_FLOW_JOB_ID ?? null, e.WM_ROOT_FLOW_JOB_ID ?? null, e.WM_FLOW_PATH ?? null, e.WM_FLOW_STEP_ID ?? null];
+            }
+            """;
+        var s = await ScenarioWithFlowAsync(new { modules = new object[] { new { id = "read", value = RawBun(reader) } } });
+        await s.CreateScriptAsync("u/test/reader", "bun", reader);
+
+        using var flowRun = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/jobs/run/f/f/test/flow", new { });
+        var flowId = await flowRun.Content.ReadAsStringAsync();
+        using var scriptRun = await s.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/jobs/run/p/u/test/reader", new { });
+        var scriptId = await scriptRun.Content.ReadAsStringAsync();
+        var flow = await Eventually.WaitAsync(() => s.Api.GetJobAsync(s.Ws, flowId), j => (string?)j["status"] is "success" or "failure", TimeSpan.FromSeconds(30), "the flow to finish");
+        var script = await Eventually.WaitAsync(() => s.Api.GetJobAsync(s.Ws, scriptId), j => (string?)j["status"] is "success" or "failure", TimeSpan.FromSeconds(30), "the script to finish");
+
+        Assert.Equal("success", (string?)script["status"]);
+        Assert.Equal($$"""["{{s.Ws}}","{{scriptId}}","u/test/reader",null,null,null,null]""", script["result"]!.ToJsonString());
+        Assert.Equal("success", (string?)flow["status"]);
+        var step = Assert.Single(await StepsOfAsync(s, flowId));
+        Assert.Equal($$"""["{{s.Ws}}","{{(string)step["id"]!}}","f/test/flow/read","{{flowId}}","{{flowId}}","f/test/flow","read"]""", flow["result"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task A_trigger_runs_a_flow_per_message_with_the_preprocessor_modules_output_as_flow_input()
     {
         var s = await ScenarioWithFlowAsync(new

@@ -160,6 +160,30 @@ public sealed class DedicatedWorkerTests(BunFixture bun) : IClassFixture<BunFixt
         Assert.Contains("[logs truncated", outcome.Logs);
     }
 
+    public static TheoryData<ScriptLanguage, string> VariableReaders => new()
+    {
+        { ScriptLanguage.Bun, "export async function main(payload: string) { return [process.env.WM_JOB_ID ?? null, process.env.WM_FLOW_JOB_ID ?? null]; }" },
+        { ScriptLanguage.Python3, "import os\n\ndef main(payload: str):\n    return [os.environ.get('WM_JOB_ID'), os.environ.get('WM_FLOW_JOB_ID')]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(VariableReaders))]
+    public async Task Each_job_of_a_warm_process_sees_its_own_contextual_variables_and_none_of_an_earlier_jobs(ScriptLanguage language, string script)
+    {
+        var first = await Runtime(language).RunAsync(Run(language, script, "1", null) with
+        {
+            Variables = new Dictionary<string, string> { ["WM_JOB_ID"] = "job-1", ["WM_FLOW_JOB_ID"] = "flow-1" },
+        }, CancellationToken.None);
+        var second = await Runtime(language).RunAsync(Run(language, script, "2", null) with
+        {
+            Variables = new Dictionary<string, string> { ["WM_JOB_ID"] = "job-2" },
+        }, CancellationToken.None);
+
+        Assert.True(first.Succeeded && second.Succeeded, $"{first.Error} {second.Error}");
+        Assert.Equal("""["job-1","flow-1"]""", first.Result!.ToJsonString());
+        Assert.Equal("""["job-2",null]""", second.Result!.ToJsonString());
+    }
+
     private Task<ScriptOutcome> RunAsync(ScriptLanguage language, string script, string payload, TimeSpan? timeout = null) =>
         Runtime(language).RunAsync(Run(language, script, payload, null, timeout), CancellationToken.None);
 

@@ -139,7 +139,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         else
         {
             var (run, cannotRun) = await Runnables.PrepareAsync(grains, flowJob.WorkspaceId, script, args,
-                script.Signature!.PreprocessorOnly ? triggerEvent : null, context.StepTimeout, context.Ct);
+                script.Signature!.PreprocessorOnly ? triggerEvent : null, context.StepTimeout, JobVariables.Of(step, flowJob, module.Id), context.Ct);
             outcome = run is null
                 ? JobOutcomes.Failed(cannotRun!, started, clock.GetUtcNow())
                 : JobOutcomes.FromRun(await scripts.RunAsync(run, context.Ct), started, clock.GetUtcNow());

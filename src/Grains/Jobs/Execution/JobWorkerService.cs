@@ -171,7 +171,8 @@ public sealed class JobWorkerService(
             return JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
         var triggerEvent = JobArguments.Event(job);
-        var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout, ct);
+        var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout,
+            JobVariables.Of(job), ct);
         if (run is not null && job.IsPreprocess) run = run with { PreprocessOnly = true };
         var outcome = run is null
             ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())

@@ -18,14 +18,15 @@ internal static class Runnables
     /// One run of a stored script: its source, signature, warm process (if dedicated), dependency set and the latest
     /// versions of the workspace scripts it imports; or why it cannot run now.
     /// </summary>
-    public static async Task<(ScriptRun? Run, JobError? Error)> PrepareAsync(
-        IGrainFactory grains, string workspaceId, Script script, JsonObject args, JsonObject? triggerEvent, TimeSpan timeout, CancellationToken ct)
+    /// <param name="variables">The job's contextual variables (<see cref="JobVariables"/>).</param>
+    public static async Task<(ScriptRun? Run, JobError? Error)> PrepareAsync(IGrainFactory grains, string workspaceId, Script script,
+        JsonObject args, JsonObject? triggerEvent, TimeSpan timeout, IReadOnlyDictionary<string, string> variables, CancellationToken ct)
     {
         if (DependenciesNotReady(script) is { } notReady) return (null, notReady);
         var (modules, missing) = await ImportsAsync(grains, workspaceId, script, ct);
         if (missing is not null) return (null, missing);
         var dedicatedKey = script.DedicatedWorker ? DedicatedWorkers.Key(workspaceId, script.Path, script, modules) : null;
-        return (new ScriptRun(script.Language, script.Content, script.Signature!, args, triggerEvent, timeout, dedicatedKey, script.Lock) { Modules = modules }, null);
+        return (new ScriptRun(script.Language, script.Content, script.Signature!, args, triggerEvent, timeout, dedicatedKey, script.Lock) { Modules = modules, Variables = variables }, null);
     }
 
     /// <summary>Why a script cannot run yet (its dependencies are being resolved, or resolving them failed); null when it can.</summary>

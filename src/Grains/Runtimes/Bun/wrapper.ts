@@ -6,7 +6,14 @@
 //               line: the marker, then the outcome. Everything the job prints comes before its answer.
 // Files go through Bun's own API: importing "node:fs" adds about 6 ms to every job.
 
-type Job = { parameters: string[]; args: Record<string, unknown>; preprocess: boolean; event: unknown; preprocess_only?: boolean };
+type Job = {
+  parameters: string[];
+  args: Record<string, unknown>;
+  preprocess: boolean;
+  event: unknown;
+  preprocess_only?: boolean;
+  env?: Record<string, string>;
+};
 
 class ResultNotSerializable extends Error {
   override name = "ResultNotSerializable";
@@ -19,7 +26,15 @@ if (inputPath === "--serve") {
   for (const method of ["error", "warn", "info", "debug", "trace"] as const) console[method] = console.log;
   for await (const line of console) {
     if (line.trim() === "") continue;
-    console.log(marker + (await runJob(JSON.parse(line))));
+    const job: Job = JSON.parse(line);
+    // Each job sees its own contextual variables (WM_JOB_ID, ...), and none of an earlier job's.
+    const variables = job.env ?? {};
+    Object.assign(process.env, variables);
+    try {
+      console.log(marker + (await runJob(job)));
+    } finally {
+      for (const name of Object.keys(variables)) delete process.env[name];
+    }
   }
 } else {
   await Bun.write(resultPath, await runJob(await Bun.file(inputPath).json()));

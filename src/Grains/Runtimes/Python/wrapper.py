@@ -112,8 +112,16 @@ def serve(script_path, marker):
 
     while line := sys.stdin.readline():
         if line.strip():
-            out.write(marker + run_job(script, json.loads(line)) + "\n")
-            out.flush()
+            job = json.loads(line)
+            # Each job sees its own contextual variables (WM_JOB_ID, ...), and none of an earlier job's.
+            variables = job.get("env") or {}
+            os.environ.update(variables)
+            try:
+                out.write(marker + run_job(script, job) + "\n")
+                out.flush()
+            finally:
+                for name in variables:
+                    os.environ.pop(name, None)
 
 
 if __name__ == "__main__":
