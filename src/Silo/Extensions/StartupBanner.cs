@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Triggers.Api.Platform;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Silo.Extensions;
 
@@ -31,6 +32,7 @@ public sealed class StartupBanner(
                 ? $"  admin token:  {token}   (generated into {tokenFile}; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",
         };
+        if (services.GetService<JobSandbox>() is { } sandbox) lines.Add($"  jobs:         {sandbox.Description}");
         lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString}{(Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? " with Kerberos (GSSAPI)" : " without Kerberos (GSSAPI): start through run.sh for it")}");
         if (services.GetService<DevKafkaBroker>() is { } broker)
             lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (development broker, topics in memory; also GET /api/dev_kafka)" +

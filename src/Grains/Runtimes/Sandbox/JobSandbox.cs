@@ -37,11 +37,15 @@ public sealed class JobSandbox
     private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
 
-    private JobSandbox(SandboxOptions options, SandboxMode mode)
+    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "")
     {
         _options = options;
         Mode = mode;
+        Description = description;
     }
+
+    /// <summary>What jobs run in, for a person: the startup banner shows it.</summary>
+    public string Description { get; }
 
     /// <summary><see cref="SandboxMode.Bubblewrap"/> or <see cref="SandboxMode.None"/>: what jobs actually run in.</summary>
     public SandboxMode Mode { get; }
@@ -59,24 +63,23 @@ public sealed class JobSandbox
     public static JobSandbox Create(SandboxOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var unsandboxed = new JobSandbox(options, SandboxMode.None);
         if (options.Sandbox == SandboxMode.None)
         {
             logger.LogWarning("Workers:Sandbox is none: jobs run without a sandbox and can read whatever their user can, the machine's processes included");
-            return unsandboxed;
+            return new JobSandbox(options, SandboxMode.None, "UNSANDBOXED (Workers:Sandbox=none)");
         }
 
         var sandbox = new JobSandbox(options, SandboxMode.Bubblewrap);
         if (sandbox.Problem() is not { } problem)
         {
-            logger.LogInformation("Jobs run in a bubblewrap sandbox ({User}, network {Network})",
-                sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace", options.Network ? "on" : "off");
-            return sandbox;
+            var description = $"bubblewrap sandbox ({(sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace")}, network {(options.Network ? "on" : "off")})";
+            logger.LogInformation("Jobs run in a {Sandbox}", description);
+            return new JobSandbox(options, SandboxMode.Bubblewrap, description);
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
         logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever their user can, the machine's processes included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
-        return unsandboxed;
+        return new JobSandbox(options, SandboxMode.None, $"UNSANDBOXED: {problem} (see the warning above)");
     }
 
     /// <summary>Why the sandbox does not work here, or null when a trial job ran in it.</summary>
