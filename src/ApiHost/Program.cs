@@ -11,5 +11,5 @@ builder.Services.AddTriggersApi(builder.Configuration);
 var app = builder.Build();
 app.UseTriggersApiErrors();
 app.MapTriggersApi();
-app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresAdminToken { Browser = true });
+app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresToken { Browser = true });
 await app.RunAsync();

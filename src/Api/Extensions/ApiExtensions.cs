@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Triggers.Api.Captures;
 using Triggers.Api.Auth;
 using Triggers.Api.Errors;
@@ -12,6 +13,7 @@ using Triggers.Api.Jobs;
 using Triggers.Api.Platform;
 using Triggers.Api.Resources;
 using Triggers.Api.Scripts;
+using Triggers.Api.Tokens;
 using Triggers.Api.Triggers.Kafka;
 using Triggers.Api.Workspaces;
 
@@ -29,7 +31,8 @@ public static class ApiExtensions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // so malformed JSON gets a problem body
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddSingleton<AdminToken>();
+        services.AddSingleton<ApiAccess>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: ["ready"]);
         services.AddTriggersApiDocumentation();
         return services;
@@ -43,8 +46,9 @@ public static class ApiExtensions
         app.MapTriggersApiDocumentation();
         app.MapConsoleApi();
 
-        var api = app.MapGroup("/api").WithMetadata(new RequiresAdminToken());
+        var api = app.MapGroup("/api").WithMetadata(new RequiresToken());
         api.MapWorkspacesApi();
+        api.MapTokensApi();
         api.MapSecretsApi();
         api.MapDevKafkaApi();
         var workspace = api.MapGroup("/w/{workspace}").AddEndpointFilter<WorkspaceExistsFilter>();
@@ -61,5 +65,5 @@ public static class ApiExtensions
     /// <summary>The exception handler and status-code pages that give every error a problem-details body, and the admin
     /// token check, which answers before a request's body is read.</summary>
     public static IApplicationBuilder UseTriggersApiErrors(this IApplicationBuilder app) =>
-        app.UseExceptionHandler().UseStatusCodePages().UseAdminToken();
+        app.UseExceptionHandler().UseStatusCodePages().UseApiAccess();
 }

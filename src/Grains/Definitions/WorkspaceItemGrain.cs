@@ -1,3 +1,4 @@
+using Triggers.Tokens;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -17,8 +18,6 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
     protected DateTimeOffset EditedAt => state.State.EditedAt;
     protected string? EditedBy => state.State.EditedBy;
 
-    /// <summary>Who edits: until the API has identities other than its admin token (issue 10), always that token.</summary>
-    private const string Editor = "admin";
     protected abstract string KindName { get; }
 
     /// <summary>The stored item; a 404 when there is none, and then the activation goes away (lookups of paths that
@@ -63,7 +62,7 @@ public abstract class WorkspaceItemGrain<T>(IPersistentState<StoredItem<T>> stat
         await state.WriteStateAsync();
     }
 
-    private void Edited() => (state.State.EditedAt, state.State.EditedBy) = (DateTimeOffset.UtcNow, Editor);
+    private void Edited() => (state.State.EditedAt, state.State.EditedBy) = (DateTimeOffset.UtcNow, Editors.Current);
 
     private long NextGeneration() => Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), state.State.Generation + 1);
 

@@ -132,10 +132,10 @@ public static class SiloExtensions
     {
         app.UseTriggersApiErrors();
         app.MapTriggersApi();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresAdminToken { Browser = true });
+        app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresToken { Browser = true });
         var metrics = app.MapPrometheusScrapingEndpoint("/metrics");
         // Metrics name workspaces and triggers; Metrics:RequireToken=false opens them to a scraper that cannot send a token.
-        if (app.Configuration.GetValue("Metrics:RequireToken", true)) metrics.WithMetadata(new RequiresAdminToken { AllowBasic = true });
+        if (app.Configuration.GetValue("Metrics:RequireToken", true)) metrics.WithMetadata(new RequiresToken { AllowBasic = true });
         return app;
     }
 }
