@@ -39,7 +39,7 @@ public sealed class RequiresToken
 /// a caller without a valid token learns that (401) and nothing about its body, and one whose token lacks the right
 /// learns which right is missing (403).
 /// </summary>
-public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions> options, IGrainFactory grains)
+public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions> options, IGrainFactory grains, TimeProvider clock)
 {
     private readonly byte[] _adminToken = Encoding.UTF8.GetBytes(options.Value.AdminToken);
 
@@ -63,19 +63,31 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
         if (_adminToken.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _adminToken)) return (AdminCaller, null);
 
         var token = await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
-        if (token is null || token.ExpiresAt <= DateTimeOffset.UtcNow)
+        if (token is null || token.ExpiresAt <= clock.GetUtcNow())
             return (null, new Refusal(StatusCodes.Status401Unauthorized, "The token is not valid for this server (unknown, deleted or expired)."));
 
         var workspace = context.Request.RouteValues["workspace"] as string;
         if (workspace is not null && !token.AllowsWorkspace(workspace))
             return (null, new Refusal(StatusCodes.Status403Forbidden,
                 $"The token '{token.Label}' may not use workspace '{workspace}'; it may use: {string.Join(", ", token.Workspaces!)}."));
+        // A token limited to workspaces sees nothing of the others: of the routes outside a workspace it may only list
+        // workspaces, and the list shows only its own (WorkspacesApi).
+        if (workspace is null && token.Workspaces is not null && !IsWorkspaceList(context))
+            return (null, new Refusal(StatusCodes.Status403Forbidden,
+                $"The token '{token.Label}' is limited to workspaces {string.Join(", ", token.Workspaces)}: it cannot use routes outside them; that needs a token for every workspace."));
+        context.Items[typeof(ApiToken)] = token;
         var needed = Needed(context, required, workspace);
         if (token.Role < needed || (needed == TokenRole.Admin && token.Workspaces is not null))
             return (null, new Refusal(StatusCodes.Status403Forbidden,
                 $"The token '{token.Label}' ({Name(token.Role)}{(token.Workspaces is null ? "" : " of some workspaces")}) cannot do this: it needs the {Name(needed)} role{(needed == TokenRole.Admin ? " for every workspace" : "")} ({What(needed)})."));
         return (token.Label, null);
     }
+
+    /// <summary>The API token a request was allowed with; null for the admin token.</summary>
+    public static ApiToken? TokenOf(HttpContext context) => context.Items[typeof(ApiToken)] as ApiToken;
+
+    private static bool IsWorkspaceList(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method) && (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText == "/api/workspaces/list";
 
     /// <summary>The role a request needs: reading needs a viewer, trigger operations an operator, other changes in a
     /// workspace a developer, and the cluster's own routes (tokens, workspaces, secrets, dashboard, metrics) an admin.</summary>

@@ -23,14 +23,14 @@ public static class ApiDocumentation
                 Title = "Orleans Triggers API",
                 Version = "v1",
                 Description = "Kafka triggers that run scripts and flows as jobs, with Windmill's routes and fields. Every route under " +
-                              "/api except /api/version, /api/openapi.json and /api/docs needs `Authorization: Bearer <admin token>`. " +
+                              "/api except /api/version, /api/openapi.json and /api/docs needs `Authorization: Bearer <token>`: the admin token, or an API token whose role and workspaces allow the request (403 otherwise). " +
                               "Errors are RFC 7807 problem details with a `field` where one is to blame.",
             };
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
             {
-                Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "The admin token (Auth:AdminToken).",
+                Type = SecuritySchemeType.Http, Scheme = "bearer", Description = "The admin token (Auth:AdminToken), or an API token from /api/tokens/create.",
             };
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
             return Task.CompletedTask;

@@ -16,7 +16,7 @@ internal static class ApiDocumentationOperations
     [
         ("400", "Invalid input: the detail says what to change, and `field` names the field to blame.", "Invalid input",
             "A job takes 1 to 10,000 messages; 0 is out of range.", "batch_size"),
-        ("401", "No token, or not the admin token.", "Unauthorized", "Send Authorization: Bearer <admin token>.", null),
+        ("401", "No token, or not a valid one.", "Unauthorized", "Send Authorization: Bearer <token>.", null),
         ("404", "The workspace or item does not exist.", "Not found", "No kafka trigger at 'u/admin/orders_trigger'.", null),
         ("409", "The item exists already, or changed meanwhile (a script saved without the latest parent_hash).", "Conflict",
             "Script 'u/admin/orders' has a newer version (3f2a9c0d1e2b4a5c); send it as parent_hash to save over it.", null),

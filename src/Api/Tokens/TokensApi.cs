@@ -24,12 +24,15 @@ public static class TokensApi
     public static RouteGroupBuilder MapTokensApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/tokens");
-        group.MapPost("/create", async (CreateTokenRequest request, IGrainFactory grains, TimeProvider clock) =>
+        group.MapPost("/create", async (CreateTokenRequest request, HttpContext http, IGrainFactory grains, TimeProvider clock) =>
         {
             var label = request.Label?.Trim();
             if (string.IsNullOrEmpty(label) || label.Length > 100)
                 throw new InvalidInputException("label", "A token needs a label of 1 to 100 characters, naming who or what holds it.");
-            if (!Enum.TryParse<TokenRole>(request.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(request.Role, out _))
+            // Changes show the label as edited_by, where these name the admin token and the silo itself.
+            if (label is Editors.Admin or Editors.System)
+                throw new InvalidInputException("label", $"'{label}' is reserved: edited_by shows it for the admin token and the silo's own changes.");
+            if (Enum.GetValues<TokenRole>().Where(r => ApiAccess.Name(r) == request.Role).Select(r => (TokenRole?)r).FirstOrDefault() is not { } role)
                 throw new InvalidInputException("role", $"role must be one of {string.Join(", ", Enum.GetValues<TokenRole>().Select(ApiAccess.Name))}.");
             if (request.Workspaces is { Length: 0 })
                 throw new InvalidInputException("workspaces", "A token limited to no workspace could do nothing: list at least one, or leave workspaces out for all.");
@@ -43,6 +46,7 @@ public static class TokensApi
                 Label = label, Role = role, Workspaces = request.Workspaces?.Distinct().ToList(), Prefix = secret[..PrefixLength],
                 Hash = ApiAccess.Hash(secret), CreatedAt = clock.GetUtcNow(), ExpiresAt = request.Expiration,
             });
+            http.Response.Headers.CacheControl = "no-store"; // the only time the token is shown
             return Results.Text(secret, statusCode: StatusCodes.Status201Created);
         });
         group.MapGet("/list", async (IGrainFactory grains) =>
@@ -54,7 +58,7 @@ public static class TokensApi
         group.MapDelete("/delete/{token_prefix}", async (string token_prefix, IGrainFactory grains) =>
             await grains.GetGrain<IApiTokensGrain>(0).RemoveAsync(token_prefix)
                 ? Results.Text($"deleted token {token_prefix}")
-                : throw new NotFoundException($"No token starts with '{token_prefix}'."));
+                : throw new NotFoundException($"No token has the prefix '{token_prefix}'."));
         return api;
     }
 }

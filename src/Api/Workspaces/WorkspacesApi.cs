@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Triggers.Api.Auth;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -22,9 +23,10 @@ public static class WorkspacesApi
             var workspace = await grains.GetGrain<IWorkspaceGrain>(request.Id!).CreateAsync(request.Name ?? request.Id!);
             return Results.Text(workspace.Id, statusCode: StatusCodes.Status201Created);
         });
-        group.MapGet("/list", async (IGrainFactory grains) =>
+        group.MapGet("/list", async (HttpContext http, IGrainFactory grains) =>
         {
             var ids = await grains.GetGrain<IWorkspaceDirectoryGrain>(0).ListAsync();
+            if (ApiAccess.TokenOf(http) is { Workspaces: { } allowed }) ids = [.. ids.Where(id => allowed.Contains(id, StringComparer.Ordinal))];
             var workspaces = await Task.WhenAll(ids.Select(id => grains.GetGrain<IWorkspaceGrain>(id).GetAsync()));
             return workspaces.OfType<Workspace>().Select(w => new { w.Id, w.Name });
         });

@@ -6,8 +6,11 @@ public static class Editors
 {
     public const string RequestContextKey = "triggers.editor";
 
-    /// <summary>The admin token's holder, and every change made by the silo itself.</summary>
+    /// <summary>The admin token's holder.</summary>
     public const string Admin = "admin";
 
-    public static string Current => RequestContext.Get(RequestContextKey) as string ?? Admin;
+    /// <summary>Changes the silo makes by itself (a script's resolved dependencies), and calls that came in no other way.</summary>
+    public const string System = "system";
+
+    public static string Current => RequestContext.Get(RequestContextKey) as string ?? System;
 }

@@ -15,6 +15,9 @@ public sealed class ApiTokensGrain(
 {
     public async Task AddAsync(ApiToken token)
     {
+        // The prefix names a token for deletion, so it must name one (a clash of 40 random bits: try again).
+        if (state.State.Tokens.Any(t => t.Prefix == token.Prefix))
+            throw new Validation.ConflictException("A token with the same prefix exists; create the token again.");
         state.State.Tokens.Add(token);
         await state.WriteStateAsync();
     }
