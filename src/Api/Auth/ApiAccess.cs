@@ -146,7 +146,7 @@ public static class ApiAccessMiddleware
             await next(context);
             return;
         }
-        var (caller, refusal) = await context.RequestServices.GetRequiredService<ApiAccess>().CheckAsync(context, required);
+        var (_, refusal) = await context.RequestServices.GetRequiredService<ApiAccess>().CheckAsync(context, required);
         if (refusal is not null)
         {
             // A browser shows its sign-in dialog for this; the token goes in the password field.
@@ -155,8 +155,6 @@ public static class ApiAccessMiddleware
             await refusal.ToResult().ExecuteAsync(context);
             return;
         }
-        // Travels with every grain call this request makes, so the items it changes record who changed them.
-        RequestContext.Set(Editors.RequestContextKey, caller);
         await next(context);
     });
 }
