@@ -111,9 +111,11 @@ public sealed class TriggerLifecycleTests(EmbeddedSiloFixture fixture)
         await TestProducer.ProduceAsync(Bootstrap, topic, "held");
         await Eventually.WaitAsync(() => Api.ListJobsAsync(ws, "u/test/trigger"), jobs => jobs.Count == 3, TimeSpan.FromSeconds(30), "the held job");
 
-        // As Windmill's client sends it: the whole trigger, without group_id or mode, under its new path.
+        // As Windmill's client sends it: the whole trigger (its auto_offset_reset included: the topic's second partition
+        // has no committed offset yet, and at "latest" the messages produced below could land before its first fetch),
+        // without group_id or mode, under its new path.
         using (var rename = await Api.Http.PostAsJsonAsync($"/api/w/{ws}/kafka_triggers/update/u/test/trigger",
-                   new { path = "u/test/renamed", script_path = "u/test/echo", kafka_resource_path = "u/test/kafka", topics = new[] { topic } }))
+                   new { path = "u/test/renamed", script_path = "u/test/echo", kafka_resource_path = "u/test/kafka", topics = new[] { topic }, auto_offset_reset = "earliest" }))
         {
             Assert.True(rename.IsSuccessStatusCode, await rename.Content.ReadAsStringAsync());
             Assert.Equal("Trigger 'u/test/renamed' updated", await rename.Content.ReadAsStringAsync());
