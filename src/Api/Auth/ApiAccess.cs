@@ -43,9 +43,6 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
 {
     private readonly byte[] _adminToken = Encoding.UTF8.GetBytes(options.Value.AdminToken);
 
-    /// <summary>Who the admin token's holder is in <c>edited_by</c>.</summary>
-    public const string AdminCaller = Editors.Admin;
-
     // Routes under a workspace that change how a trigger runs or re-drive its jobs, but not what it runs.
     private static readonly string[] OperatorActions =
     [
@@ -53,34 +50,34 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
         "/resume_suspended_trigger_jobs/", "/cancel_suspended_trigger_jobs/",
     ];
 
-    /// <summary>Who is asking (the token's label, or <c>admin</c>), or why the request may not go on.</summary>
-    public async Task<(string? Caller, Refusal? Refusal)> CheckAsync(HttpContext context, RequiresToken required)
+    /// <summary>Why the request may not go on, or null when its token allows it.</summary>
+    public async Task<Refusal?> RefusalAsync(HttpContext context, RequiresToken required)
     {
         var given = GivenToken(context.Request.Headers.Authorization.ToString(), required.AcceptsBasic);
         if (given is null)
-            return (null, new Refusal(StatusCodes.Status401Unauthorized,
-                "Send the admin token or an API token as 'Authorization: Bearer <token>' (the admin token is printed at startup, or set with Auth__AdminToken)."));
-        if (_adminToken.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _adminToken)) return (AdminCaller, null);
+            return new Refusal(StatusCodes.Status401Unauthorized,
+                "Send the admin token or an API token as 'Authorization: Bearer <token>' (the admin token is printed at startup, or set with Auth__AdminToken).");
+        if (_adminToken.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _adminToken)) return null;
 
         var token = await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
         if (token is null || token.ExpiresAt <= clock.GetUtcNow())
-            return (null, new Refusal(StatusCodes.Status401Unauthorized, "The token is not valid for this server (unknown, deleted or expired)."));
+            return new Refusal(StatusCodes.Status401Unauthorized, "The token is not valid for this server (unknown, deleted or expired).");
 
         var workspace = context.Request.RouteValues["workspace"] as string;
         if (workspace is not null && !token.AllowsWorkspace(workspace))
-            return (null, new Refusal(StatusCodes.Status403Forbidden,
-                $"The token '{token.Label}' may not use workspace '{workspace}'; it may use: {string.Join(", ", token.Workspaces!)}."));
+            return new Refusal(StatusCodes.Status403Forbidden,
+                $"The token '{token.Label}' may not use workspace '{workspace}'; it may use: {string.Join(", ", token.Workspaces!)}.");
         // A token limited to workspaces sees nothing of the others: of the routes outside a workspace it may only list
         // workspaces, and the list shows only its own (WorkspacesApi).
         if (workspace is null && token.Workspaces is not null && !IsWorkspaceList(context))
-            return (null, new Refusal(StatusCodes.Status403Forbidden,
-                $"The token '{token.Label}' is limited to workspaces {string.Join(", ", token.Workspaces)}: it cannot use routes outside them; that needs a token for every workspace."));
+            return new Refusal(StatusCodes.Status403Forbidden,
+                $"The token '{token.Label}' is limited to workspaces {string.Join(", ", token.Workspaces)}: it cannot use routes outside them; that needs a token for every workspace.");
         context.Items[typeof(ApiToken)] = token;
         var needed = Needed(context, required, workspace);
         if (token.Role < needed || (needed == TokenRole.Admin && token.Workspaces is not null))
-            return (null, new Refusal(StatusCodes.Status403Forbidden,
-                $"The token '{token.Label}' ({Name(token.Role)}{(token.Workspaces is null ? "" : " of some workspaces")}) cannot do this: it needs the {Name(needed)} role{(needed == TokenRole.Admin ? " for every workspace" : "")} ({What(needed)})."));
-        return (token.Label, null);
+            return new Refusal(StatusCodes.Status403Forbidden,
+                $"The token '{token.Label}' ({Name(token.Role)}{(token.Workspaces is null ? "" : " of some workspaces")}) cannot do this: it needs the {Name(needed)} role{(needed == TokenRole.Admin ? " for every workspace" : "")} ({What(needed)}).");
+        return null;
     }
 
     /// <summary>The API token a request was allowed with; null for the admin token.</summary>
@@ -146,8 +143,7 @@ public static class ApiAccessMiddleware
             await next(context);
             return;
         }
-        var (_, refusal) = await context.RequestServices.GetRequiredService<ApiAccess>().CheckAsync(context, required);
-        if (refusal is not null)
+        if (await context.RequestServices.GetRequiredService<ApiAccess>().RefusalAsync(context, required) is { } refusal)
         {
             // A browser shows its sign-in dialog for this; the token goes in the password field.
             if (required.Browser && refusal.Status == StatusCodes.Status401Unauthorized)
