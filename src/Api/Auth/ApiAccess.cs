@@ -59,9 +59,13 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
                 "Send the admin token or an API token as 'Authorization: Bearer <token>' (the admin token is printed at startup, or set with Auth__AdminToken).");
         if (_adminToken.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _adminToken)) return null;
 
-        var token = await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
+        var token = JobToken.Is(given)
+            ? await grains.GetGrain<IJobTokensGrain>(0).ResolveAsync(given)
+            : await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
         if (token is null || token.ExpiresAt <= clock.GetUtcNow())
-            return new Refusal(StatusCodes.Status401Unauthorized, "The token is not valid for this server (unknown, deleted or expired).");
+            return new Refusal(StatusCodes.Status401Unauthorized, JobToken.Is(given)
+                ? "The job token is not valid: its job's run has ended (a job's WM_TOKEN works only while it runs)."
+                : "The token is not valid for this server (unknown, deleted or expired).");
 
         var workspace = context.Request.RouteValues["workspace"] as string;
         if (workspace is not null && !token.AllowsWorkspace(workspace))

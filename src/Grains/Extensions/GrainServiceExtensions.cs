@@ -43,6 +43,9 @@ public static class GrainServiceExtensions
         services.AddSingleton<TriggerMetrics>();
         services.Configure<SecretsOptions>(configuration.GetSection(SecretsOptions.Section));
         services.AddSingleton<SecretProtector>();
+        services.AddSingleton<JobTokens>();
+        services.AddSingleton<JobVariables>();
+        services.TryAddSingleton<IInternalApiAddress, ConfiguredApiAddress>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<DeadWorkerRecovery>();
         services.Configure<JobRetentionOptions>(configuration.GetSection(JobRetentionOptions.Section));

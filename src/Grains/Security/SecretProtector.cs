@@ -58,6 +58,10 @@ public sealed class SecretProtector
             return Protect(Unprotect(text, context), context);
         });
 
+    /// <summary>A key for another purpose (<paramref name="purpose"/> names it), derived from the current key, so every
+    /// silo of a cluster has it without another setting.</summary>
+    public byte[] DeriveKey(string purpose) => HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, 32, info: Encoding.UTF8.GetBytes(purpose));
+
     public static bool IsProtected(string value) =>
         value.StartsWith(Prefix, StringComparison.Ordinal) || value.StartsWith(UnboundPrefix, StringComparison.Ordinal);
 

@@ -8,6 +8,7 @@ using Triggers.Api.Extensions;
 using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
+using Triggers.Jobs.Execution;
 using Triggers.Security;
 using Triggers.Silo.Storage;
 using Triggers.Telemetry;
@@ -42,6 +43,7 @@ public static class SiloExtensions
         if (postgres is not null) builder.Services.AddSingleton(sp => new SchemaMigrator(postgres, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
 
         builder.UseOrleans(silo => ConfigureSilo(silo, config, postgres));
+        builder.Services.AddSingleton<IInternalApiAddress, ServedApiAddress>();
         // Registered after the silo, so they start once it has joined the cluster.
         builder.Services.AddTriggersGrainServices(config, postgres);
         builder.Services.AddHostedService<StartupBanner>();

@@ -16,7 +16,8 @@ namespace Triggers.Jobs.Execution;
 /// order, each step a job of its own linked to the flow's job; the failure module when a step fails. The flow's
 /// result is its last step's.
 /// </summary>
-public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobCompletions completions, IJobTriggers triggers, IGrainFactory grains, TimeProvider clock)
+public sealed class FlowRunner(
+    ScriptRunner scripts, IJobStore store, JobCompletions completions, IJobTriggers triggers, JobVariables variables, IGrainFactory grains, TimeProvider clock)
 {
     private sealed record StepRun(bool Succeeded, JsonNode? Result, JobError? Error);
 
@@ -139,7 +140,7 @@ public sealed class FlowRunner(ScriptRunner scripts, IJobStore store, JobComplet
         else
         {
             var (run, cannotRun) = await Runnables.PrepareAsync(grains, flowJob.WorkspaceId, script, args,
-                script.Signature!.PreprocessorOnly ? triggerEvent : null, context.StepTimeout, JobVariables.Of(step, flowJob, module.Id), context.Ct);
+                script.Signature!.PreprocessorOnly ? triggerEvent : null, context.StepTimeout, variables.Of(step, context.StepTimeout, flowJob, module.Id), context.Ct);
             outcome = run is null
                 ? JobOutcomes.Failed(cannotRun!, started, clock.GetUtcNow())
                 : JobOutcomes.FromRun(await scripts.RunAsync(run, context.Ct), started, clock.GetUtcNow());

@@ -1,22 +1,29 @@
+using Microsoft.Extensions.Options;
+using Triggers.Security;
+
 namespace Triggers.Jobs.Execution;
 
 /// <summary>
 /// Windmill's contextual variables, which a job finds in its environment under Windmill's names, so scripts written for
-/// Windmill that log or tag by them work unchanged: the workspace, the job's id and path, and for a flow's step the
-/// flow's job, path and step id. (<c>WM_TOKEN</c> and <c>BASE_INTERNAL_URL</c> come with scoped tokens.)
+/// Windmill work unchanged: the workspace, the job's id and path, for a flow's step the flow's job, path and step id,
+/// and <c>WM_TOKEN</c> with <c>BASE_INTERNAL_URL</c>, with which the job may call this API in its own workspace while
+/// it runs (<see cref="JobTokens"/>).
 /// </summary>
-internal static class JobVariables
+public sealed class JobVariables(JobTokens tokens, IInternalApiAddress api)
 {
+    /// <param name="timeout">How long the run may take: its token expires soon after.</param>
     /// <param name="flow">The flow job <paramref name="job"/> is a step of, if any.</param>
     /// <param name="stepId">The step's id in that flow.</param>
-    public static IReadOnlyDictionary<string, string> Of(JobRecord job, JobRecord? flow = null, string? stepId = null)
+    public IReadOnlyDictionary<string, string> Of(JobRecord job, TimeSpan timeout, JobRecord? flow = null, string? stepId = null)
     {
         var variables = new Dictionary<string, string>
         {
             ["WM_WORKSPACE"] = job.WorkspaceId,
             ["WM_JOB_ID"] = job.Id.ToString(),
             ["WM_JOB_PATH"] = job.ScriptPath,
+            ["WM_TOKEN"] = tokens.Mint(job, timeout),
         };
+        if (api.BaseUrl is { } url) variables["BASE_INTERNAL_URL"] = url;
         if (flow is not null)
         {
             // Flows do not nest here, so the flow is also the root flow.
@@ -27,4 +34,17 @@ internal static class JobVariables
         }
         return variables;
     }
+}
+
+/// <summary>Where a job reaches this cluster's API: <c>BASE_INTERNAL_URL</c>.</summary>
+public interface IInternalApiAddress
+{
+    /// <summary>The API's base URL as a job sees it, or null when there is none to give.</summary>
+    string? BaseUrl { get; }
+}
+
+/// <summary>Only <c>Workers:BaseInternalUrl</c>: for hosts that serve no API of their own.</summary>
+public sealed class ConfiguredApiAddress(IOptions<WorkerOptions> options) : IInternalApiAddress
+{
+    public string? BaseUrl => string.IsNullOrWhiteSpace(options.Value.BaseInternalUrl) ? null : options.Value.BaseInternalUrl.TrimEnd('/');
 }

@@ -19,6 +19,7 @@ public sealed class JobWorkerService(
     ScriptRunner runner,
     FlowRunner flows,
     DependencyJobs dependencyJobs,
+    JobVariables variables,
     IGrainFactory grains,
     IOptions<WorkerOptions> options,
     ILocalSiloDetails silo,
@@ -172,7 +173,7 @@ public sealed class JobWorkerService(
 
         var triggerEvent = JobArguments.Event(job);
         var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout,
-            JobVariables.Of(job), ct);
+            variables.Of(job, timeout), ct);
         if (run is not null && job.IsPreprocess) run = run with { PreprocessOnly = true };
         var outcome = run is null
             ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())

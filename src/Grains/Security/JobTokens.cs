@@ -1,0 +1,77 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using Orleans.Concurrency;
+using Triggers.Jobs;
+using Triggers.Jobs.Store;
+using Triggers.Tokens;
+
+namespace Triggers.Security;
+
+/// <summary>
+/// Mints and reads job tokens (<see cref="JobToken"/>): <c>jt_</c> + base64url of the job's id, its run (attempt),
+/// the expiry and an HMAC-SHA256 of those. Minting costs one HMAC and nothing is stored, so it adds nothing measurable
+/// to a job; the check that the run is still going happens only when the token is used.
+/// </summary>
+public sealed class JobTokens(SecretProtector secrets, TimeProvider clock)
+{
+    private const int IdSize = 16, RunSize = 4, ExpirySize = 8, MacSize = 16;
+    private const int ClaimSize = IdSize + RunSize + ExpirySize;
+
+    // Past the job's own timeout: the run is still recorded as running while its outcome is written.
+    private static readonly TimeSpan Margin = TimeSpan.FromMinutes(1);
+
+    private readonly byte[] _key = secrets.DeriveKey("orleans-triggers job tokens v1");
+
+    /// <summary>A token for this run of <paramref name="job"/>, expiring after <paramref name="timeout"/>.</summary>
+    public string Mint(JobRecord job, TimeSpan timeout)
+    {
+        Span<byte> bytes = stackalloc byte[ClaimSize + MacSize];
+        job.Id.TryWriteBytes(bytes[..IdSize]);
+        BinaryPrimitives.WriteInt32BigEndian(bytes[IdSize..], job.Attempts);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[(IdSize + RunSize)..], (clock.GetUtcNow() + timeout + Margin).ToUnixTimeSeconds());
+        Sign(bytes[..ClaimSize], bytes[ClaimSize..]);
+        return JobToken.Prefix + Base64Url.EncodeToString(bytes);
+    }
+
+    /// <summary>The run a token names, when it was minted here (or by a silo with the same key) and has not expired.</summary>
+    public (Guid JobId, int Run, DateTimeOffset ExpiresAt)? Read(string token)
+    {
+        if (!JobToken.Is(token)) return null;
+        Span<byte> bytes = stackalloc byte[ClaimSize + MacSize];
+        if (!Base64Url.TryDecodeFromChars(token.AsSpan(JobToken.Prefix.Length), bytes, out var written) || written != bytes.Length) return null;
+        Span<byte> mac = stackalloc byte[MacSize];
+        Sign(bytes[..ClaimSize], mac);
+        if (!CryptographicOperations.FixedTimeEquals(mac, bytes[ClaimSize..])) return null;
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(bytes[(IdSize + RunSize)..]));
+        if (expiresAt <= clock.GetUtcNow()) return null;
+        return (new Guid(bytes[..IdSize]), BinaryPrimitives.ReadInt32BigEndian(bytes[IdSize..]), expiresAt);
+    }
+
+    private void Sign(ReadOnlySpan<byte> claim, Span<byte> mac)
+    {
+        Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_key, claim, full);
+        full[..MacSize].CopyTo(mac);
+    }
+}
+
+/// <summary>Answers whether a job token is good: signed here, unexpired, and its run of the job still running.</summary>
+[StatelessWorker]
+public sealed class JobTokensGrain(JobTokens tokens, IJobStore store) : Grain, IJobTokensGrain
+{
+    public async Task<ApiToken?> ResolveAsync(string token)
+    {
+        if (tokens.Read(token) is not var (jobId, run, expiresAt)) return null;
+        // A finished run's token dies with it, and a retry (the next attempt) gets a token of its own.
+        var job = await store.GetAsync(jobId);
+        if (job is not { Status: JobStatus.Running } || job.Attempts != run) return null;
+        return new ApiToken
+        {
+            Label = $"job {jobId}",
+            Role = JobToken.Role,
+            Workspaces = [job.WorkspaceId],
+            ExpiresAt = expiresAt,
+        };
+    }
+}
