@@ -155,6 +155,8 @@ public static class ApiAccessMiddleware
             await refusal.ToResult().ExecuteAsync(context);
             return;
         }
+        // Travels with every grain call this request makes, so the items it changes record who changed them.
+        RequestContext.Set(Editors.RequestContextKey, ApiAccess.TokenOf(context)?.Label ?? Editors.Admin);
         await next(context);
     });
 }

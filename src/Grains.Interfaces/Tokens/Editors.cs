@@ -1,12 +1,16 @@
 namespace Triggers.Tokens;
 
-/// <summary>Who changes an item, for its <c>edited_by</c>.</summary>
+/// <summary>Who changes an item, for its <c>edited_by</c>: the API puts the caller (a token's label, or <c>admin</c>) in
+/// Orleans' request context, which travels with every grain call the request makes.</summary>
 public static class Editors
 {
-    /// <summary>The admin token's holder. API tokens do not yet carry their label into the grains' edits: passing it in
-    /// Orleans' request context held up a renamed trigger's jobs (TriggerLifecycleTests), so every edit is recorded
-    /// as the admin's until that is understood.</summary>
+    public const string RequestContextKey = "triggers.editor";
+
+    /// <summary>The admin token's holder.</summary>
     public const string Admin = "admin";
 
-    public static string Current => Admin;
+    /// <summary>Changes the silo makes by itself (a script's resolved dependencies), and calls that came in no other way.</summary>
+    public const string System = "system";
+
+    public static string Current => RequestContext.Get(RequestContextKey) as string ?? System;
 }

@@ -74,6 +74,26 @@ public sealed class ScopedTokenTests(EmbeddedSiloFixture fixture)
     }
 
     [Fact]
+    public async Task An_item_changed_with_a_token_records_the_tokens_label_as_edited_by()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        await s.CreateScriptAsync("u/test/echo", "bun", Script);
+        using var deployer = Client(await CreateTokenAsync(new { label = "ci-deployer", role = "developer", workspaces = new[] { s.Ws } }));
+
+        using var created = await deployer.PostAsJsonAsync($"/api/w/{s.Ws}/kafka_triggers/create", new
+        {
+            path = "u/test/deployed", script_path = "u/test/echo", kafka_resource_path = TriggerScenario.Resource, topics = new[] { s.Topic },
+        });
+        var byToken = await fixture.Api.Http.GetFromJsonAsync<JsonObject>($"/api/w/{s.Ws}/kafka_triggers/get/u/test/deployed");
+        await s.CreateTriggerAsync("u/test/echo");
+        var byAdmin = await fixture.Api.Http.GetFromJsonAsync<JsonObject>($"/api/w/{s.Ws}/kafka_triggers/get/{TriggerScenario.Trigger}");
+
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        Assert.Equal("ci-deployer", (string?)byToken!["edited_by"]);
+        Assert.Equal("admin", (string?)byAdmin!["edited_by"]);
+    }
+
+    [Fact]
     public async Task A_token_limited_to_workspaces_is_refused_in_any_other()
     {
         var mine = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
@@ -101,7 +121,8 @@ public sealed class ScopedTokenTests(EmbeddedSiloFixture fixture)
         {
             (new { label = "x", role = "superuser" }, "role"),
             (new { label = "x", role = "operator,developer" }, "role"), // an enum parser would make that admin
-            (new { label = "admin", role = "viewer" }, "label"), // it names the admin token
+            (new { label = "admin", role = "viewer" }, "label"), // edited_by could not tell it from the admin token
+            (new { label = "system", role = "viewer" }, "label"), // nor from the silo's own changes
             (new { label = "", role = "viewer" }, "label"),
             (new { label = "x", role = "viewer", workspaces = Array.Empty<string>() }, "workspaces"),
             (new { label = "x", role = "viewer", expiration = DateTimeOffset.UtcNow.AddMinutes(-1) }, "expiration"),
