@@ -11,9 +11,23 @@ namespace Triggers.Jobs.Store;
 /// </summary>
 internal static class JobRows
 {
+    /// <summary>
+    /// A claimed job keeps <c>status = 'queued'</c> and runs while <c>claimed_by</c> is set: <c>status</c> is in the
+    /// partial indexes' predicates, so a claim that changed it would write a new entry in every index of <c>jobs</c>,
+    /// while one that sets only the claim's columns is a HOT update (see Sql/0011). A job that is <c>'running'</c> was
+    /// claimed by a silo of an earlier version (before that migration, or during a rolling upgrade) and counts too.
+    /// </summary>
+    public const string Running = "jobs.status IN ('queued', 'running') AND jobs.claimed_by IS NOT NULL";
+
+    /// <summary>A job waiting for a worker (held, or scheduled for later, included).</summary>
+    public const string Queued = "jobs.status = 'queued' AND jobs.claimed_by IS NULL";
+
+    /// <summary>The status the API shows, from the stored status and the claim.</summary>
+    public const string Status = "CASE WHEN jobs.status = 'queued' AND jobs.claimed_by IS NOT NULL THEN 'running' ELSE jobs.status END";
+
     // Read in this order by Read() below; JSON columns come back as text so the store never parses what it passes on.
     public const string Columns =
-        "id, workspace_id, script_path, is_flow, args::text, event::text, status, result::text, logs, error::text, " +
+        "id, workspace_id, script_path, is_flow, args::text, event::text, " + Status + ", result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
         "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs, script_hash";
 
@@ -117,14 +131,14 @@ internal static class JobRows
     /// </summary>
     public static NpgsqlCommand CompleteRuns(NpgsqlDataSource db, IReadOnlyList<FinishedRun> runs)
     {
-        var command = db.CreateCommand("""
+        var command = db.CreateCommand($"""
             UPDATE jobs SET status = t.status, result = t.result::jsonb, args = COALESCE(t.args::jsonb, jobs.args), logs = t.logs,
                             error = t.error::jsonb, started_at = t.started, completed_at = t.completed, scheduled_for = NULL,
                             attempt_history = jobs.attempt_history || jsonb_build_array(t.attempt::jsonb || jsonb_build_object('attempt', jobs.attempts)),
                             claimed_by = NULL, lease_until = NULL, script_hash = COALESCE(t.script_hash, jobs.script_hash)
             FROM unnest(@id, @claimed_by, @claimed_attempt, @status, @result, @args, @logs, @error, @started, @completed, @attempt, @script_hash)
                  AS t(id, claimed_by, claimed_attempt, status, result, args, logs, error, started, completed, attempt, script_hash)
-            WHERE jobs.id = t.id AND jobs.status = 'running' AND jobs.claimed_by = t.claimed_by AND jobs.attempts = t.claimed_attempt
+            WHERE jobs.id = t.id AND {Running} AND jobs.claimed_by = t.claimed_by AND jobs.attempts = t.claimed_attempt
             RETURNING jobs.id
             """);
         Add("id", NpgsqlDbType.Uuid, runs.Select(r => r.Id).ToArray());

@@ -46,12 +46,12 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other.
         await using var cmd = db.CreateCommand($"""
             WITH claimed AS (
-                UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now(),
+                UPDATE jobs SET status = 'queued', attempts = attempts + 1, started_at = now(),
                                 claimed_by = @worker, lease_until = now() + @lease,
-                                lost_runs = lost_runs + CASE WHEN status = 'running' THEN 1 ELSE 0 END
+                                lost_runs = lost_runs + CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END
                 WHERE id IN (SELECT id FROM jobs
-                             WHERE ((status = 'queued' AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
-                                    OR (status = 'running' AND lease_until < now()))
+                             WHERE (({JobRows.Queued} AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                                    OR ({JobRows.Running} AND lease_until < now()))
                                -- an ordered job waits until every earlier job of its partition or key has finished
                                AND (order_key IS NULL OR NOT EXISTS (
                                     SELECT 1 FROM jobs earlier WHERE earlier.order_key = jobs.order_key AND earlier.seq < jobs.seq
@@ -68,9 +68,9 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = db.CreateCommand($"""
             UPDATE jobs SET status = 'queued', attempts = attempts - 1, claimed_by = NULL, lease_until = NULL
-            WHERE id = ANY(@ids) AND status = 'running' AND claimed_by = @worker
+            WHERE id = ANY(@ids) AND {JobRows.Running} AND claimed_by = @worker
             """);
         cmd.Parameters.AddWithValue("ids", ids.ToArray());
         cmd.Parameters.AddWithValue("worker", workerId);
@@ -79,9 +79,9 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = db.CreateCommand($"""
             UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL, lost_runs = lost_runs + 1
-            WHERE status = 'running' AND claimed_by = @worker AND flow_job_id IS NULL
+            WHERE {JobRows.Running} AND claimed_by = @worker AND flow_job_id IS NULL
             """);
         cmd.Parameters.AddWithValue("worker", workerId);
         return await cmd.ExecuteNonQueryAsync(ct);
@@ -91,12 +91,12 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task<bool> RequeueAsync(Guid id, JobClaim claim, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = db.CreateCommand($"""
             UPDATE jobs SET status = 'queued', scheduled_for = @due, args = COALESCE(@args::jsonb, args), logs = @logs,
                             error = @error::jsonb, started_at = @started,
                             attempt_history = attempt_history || jsonb_build_array(@attempt::jsonb || jsonb_build_object('attempt', attempts)),
                             claimed_by = NULL, lease_until = NULL, script_hash = COALESCE(@script_hash, script_hash)
-            WHERE id = @id AND status = 'running' AND claimed_by = @claimed_by AND attempts = @claimed_attempt
+            WHERE id = @id AND {JobRows.Running} AND claimed_by = @claimed_by AND attempts = @claimed_attempt
             """);
         AddRun(cmd, id, outcome);
         cmd.Parameters.AddWithValue("due", due);
@@ -107,9 +107,9 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task FailUnfinishedStepsAsync(Guid flowJobId, JobError error, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = db.CreateCommand($"""
             UPDATE jobs SET status = 'failure', error = @error::jsonb, completed_at = now(), claimed_by = NULL, lease_until = NULL
-            WHERE flow_job_id = @flow AND status = 'running'
+            WHERE flow_job_id = @flow AND {JobRows.Running}
             """);
         cmd.Parameters.AddWithValue("flow", flowJobId);
         cmd.Parameters.AddWithValue("error", JsonSerializer.Serialize(error, JobJson.Options));
@@ -195,7 +195,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task ExtendLeaseAsync(Guid id, TimeSpan lease, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("UPDATE jobs SET lease_until = now() + @lease WHERE id = @id AND status = 'running'");
+        await using var cmd = db.CreateCommand($"UPDATE jobs SET lease_until = now() + @lease WHERE id = @id AND {JobRows.Running}");
         cmd.Parameters.AddWithValue("id", id);
         cmd.Parameters.AddWithValue("lease", lease);
         await cmd.ExecuteNonQueryAsync(ct);
@@ -206,7 +206,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         await using var cmd = db.CreateCommand("""
             INSERT INTO jobs (id, workspace_id, script_path, is_flow, args, status, attempts, trigger_kind, trigger_path,
                               created_at, started_at, flow_job_id, claimed_by)
-            VALUES (@id, @ws, @script, @flow, @args::jsonb, 'running', 1, @kind, @trigger, @created, now(), @flow_job, @worker)
+            VALUES (@id, @ws, @script, @flow, @args::jsonb, 'queued', 1, @kind, @trigger, @created, now(), @flow_job, @worker)
             ON CONFLICT (id) DO NOTHING
             """);
         cmd.Parameters.AddWithValue("id", job.Id);
@@ -236,7 +236,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
             WHERE workspace_id = @ws
               AND (@script::text IS NULL OR script_path = @script)
               AND (@trigger::text IS NULL OR trigger_path = @trigger)
-              AND (@status::text IS NULL OR status = @status)
+              AND (@status::text IS NULL OR {JobRows.Status} = @status)
               AND (@flow::uuid IS NULL OR flow_job_id = @flow)
             ORDER BY created_at DESC, seq DESC
             LIMIT @limit OFFSET @offset
