@@ -19,9 +19,6 @@ internal static class JobRows
     /// </summary>
     public const string Running = "jobs.status IN ('queued', 'running') AND jobs.claimed_by IS NOT NULL";
 
-    /// <summary>A job waiting for a worker (held, or scheduled for later, included).</summary>
-    public const string Queued = "jobs.status = 'queued' AND jobs.claimed_by IS NULL";
-
     /// <summary>The status the API shows, from the stored status and the claim.</summary>
     public const string Status = "CASE WHEN jobs.status = 'queued' AND jobs.claimed_by IS NOT NULL THEN 'running' ELSE jobs.status END";
 

@@ -50,8 +50,11 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
                                 claimed_by = @worker, lease_until = now() + @lease,
                                 lost_runs = lost_runs + CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END
                 WHERE id IN (SELECT id FROM jobs
-                             WHERE (({JobRows.Queued} AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
-                                    OR ({JobRows.Running} AND lease_until < now()))
+                             -- one condition that is the unfinished jobs' index predicate: the plan walks that index in
+                             -- queue order and stops at @max (an OR of two status tests read and sorted every unfinished job)
+                             WHERE jobs.status IN ('queued', 'running')
+                               AND ((jobs.claimed_by IS NULL AND NOT held AND (scheduled_for IS NULL OR scheduled_for <= now()))
+                                    OR (jobs.claimed_by IS NOT NULL AND lease_until < now()))
                                -- an ordered job waits until every earlier job of its partition or key has finished
                                AND (order_key IS NULL OR NOT EXISTS (
                                     SELECT 1 FROM jobs earlier WHERE earlier.order_key = jobs.order_key AND earlier.seq < jobs.seq
