@@ -64,7 +64,7 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
             : await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
         if (token is null || token.ExpiresAt <= clock.GetUtcNow())
             return new Refusal(StatusCodes.Status401Unauthorized, JobToken.Is(given)
-                ? "The job token is not valid: its job's run has ended (a job's WM_TOKEN works only while it runs)."
+                ? "The job token is not valid: it is not one this cluster signed, or the run it was made for has ended (a job's WM_TOKEN works only while that run goes on)."
                 : "The token is not valid for this server (unknown, deleted or expired).");
 
         var workspace = context.Request.RouteValues["workspace"] as string;

@@ -39,7 +39,10 @@ public sealed class JobTokens(SecretProtector secrets, TimeProvider clock)
     {
         if (!JobToken.Is(token)) return null;
         Span<byte> bytes = stackalloc byte[ClaimSize + MacSize];
-        if (!Base64Url.TryDecodeFromChars(token.AsSpan(JobToken.Prefix.Length), bytes, out var written) || written != bytes.Length) return null;
+        // Anything may arrive in an Authorization header: check the text first, as decoding throws on what is not base64url.
+        var text = token.AsSpan(JobToken.Prefix.Length);
+        if (!Base64Url.IsValid(text, out var length) || length != bytes.Length) return null;
+        Base64Url.DecodeFromChars(text, bytes);
         Span<byte> mac = stackalloc byte[MacSize];
         Sign(bytes[..ClaimSize], mac);
         if (!CryptographicOperations.FixedTimeEquals(mac, bytes[ClaimSize..])) return null;

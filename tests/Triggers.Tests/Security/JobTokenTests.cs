@@ -31,12 +31,16 @@ public sealed class JobTokenTests : IAsyncLifetime
             { path: "u/job/made_by_job", language: "bun", content: "export function main() { return 1; }", summary: "", description: "" });
           const elsewhere = await call(`/api/w/${other}/scripts/list`);
           const tokens = await call(`/api/tokens/list`);
+          // The same token with one character of its signature changed, while the job still runs.
+          const forgedToken = token.slice(0, -5) + (token.at(-5) === "A" ? "B" : "A") + token.slice(-4);
+          const forged = await fetch(`${base}/api/w/${ws}/scripts/list`, { headers: { Authorization: `Bearer ${forgedToken}` } });
           return {
             base, token,
             own: own.status, ownState: (await own.json()).status,
             created: created.status,
             elsewhere: elsewhere.status, elsewhereDetail: (await elsewhere.json()).detail,
             tokens: tokens.status,
+            forged: forged.status,
           };
         }
         """;
@@ -78,12 +82,11 @@ public sealed class JobTokenTests : IAsyncLifetime
         Assert.Equal(403, (int)result["elsewhere"]!);
         Assert.Contains($"may not use workspace '{OtherWs}'", (string?)result["elsewhereDetail"]);
         Assert.Equal(403, (int)result["tokens"]!);
-        // Once the job has finished, its token opens nothing; nor does a forged one.
+        Assert.Equal(401, (int)result["forged"]!);
+        // Once the job has finished, its token opens nothing.
         using var after = await Call(token, $"/api/w/{Ws}/scripts/list");
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
-        Assert.Contains("run has ended", await after.Content.ReadAsStringAsync());
-        using var forged = await Call(token[..^2] + (token[^2] == 'A' ? "BA" : "AA"), $"/api/w/{Ws}/scripts/list");
-        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Contains("has ended", await after.Content.ReadAsStringAsync());
         Assert.DoesNotContain(token, _silo.Output);
     }
 

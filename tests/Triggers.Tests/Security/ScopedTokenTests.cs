@@ -123,6 +123,7 @@ public sealed class ScopedTokenTests(EmbeddedSiloFixture fixture)
             (new { label = "x", role = "operator,developer" }, "role"), // an enum parser would make that admin
             (new { label = "admin", role = "viewer" }, "label"), // edited_by could not tell it from the admin token
             (new { label = "system", role = "viewer" }, "label"), // nor from the silo's own changes
+            (new { label = "job 42", role = "viewer" }, "label"), // nor from a job's token
             (new { label = "", role = "viewer" }, "label"),
             (new { label = "x", role = "viewer", workspaces = Array.Empty<string>() }, "workspaces"),
             (new { label = "x", role = "viewer", expiration = DateTimeOffset.UtcNow.AddMinutes(-1) }, "expiration"),

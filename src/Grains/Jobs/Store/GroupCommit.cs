@@ -33,7 +33,8 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
         _maxWeight = maxWeight;
         _logger = logger;
         _what = what;
-        _loop = Task.Run(LoopAsync);
+        // Made on first use, maybe inside an API request: the loop must not carry that request's context for good.
+        using (ExecutionContext.SuppressFlow()) _loop = Task.Run(LoopAsync);
     }
 
     /// <summary>Writes the rows, merged with whatever else is waiting; returns the ids the write touched (of every row in the group).</summary>

@@ -187,7 +187,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
     }
 
     private const string HeldJobs =
-        "held AND status = 'queued' AND workspace_id = @ws AND trigger_path = @trigger AND (@ids::uuid[] IS NULL OR id = ANY(@ids))";
+        "held AND status = 'queued' AND claimed_by IS NULL AND workspace_id = @ws AND trigger_path = @trigger AND (@ids::uuid[] IS NULL OR id = ANY(@ids))";
 
     private static void AddHeld(NpgsqlCommand cmd, string workspaceId, string triggerPath, IReadOnlyCollection<Guid>? ids)
     {

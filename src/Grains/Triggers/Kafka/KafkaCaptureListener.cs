@@ -31,7 +31,8 @@ public sealed class KafkaCaptureListener : IDisposable
         _status = status;
         _logger = logger;
         _thread = new Thread(Run) { IsBackground = true, Name = $"kafka-capture {settings.WorkspaceId}/{settings.RunnablePath}" };
-        _thread.Start();
+        // Not the grain call's execution context: its request context (who called the API) must not outlive the call.
+        _thread.UnsafeStart();
     }
 
     private void Run()

@@ -79,7 +79,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     {
         _lagTracking = _metrics.TrackLag(_metricsName, () => Status.Partitions.Select(p => new PartitionLag(p.Topic, p.Partition, p.Lag)));
         var thread = new Thread(Run) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
-        thread.Start();
+        // Not the grain call's execution context: its request context (who called the API) must not outlive the call.
+        thread.UnsafeStart();
     }
 
     private void Run()
