@@ -1,17 +1,14 @@
 namespace Triggers.Tokens;
 
 /// <summary>
-/// A running job's own API token (Windmill's <c>WM_TOKEN</c>): the developer role in the job's workspace, valid only
-/// while that run of the job is running. It is not stored: it carries the job's id, run and expiry, signed with a key
+/// A running job's own API token (Windmill's <c>WM_TOKEN</c>): a role in the job's workspace (<c>developer</c> unless
+/// <c>Workers:JobTokenRole</c> says otherwise), valid only while that run of the job is running. It is not stored: it carries the job's id, run and expiry, signed with a key
 /// every silo derives from <c>Secrets:Key</c>.
 /// </summary>
 public static class JobToken
 {
     /// <summary>How a job token begins; API tokens are hex, so they never do.</summary>
     public const string Prefix = "jt_";
-
-    /// <summary>What a job token may do (as an API token limited to the job's workspace).</summary>
-    public const TokenRole Role = TokenRole.Developer;
 
     public static bool Is(string token) => token.StartsWith(Prefix, StringComparison.Ordinal);
 }

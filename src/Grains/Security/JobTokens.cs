@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Triggers.Jobs.Execution;
 using Triggers.Jobs;
 using Triggers.Jobs.Store;
 using Triggers.Tokens;
@@ -13,7 +15,7 @@ namespace Triggers.Security;
 /// the expiry and an HMAC-SHA256 of those. Minting costs one HMAC and nothing is stored, so it adds nothing measurable
 /// to a job; the check that the run is still going happens only when the token is used.
 /// </summary>
-public sealed class JobTokens(SecretProtector secrets, TimeProvider clock)
+public sealed class JobTokens(SecretProtector secrets, TimeProvider clock, IOptions<WorkerOptions> options)
 {
     private const int IdSize = 16, RunSize = 4, ExpirySize = 8, MacSize = 16;
     private const int ClaimSize = IdSize + RunSize + ExpirySize;
@@ -23,9 +25,25 @@ public sealed class JobTokens(SecretProtector secrets, TimeProvider clock)
 
     private readonly byte[] _key = secrets.DeriveKey("orleans-triggers job tokens v1");
 
-    /// <summary>A token for this run of <paramref name="job"/>, expiring after <paramref name="timeout"/>.</summary>
-    public string Mint(JobRecord job, TimeSpan timeout)
+    /// <summary>What a job's token may do in its workspace; null when jobs get no token (<c>Workers:JobTokenRole=none</c>).</summary>
+    public TokenRole? Role { get; } = ParseRole(options.Value.JobTokenRole);
+
+    private static TokenRole? ParseRole(string name) => name.Trim().ToLowerInvariant() switch
     {
+        "none" => null,
+        "viewer" => TokenRole.Viewer,
+        "operator" => TokenRole.Operator,
+        "developer" => TokenRole.Developer,
+        // Admin is for every workspace and the cluster's own routes; a job's token is for its workspace only.
+        _ => throw new InvalidOperationException(
+            $"Workers:JobTokenRole is '{name}'; it must be none, viewer, operator or developer (the role of a job's WM_TOKEN in its workspace)."),
+    };
+
+    /// <summary>A token for this run of <paramref name="job"/>, expiring after <paramref name="timeout"/>; null when jobs
+    /// get none.</summary>
+    public string? Mint(JobRecord job, TimeSpan timeout)
+    {
+        if (Role is null) return null;
         Span<byte> bytes = stackalloc byte[ClaimSize + MacSize];
         job.Id.TryWriteBytes(bytes[..IdSize]);
         BinaryPrimitives.WriteInt32BigEndian(bytes[IdSize..], job.Attempts);
@@ -65,14 +83,14 @@ public sealed class JobTokensGrain(JobTokens tokens, IJobStore store) : Grain, I
 {
     public async Task<ApiToken?> ResolveAsync(string token)
     {
-        if (tokens.Read(token) is not var (jobId, run, expiresAt)) return null;
+        if (tokens.Role is not { } role || tokens.Read(token) is not var (jobId, run, expiresAt)) return null;
         // A finished run's token dies with it, and a retry (the next attempt) gets a token of its own.
         var job = await store.GetAsync(jobId);
         if (job is not { Status: JobStatus.Running } || job.Attempts != run) return null;
         return new ApiToken
         {
             Label = $"job {jobId}",
-            Role = JobToken.Role,
+            Role = role,
             Workspaces = [job.WorkspaceId],
             ExpiresAt = expiresAt,
         };

@@ -21,8 +21,8 @@ public sealed class JobVariables(JobTokens tokens, IInternalApiAddress api)
             ["WM_WORKSPACE"] = job.WorkspaceId,
             ["WM_JOB_ID"] = job.Id.ToString(),
             ["WM_JOB_PATH"] = job.ScriptPath,
-            ["WM_TOKEN"] = tokens.Mint(job, timeout),
         };
+        if (tokens.Mint(job, timeout) is { } token) variables["WM_TOKEN"] = token;
         if (api.BaseUrl is { } url) variables["BASE_INTERNAL_URL"] = url;
         if (flow is not null)
         {

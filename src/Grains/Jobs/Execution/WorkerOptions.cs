@@ -24,6 +24,11 @@ public sealed class WorkerOptions
     /// not reachable from jobs, e.g. behind a proxy with a certificate for another name.</summary>
     public string? BaseInternalUrl { get; set; }
 
+    /// <summary>The role of a job's own token (<c>WM_TOKEN</c>) in its workspace: <c>developer</c> (scripts may run
+    /// other scripts and change the workspace's items, as with Windmill's default user), <c>operator</c>, <c>viewer</c>, or
+    /// <c>none</c> for no token at all.</summary>
+    public string JobTokenRole { get; set; } = "developer";
+
     /// <summary>How often idle workers look for jobs queued by other silos.</summary>
     public int IdlePollMilliseconds { get; set; } = 250;
 }
