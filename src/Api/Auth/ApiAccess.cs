@@ -59,11 +59,12 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
                 "Send the admin token or an API token as 'Authorization: Bearer <token>' (the admin token is printed at startup, or set with Auth__AdminToken).");
         if (_adminToken.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _adminToken)) return null;
 
-        var token = JobToken.Is(given)
+        var isJobToken = JobToken.Is(given);
+        var token = isJobToken
             ? await grains.GetGrain<IJobTokensGrain>(0).ResolveAsync(given)
             : await grains.GetGrain<IApiTokensGrain>(0).FindAsync(Hash(given));
         if (token is null || token.ExpiresAt <= clock.GetUtcNow())
-            return new Refusal(StatusCodes.Status401Unauthorized, JobToken.Is(given)
+            return new Refusal(StatusCodes.Status401Unauthorized, isJobToken
                 ? "The job token is not valid: it is not one this cluster signed, or the run it was made for has ended (a job's WM_TOKEN works only while that run goes on)."
                 : "The token is not valid for this server (unknown, deleted or expired).");
 

@@ -30,7 +30,7 @@ public static class TokensApi
             if (string.IsNullOrEmpty(label) || label.Length > 100)
                 throw new InvalidInputException("label", "A token needs a label of 1 to 100 characters, naming who or what holds it.");
             // Changes show the label as edited_by, where these name the admin token and the silo itself.
-            if (label is Editors.Admin or Editors.System || label.StartsWith("job ", StringComparison.Ordinal))
+            if (label is Editors.Admin or Editors.System || label.StartsWith(Editors.JobPrefix, StringComparison.Ordinal))
                 throw new InvalidInputException("label", $"'{label}' is reserved: edited_by shows 'admin' for the admin token, 'system' for the silo's own changes and 'job <id>' for a job's.");
             if (Enum.GetValues<TokenRole>().Where(r => ApiAccess.Name(r) == request.Role).Select(r => (TokenRole?)r).FirstOrDefault() is not { } role)
                 throw new InvalidInputException("role", $"role must be one of {string.Join(", ", Enum.GetValues<TokenRole>().Select(ApiAccess.Name))}.");

@@ -2,8 +2,8 @@ namespace Triggers.Tokens;
 
 /// <summary>
 /// A running job's own API token (Windmill's <c>WM_TOKEN</c>): a role in the job's workspace (<c>developer</c> unless
-/// <c>Workers:JobTokenRole</c> says otherwise), valid only while that run of the job is running. It is not stored: it carries the job's id, run and expiry, signed with a key
-/// every silo derives from <c>Secrets:Key</c>.
+/// <c>Workers:JobTokenRole</c> says otherwise), valid only while that run of the job is running. It is not stored: it
+/// carries the job's id, run and expiry, signed with a key every silo derives from <c>Secrets:Key</c>.
 /// </summary>
 public static class JobToken
 {

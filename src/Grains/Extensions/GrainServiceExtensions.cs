@@ -45,7 +45,6 @@ public static class GrainServiceExtensions
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<JobTokens>();
         services.AddSingleton<JobVariables>();
-        services.TryAddSingleton<IInternalApiAddress, ConfiguredApiAddress>();
         services.AddHostedService<JobWorkerService>();
         services.AddHostedService<DeadWorkerRecovery>();
         services.Configure<JobRetentionOptions>(configuration.GetSection(JobRetentionOptions.Section));

@@ -2,10 +2,8 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
-using Triggers.Jobs.Execution;
 using Triggers.Jobs;
-using Triggers.Jobs.Store;
+using Triggers.Jobs.Execution;
 using Triggers.Tokens;
 
 namespace Triggers.Security;
@@ -74,25 +72,5 @@ public sealed class JobTokens(SecretProtector secrets, TimeProvider clock, IOpti
         Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(_key, claim, full);
         full[..MacSize].CopyTo(mac);
-    }
-}
-
-/// <summary>Answers whether a job token is good: signed here, unexpired, and its run of the job still running.</summary>
-[StatelessWorker]
-public sealed class JobTokensGrain(JobTokens tokens, IJobStore store) : Grain, IJobTokensGrain
-{
-    public async Task<ApiToken?> ResolveAsync(string token)
-    {
-        if (tokens.Role is not { } role || tokens.Read(token) is not var (jobId, run, expiresAt)) return null;
-        // A finished run's token dies with it, and a retry (the next attempt) gets a token of its own.
-        var job = await store.GetAsync(jobId);
-        if (job is not { Status: JobStatus.Running } || job.Attempts != run) return null;
-        return new ApiToken
-        {
-            Label = $"job {jobId}",
-            Role = role,
-            Workspaces = [job.WorkspaceId],
-            ExpiresAt = expiresAt,
-        };
     }
 }

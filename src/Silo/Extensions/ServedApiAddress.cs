@@ -12,11 +12,11 @@ namespace Triggers.Silo.Extensions;
 /// </summary>
 public sealed class ServedApiAddress(IServer server, IOptions<WorkerOptions> options) : IInternalApiAddress
 {
-    private readonly ConfiguredApiAddress _configured = new(options);
+    private readonly string? _configured = string.IsNullOrWhiteSpace(options.Value.BaseInternalUrl) ? null : options.Value.BaseInternalUrl.TrimEnd('/');
     private string? _served;
 
     // Read when the first job needs it: the server binds its addresses after the silo's services have started.
-    public string? BaseUrl => _configured.BaseUrl ?? (_served ??= Served());
+    public string? BaseUrl => _configured ?? (_served ??= Served());
 
     private string? Served()
     {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Triggers.Security;
 
 namespace Triggers.Jobs.Execution;
@@ -34,17 +33,4 @@ public sealed class JobVariables(JobTokens tokens, IInternalApiAddress api)
         }
         return variables;
     }
-}
-
-/// <summary>Where a job reaches this cluster's API: <c>BASE_INTERNAL_URL</c>.</summary>
-public interface IInternalApiAddress
-{
-    /// <summary>The API's base URL as a job sees it, or null when there is none to give.</summary>
-    string? BaseUrl { get; }
-}
-
-/// <summary>Only <c>Workers:BaseInternalUrl</c>: for hosts that serve no API of their own.</summary>
-public sealed class ConfiguredApiAddress(IOptions<WorkerOptions> options) : IInternalApiAddress
-{
-    public string? BaseUrl => string.IsNullOrWhiteSpace(options.Value.BaseInternalUrl) ? null : options.Value.BaseInternalUrl.TrimEnd('/');
 }
