@@ -46,11 +46,12 @@ done
 
 bun="$(scripts/install-bun.sh)"
 scripts/install-sandbox.sh
-dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
-export Runtimes__Bun="${Runtimes__Bun:-$bun}"
-# Kerberos (SASL_GSSAPI) needs the librdkafka build that links libsasl2.so.3; see scripts/sasl-shim.sh.
+# Kerberos (SASL_GSSAPI) needs the librdkafka build that links libsasl2.so.3, and the build needs gcc for the
+# ticket-cache plugin; see scripts/sasl-shim.sh.
 shim="$(scripts/sasl-shim.sh)"
 [ -n "$shim" ] && export LD_LIBRARY_PATH="$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
+export Runtimes__Bun="${Runtimes__Bun:-$bun}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:8000}"
 if [ -z "${ConnectionStrings__Postgres:-}" ] && ! $in_memory; then
   # Assigned before the export: a failed install must stop here, not leave the silo quietly in memory.

@@ -33,13 +33,18 @@ public sealed class StartupBanner(
                 : "  admin token:  (from configuration Auth:AdminToken)",
         };
         if (services.GetService<JobSandbox>() is { } sandbox) lines.Add($"  jobs:         {sandbox.Description}");
-        lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString}{(Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? " with Kerberos (GSSAPI)" : " without Kerberos (GSSAPI): start through run.sh for it")}");
+        lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString} {Kerberos()}");
         if (services.GetService<DevKafkaBroker>() is { } broker)
             lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (development broker, topics in memory; also GET /api/dev_kafka)" +
                       (broker.FixedPortProblem is { } problem ? $"{Environment.NewLine}                {problem}; set DevKafka__Port" : ""));
         lines.Add("");
         Console.WriteLine(string.Join(Environment.NewLine, lines));
     }
+
+    private static string Kerberos() =>
+        !Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? "without Kerberos (GSSAPI): start through run.sh for it"
+        : !File.Exists(Triggers.Kafka.Native.TicketCachePlugin.Path) ? "with GSSAPI, but Kerberos resources fail: this build lacks the ticket-cache plugin (needs gcc and libkrb5-dev)"
+        : "with Kerberos (GSSAPI)";
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

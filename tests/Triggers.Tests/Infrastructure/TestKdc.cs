@@ -47,9 +47,8 @@ public sealed class TestKdc : IDisposable
                 {"}"}
             """);
         Run("kdb5_util", "create", "-s", "-r", Realm, "-P", "test-master-password");
-        Run("kadmin.local", "-r", Realm, "-q", $"addprinc -randkey {Principal}");
         Run("kadmin.local", "-r", Realm, "-q", $"addprinc -randkey kafka/localhost@{Realm}");
-        Run("kadmin.local", "-r", Realm, "-q", $"ktadd -k {KeytabPath} {Principal}");
+        AddClient(Principal, KeytabPath);
         _kdc = Process.Start(Start("krb5kdc", "-n", "-r", Realm))!;
         _kdc.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         _kdc.BeginErrorReadLine();
@@ -61,6 +60,30 @@ public sealed class TestKdc : IDisposable
     private string KdcConf => Path.Combine(_dir.FullName, "kdc.conf");
     public string KeytabPath => Path.Combine(_dir.FullName, "triggers.keytab");
     public string KeytabBase64 => Convert.ToBase64String(File.ReadAllBytes(KeytabPath));
+
+    /// <summary>Adds a client principal (<c>name@TRIGGERS.TEST</c>) and returns its keytab, base64.</summary>
+    public string AddClient(string name)
+    {
+        var keytab = Path.Combine(_dir.FullName, $"{name}.keytab");
+        AddClient($"{name}@{Realm}", keytab);
+        return Convert.ToBase64String(File.ReadAllBytes(keytab));
+    }
+
+    private void AddClient(string principal, string keytab)
+    {
+        Run("kadmin.local", "-r", Realm, "-q", $"addprinc -randkey {principal}");
+        Run("kadmin.local", "-r", Realm, "-q", $"ktadd -k {keytab} {principal}");
+    }
+
+    /// <summary>What <c>klist</c> shows of a ticket cache: its principal and tickets.</summary>
+    public string List(string cache)
+    {
+        using var klist = Process.Start(Start("klist", "-c", cache))!;
+        var output = klist.StandardOutput.ReadToEndAsync();
+        var errors = klist.StandardError.ReadToEndAsync();
+        klist.WaitForExit();
+        return output.Result + errors.Result;
+    }
 
     private ProcessStartInfo Start(string command, params string[] arguments)
     {

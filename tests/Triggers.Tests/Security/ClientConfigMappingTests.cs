@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Triggers.Resources;
 using Triggers.Triggers.Kafka;
+using Triggers.Triggers.Kafka.Native;
 
 namespace Triggers.Tests.Security;
 
@@ -10,8 +11,8 @@ public sealed class ClientConfigMappingTests
     private const string Pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     private const string KeyPem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
-    private static ClientConfig Map(KafkaSecurity security, KeytabFile? keytab = null) =>
-        KafkaClientConfigs.Apply(new ClientConfig(), new KafkaConnection { Brokers = ["a:9092", "b:9092"], Security = security }, keytab);
+    private static ClientConfig Map(KafkaSecurity security, KerberosFiles? kerberos = null) =>
+        KafkaClientConfigs.Apply(new ClientConfig(), new KafkaConnection { Brokers = ["a:9092", "b:9092"], Security = security }, kerberos);
 
     [Fact]
     public void Plaintext_sets_only_the_brokers()
@@ -70,7 +71,9 @@ public sealed class ClientConfigMappingTests
         var keytab = Path.GetTempFileName();
         try
         {
-            var config = Map(new KafkaSecurity { Label = label, KerberosPrincipal = "triggers@EXAMPLE.COM", KeytabPath = keytab });
+            var security = new KafkaSecurity { Label = label, KerberosPrincipal = "triggers@EXAMPLE.COM", KeytabPath = keytab };
+            using var kerberos = KerberosFiles.For(security);
+            var config = Map(security, kerberos);
             Assert.Equal(protocol, config.SecurityProtocol);
             Assert.Equal(SaslMechanism.Gssapi, config.SaslMechanism);
             Assert.Equal("kafka", config.SaslKerberosServiceName);
@@ -89,10 +92,10 @@ public sealed class ClientConfigMappingTests
             KeytabBase64 = Convert.ToBase64String([5, 2, 0, 1, 2, 3]),
         };
         string path;
-        using (var keytab = KeytabFile.For(security)!)
+        using (var kerberos = KerberosFiles.For(security)!)
         {
-            path = keytab.FilePath;
-            var config = Map(security, keytab);
+            path = kerberos.KeytabPath;
+            var config = Map(security, kerberos);
             Assert.Equal(path, config.SaslKerberosKeytab);
             Assert.Equal("brokers", config.SaslKerberosServiceName);
             Assert.Equal(new byte[] { 5, 2, 0, 1, 2, 3 }, File.ReadAllBytes(path));
@@ -106,8 +109,57 @@ public sealed class ClientConfigMappingTests
     {
         var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.keytab");
         var connection = new KafkaConnection { Brokers = ["a:9092"], Security = new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "p@R", KeytabPath = missing } };
-        var error = Assert.Throws<InvalidOperationException>(() => KafkaClientConfigs.CheckKerberos(KafkaClientConfigs.Apply(new ClientConfig(), connection), connection));
+        using var kerberos = KerberosFiles.For(connection.Security);
+        var error = Assert.Throws<InvalidOperationException>(() => KafkaClientConfigs.CheckKerberos(KafkaClientConfigs.Apply(new ClientConfig(), connection, kerberos), connection));
         Assert.Contains(missing, error.Message);
         Assert.Contains("keytab_base64", error.Message);
+    }
+
+    [Fact]
+    public void Each_kerberos_client_has_its_own_ticket_cache_which_the_plugin_and_the_kinit_command_name()
+    {
+        var security = new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "triggers@EXAMPLE.COM", KeytabBase64 = Convert.ToBase64String([5, 2]) };
+        using var first = KerberosFiles.For(security)!;
+        using var second = KerberosFiles.For(security)!;
+        Assert.NotEqual(first.TicketCache, second.TicketCache);
+
+        var config = Map(security, first);
+        Assert.Equal(TicketCachePlugin.Path, config.PluginLibraryPaths);
+        Assert.Equal(first.TicketCache, config.Get(TicketCachePlugin.Property));
+        Assert.Equal(["-R", "-c", first.TicketCache, "-k", "-t", first.KeytabPath, "triggers@EXAMPLE.COM"], RunWithFakeKinit(config.SaslKerberosKinitCmd).First());
+    }
+
+    [Fact]
+    public void The_kinit_command_passes_a_keytab_path_with_shell_characters_as_one_argument()
+    {
+        var keytab = """/etc/kafka-keytabs/it's $(touch pwned) `id`; \"x".keytab""";
+        using var kerberos = KerberosFiles.For(new KafkaSecurity { Label = KafkaSecurityLabel.SaslGssapi, KerberosPrincipal = "p@R", KeytabPath = keytab })!;
+        var runs = RunWithFakeKinit(kerberos.KinitCommand("p@R"));
+        Assert.Equal(2, runs.Count); // the renewal fails, the login runs
+        Assert.Equal(["-c", kerberos.TicketCache, "-k", "-t", keytab, "p@R"], runs[1]);
+    }
+
+    /// <summary>Runs librdkafka's kinit command line in a real shell with a kinit that records its arguments and fails
+    /// a renewal (as when there is no ticket yet); returns each run's arguments.</summary>
+    private static List<string[]> RunWithFakeKinit(string command)
+    {
+        var folder = Directory.CreateTempSubdirectory("fake-kinit-");
+        try
+        {
+            var log = Path.Combine(folder.FullName, "runs");
+            File.WriteAllText(Path.Combine(folder.FullName, "kinit"), $$"""
+                #!/bin/sh
+                for a in "$@"; do printf '%s\0' "$a" >> '{{log}}'; done; echo >> '{{log}}'
+                [ "$1" != -R ]
+
+                """);
+            File.SetUnixFileMode(Path.Combine(folder.FullName, "kinit"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", command]) { WorkingDirectory = folder.FullName };
+            start.Environment["PATH"] = $"{folder.FullName}:/usr/bin:/bin";
+            using (var shell = System.Diagnostics.Process.Start(start)!) shell.WaitForExit();
+            Assert.False(File.Exists(Path.Combine(folder.FullName, "pwned")));
+            return File.ReadAllLines(log).Select(line => line.Split('\0', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        }
+        finally { folder.Delete(recursive: true); }
     }
 }

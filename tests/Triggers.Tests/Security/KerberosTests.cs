@@ -17,7 +17,8 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
     private SiloProcess _silo = null!;
     private TriggersApiClient _api = null!;
 
-    private string KeytabFolder => Path.Combine(_tmp.FullName, "orleans-triggers-keytabs");
+    private string KerberosFolder => Path.Combine(_tmp.FullName, "orleans-triggers-kerberos");
+    private string SiloDefaultCache => Path.Combine(_tmp.FullName, "krb5cc");
 
     public async Task InitializeAsync()
     {
@@ -26,7 +27,7 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
             new Dictionary<string, string>
             {
                 ["KRB5_CONFIG"] = _kdc.Krb5Conf,
-                ["KRB5CCNAME"] = $"FILE:{Path.Combine(_tmp.FullName, "krb5cc")}", // no ticket left over from another test
+                ["KRB5CCNAME"] = $"FILE:{SiloDefaultCache}", // no ticket left over from another test; no client may use it
                 ["TMPDIR"] = _tmp.FullName,
                 ["Kerberos__KeytabDirectory"] = Path.Combine(_tmp.FullName, "mounted"),
             });
@@ -44,12 +45,12 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
         _tmp.Delete(recursive: true);
     }
 
-    private async Task<string> TriggerErrorAsync(object security, string until)
+    private async Task<string> TriggerErrorAsync(object security, string until, string? brokers = null)
     {
         var path = $"u/ops/k{Guid.NewGuid():N}"[..20];
         using (var resource = await _api.Http.PostAsJsonAsync("/api/w/krb/resources/create", new
         {
-            path, resource_type = "kafka", value = new { brokers = _kafka.BootstrapServers.Split(','), security },
+            path, resource_type = "kafka", value = new { brokers = (brokers ?? _kafka.BootstrapServers).Split(','), security },
         }))
             resource.EnsureSuccessStatusCode();
         await _api.CreateTriggerAsync("krb", new { path = $"{path}_trigger", script_path = "u/ops/echo", kafka_resource_path = path, topics = new[] { "orders" } });
@@ -68,14 +69,39 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Contains(TestKdc.Principal, _kdc.Log);
         Assert.DoesNotContain("kinit", error, StringComparison.OrdinalIgnoreCase);
 
-        var keytab = Assert.Single(Directory.GetFiles(KeytabFolder, "*.keytab"));
+        var keytab = Assert.Single(Directory.GetFiles(KerberosFolder, "*.keytab"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keytab));
         Assert.Equal(await File.ReadAllBytesAsync(_kdc.KeytabPath), await File.ReadAllBytesAsync(keytab));
 
         var trigger = (await _api.Http.GetFromJsonAsync<List<System.Text.Json.Nodes.JsonObject>>("/api/w/krb/kafka_triggers/list"))!.Single();
         using (var disable = await _api.Http.PostAsJsonAsync($"/api/w/krb/kafka_triggers/setmode/{trigger["path"]}", new { mode = "disabled" }))
             disable.EnsureSuccessStatusCode();
-        Assert.Empty(Directory.GetFiles(KeytabFolder, "*.keytab"));
+        Assert.Empty(Directory.GetFiles(KerberosFolder, "*.keytab"));
+        Assert.Empty(Directory.GetFiles(KerberosFolder, "*.ccache"));
+    }
+
+    [Fact]
+    public async Task Triggers_with_different_principals_each_authenticate_from_a_ticket_cache_of_their_own()
+    {
+        using var broker = new GssapiBroker();
+        var alice = _kdc.AddClient("alice");
+        var bob = _kdc.AddClient("bob");
+
+        // Each trigger gets to the broker's GSSAPI step and fails there: by then it has asked the KDC for the
+        // broker's service ticket as whoever its cache says it is.
+        foreach (var (name, keytab) in new[] { ("alice", alice), ("bob", bob) })
+            await TriggerErrorAsync(new { label = "SASL_GSSAPI", kerberos_principal = $"{name}@{TestKdc.Realm}", keytab_base64 = keytab }, "GSSAPI token received", broker.BootstrapServer);
+
+        foreach (var name in new[] { "alice", "bob" })
+            Assert.Contains($"{name}@{TestKdc.Realm} for kafka/localhost@{TestKdc.Realm}", _kdc.Log);
+        var caches = Directory.GetFiles(KerberosFolder, "*.ccache").Select(file => _kdc.List($"FILE:{file}")).ToList();
+        Assert.Equal(2, caches.Count);
+        foreach (var name in new[] { "alice", "bob" })
+        {
+            var cache = Assert.Single(caches, listing => listing.Contains($"Default principal: {name}@"));
+            Assert.Contains($"kafka/localhost@{TestKdc.Realm}", cache); // the service ticket went into this trigger's own cache
+        }
+        Assert.False(File.Exists(SiloDefaultCache), "a Kerberos client wrote the silo's default ticket cache");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class DeadLetterProducer : IDisposable
     public const string JobHeader = "x-orleans-triggers-job";
     public const string ErrorHeader = "x-orleans-triggers-error";
 
-    private readonly ConcurrentDictionary<string, Lazy<(IProducer<byte[]?, byte[]?> Producer, KeytabFile? Keytab)>> _producers = new();
+    private readonly ConcurrentDictionary<string, Lazy<(IProducer<byte[]?, byte[]?> Producer, KerberosFiles? Kerberos)>> _producers = new();
 
     /// <summary>Produces the job's message, or every message of its batch, in offset order.</summary>
     public async Task ProduceAsync(KafkaConnection connection, string topic, string triggerPath, FailedTriggerJob job)
@@ -52,19 +52,19 @@ public sealed class DeadLetterProducer : IDisposable
     private IProducer<byte[]?, byte[]?> Producer(KafkaConnection connection) =>
         _producers.GetOrAdd(JsonSerializer.Serialize(connection), _ => new(() =>
         {
-            var keytab = KeytabFile.For(connection.Security); // kept as long as the producer
-            var config = KafkaClientConfigs.Apply(new ProducerConfig(), connection, keytab);
+            var kerberos = KerberosFiles.For(connection.Security); // kept as long as the producer
+            var config = KafkaClientConfigs.Apply(new ProducerConfig(), connection, kerberos);
             KafkaClientConfigs.CheckKerberos(config, connection);
-            return (new ProducerBuilder<byte[]?, byte[]?>(config).Build(), keytab);
+            return (new ProducerBuilder<byte[]?, byte[]?>(config).Build(), kerberos);
         })).Value.Producer;
 
     public void Dispose()
     {
-        foreach (var (producer, keytab) in _producers.Values.Where(p => p.IsValueCreated).Select(p => p.Value))
+        foreach (var (producer, kerberos) in _producers.Values.Where(p => p.IsValueCreated).Select(p => p.Value))
         {
             producer.Flush(TimeSpan.FromSeconds(5));
             producer.Dispose();
-            keytab?.Dispose();
+            kerberos?.Dispose();
         }
     }
 }

@@ -42,8 +42,8 @@ public sealed class KafkaCaptureListener : IDisposable
         {
             try
             {
-                using var keytab = KeytabFile.For(_settings.Connection.Security);
-                var config = KafkaTriggerListener.ConsumerConfig(_settings, _options, keytab);
+                using var kerberos = KerberosFiles.For(_settings.Connection.Security);
+                var config = KafkaTriggerListener.ConsumerConfig(_settings, _options, kerberos);
                 KafkaClientConfigs.CheckKerberos(config, _settings.Connection);
                 using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
                     .SetErrorHandler((_, error) => _status($"{KerberosHints.Explain(error.Reason)} ({error.Code})"))

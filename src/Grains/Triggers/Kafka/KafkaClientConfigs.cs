@@ -7,10 +7,10 @@ namespace Triggers.Triggers.Kafka;
 public static class KafkaClientConfigs
 {
     /// <summary>
-    /// Applies brokers and security to any client config (consumer, producer, admin). A <c>keytab_base64</c> needs
-    /// a file: pass the <see cref="KeytabFile"/> written for this client's lifetime.
+    /// Applies brokers and security to any client config (consumer, producer, admin). A Kerberos resource needs
+    /// files of the client's own: pass the <see cref="KerberosFiles"/> made for this client's lifetime.
     /// </summary>
-    public static T Apply<T>(T config, KafkaConnection connection, KeytabFile? keytab = null) where T : ClientConfig
+    public static T Apply<T>(T config, KafkaConnection connection, KerberosFiles? kerberos = null) where T : ClientConfig
     {
         config.BootstrapServers = string.Join(',', connection.Brokers);
         var security = connection.Security;
@@ -54,7 +54,13 @@ public static class KafkaClientConfigs
             config.SaslMechanism = SaslMechanism.Gssapi;
             config.SaslKerberosServiceName = security.KerberosServiceName ?? "kafka";
             config.SaslKerberosPrincipal = security.KerberosPrincipal;
-            config.SaslKerberosKeytab = keytab?.FilePath ?? security.KeytabPath;
+            if (kerberos is null)
+                throw new ArgumentNullException(nameof(kerberos), "A Kerberos client needs its own KerberosFiles (ticket cache).");
+            config.SaslKerberosKeytab = kerberos.KeytabPath;
+            config.SaslKerberosKinitCmd = kerberos.KinitCommand(security.KerberosPrincipal!);
+            // The plugin before its property: librdkafka knows the property only once the plugin is loaded.
+            config.PluginLibraryPaths = Native.TicketCachePlugin.Path;
+            config.Set(Native.TicketCachePlugin.Property, kerberos.TicketCache);
         }
         if (config.SecurityProtocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
         {
@@ -74,8 +80,9 @@ public static class KafkaClientConfigs
     {
         if (connection.Security.Label is not (KafkaSecurityLabel.SaslGssapi or KafkaSecurityLabel.SaslSslGssapi)) return;
         Native.Librdkafka.RequireGssapi();
-        if (config.SaslKerberosKeytab is not { } keytab) return;
-        KeytabFile.RequireReadable(keytab);
-        KerberosLogin.Check(keytab, config.SaslKerberosPrincipal!);
+        Native.TicketCachePlugin.Require();
+        if (config.SaslKerberosKeytab is not { Length: > 0 } keytab) return;
+        KerberosFiles.RequireReadable(keytab);
+        KerberosLogin.Check(keytab, config.SaslKerberosPrincipal!, config.Get(Native.TicketCachePlugin.Property)!);
     }
 }

@@ -40,8 +40,8 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
         var errors = new ConcurrentQueue<Error>();
         try
         {
-            using var keytab = KeytabFile.For(connection.Security);
-            var config = KafkaClientConfigs.Apply(new AdminClientConfig { SocketTimeoutMs = (int)Limit.TotalMilliseconds }, connection, keytab);
+            using var kerberos = KerberosFiles.For(connection.Security);
+            var config = KafkaClientConfigs.Apply(new AdminClientConfig { SocketTimeoutMs = (int)Limit.TotalMilliseconds }, connection, kerberos);
             KafkaClientConfigs.CheckKerberos(config, connection);
             using var admin = new AdminClientBuilder(config)
                 .SetErrorHandler((_, error) => errors.Enqueue(error))

@@ -28,8 +28,8 @@ public static class KafkaOffsets
     private static IReadOnlyList<TopicPartitionOffset> AsMember(
         KafkaListenerSettings settings, KafkaListenerOptions options, Func<IConsumer<Ignore, Ignore>, IReadOnlyList<TopicPartitionOffset>> positions)
     {
-        using var keytab = KeytabFile.For(settings.Connection.Security);
-        var config = KafkaTriggerListener.ConsumerConfig(settings, options, keytab);
+        using var kerberos = KerberosFiles.For(settings.Connection.Security);
+        var config = KafkaTriggerListener.ConsumerConfig(settings, options, kerberos);
         KafkaClientConfigs.CheckKerberos(config, settings.Connection);
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
         consumer.Subscribe(settings.Topics);

@@ -92,8 +92,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             {
                 try
                 {
-                    using var keytab = KeytabFile.For(_settings.Connection.Security); // removed when the consumer is done
-                    using var consumer = BuildConsumer(keytab);
+                    using var kerberos = KerberosFiles.For(_settings.Connection.Security); // removed when the consumer is done
+                    using var consumer = BuildConsumer(kerberos);
                     consumer.Subscribe(_settings.Topics);
                     backoff = _backoff.Min;
                     Poll(consumer);
@@ -123,7 +123,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     }
 
     /// <summary>The consumer settings of a trigger; offset resets use them too, to act as the trigger's own member.</summary>
-    public static ConsumerConfig ConsumerConfig(KafkaListenerSettings settings, KafkaListenerOptions options, KeytabFile? keytab) =>
+    public static ConsumerConfig ConsumerConfig(KafkaListenerSettings settings, KafkaListenerOptions options, KerberosFiles? kerberos) =>
         KafkaClientConfigs.Apply(new ConsumerConfig
         {
             GroupId = settings.GroupId,
@@ -139,11 +139,11 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 3),
             TopicMetadataRefreshIntervalMs = 30_000,
             FetchWaitMaxMs = options.FetchWaitMaxMs,
-        }, settings.Connection, keytab);
+        }, settings.Connection, kerberos);
 
-    private IConsumer<byte[]?, byte[]?> BuildConsumer(KeytabFile? keytab)
+    private IConsumer<byte[]?, byte[]?> BuildConsumer(KerberosFiles? kerberos)
     {
-        var config = ConsumerConfig(_settings, _options, keytab);
+        var config = ConsumerConfig(_settings, _options, kerberos);
         KafkaClientConfigs.CheckKerberos(config, _settings.Connection);
         return new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, error) => OnClientError(error))

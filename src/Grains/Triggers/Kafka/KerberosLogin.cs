@@ -5,18 +5,18 @@ namespace Triggers.Triggers.Kafka;
 /// <summary>
 /// Runs kinit once before a Kerberos client starts. librdkafka runs kinit too, but reports only that it failed;
 /// this keeps kinit's own words ("Client not found in Kerberos database", "Cannot contact any KDC", ...) for the
-/// trigger's status and the connection test.
+/// trigger's status and the connection test. The ticket lands in the client's own cache.
 /// </summary>
 public static class KerberosLogin
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
 
-    public static void Check(string keytab, string principal)
+    public static void Check(string keytab, string principal, string ticketCache)
     {
         Process kinit;
         try
         {
-            kinit = Process.Start(new ProcessStartInfo("kinit", ["-k", "-t", keytab, principal])
+            kinit = Process.Start(new ProcessStartInfo("kinit", ["-c", ticketCache, "-k", "-t", keytab, principal])
             {
                 RedirectStandardError = true, RedirectStandardOutput = true,
             })!;
