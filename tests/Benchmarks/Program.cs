@@ -11,6 +11,11 @@ using Triggers.Benchmarks;
 //        dotnet run -c Release --project tests/Benchmarks -- sandbox [jobs] [rounds]               (what the job sandbox costs per job)
 // Needs TRIGGERS_BENCH_POSTGRES (a connection string to a database the benchmark may create databases in)
 // and TRIGGERS_BENCH_BUN (the Bun binary); ./bench.sh provides both.
+if (args is ["broker", ..])
+{
+    BrokerProcess.Serve(); // the mock broker of a benchmark that measures the silo apart from it
+    return;
+}
 var finishOnly = args.Length > 0 && args[0] == "finish";
 var latencyOnly = args.Length > 0 && args[0] == "latency";
 var ingestOnly = args.Length > 0 && args[0] == "ingest";
