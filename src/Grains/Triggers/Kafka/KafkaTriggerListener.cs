@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Triggers.Jobs;
 using Triggers.Jobs.Store;
 using Triggers.Telemetry;
+using Triggers.Triggers.Kafka.Native;
 
 namespace Triggers.Triggers.Kafka;
 
@@ -14,7 +15,10 @@ namespace Triggers.Triggers.Kafka;
 /// </summary>
 public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 {
-    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    // An idle consumer waits this long for a message. Stopping and commit requests wake it (ConsumerWakeup), so the wait
+    // can be long: each wake of an idle trigger's thread costs CPU, which counts with hundreds of triggers on a silo.
+    private static readonly TimeSpan IdlePollTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
 
     private readonly KafkaListenerSettings _settings;
@@ -30,6 +34,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private readonly JobBatchWriter<List<TopicPartitionOffset>> _writer;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(TopicPartitionOffset Offset, TaskCompletionSource Done)> _requestedCommits = new();
     private volatile Error? _fatal;
+    private volatile ConsumerWakeup? _wakeup;
     private IDisposable? _lagTracking;
 
     private readonly TriggerMetrics _metrics;
@@ -61,6 +66,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _requestedCommits.Enqueue((offset, done));
+        _wakeup?.Wake();
         if (_stopping.IsCancellationRequested) FailRequestedCommits();
         return WithinAsync(done.Task, TimeSpan.FromSeconds(30));
     }
@@ -96,8 +102,12 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                     using var consumer = BuildConsumer(kerberos);
                     consumer.Subscribe(_settings.Topics);
                     backoff = _backoff.Min;
-                    Poll(consumer);
-                    Drain(consumer);
+                    using (_wakeup = new ConsumerWakeup(consumer))
+                    using (_stopping.Token.Register(_wakeup.Wake))
+                    {
+                        Poll(consumer);
+                        Drain(consumer);
+                    }
                     consumer.Close();
                     _logger.LogInformation("Kafka trigger {Trigger}: consumer closed", _settings.TriggerPath);
                 }
@@ -172,7 +182,11 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 
     private void OnClientError(Error error)
     {
-        if (error.IsFatal) _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
+        if (error.IsFatal)
+        {
+            _fatal = error; // e.g. fenced by a newer consumer with the same instance id: rebuild
+            _wakeup?.Wake();
+        }
         _status.Failed($"{KerberosHints.Explain(error.Reason)} ({error.Code})", generic: error.Code == Confluent.Kafka.ErrorCode.Local_AllBrokersDown);
         _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
     }
@@ -191,7 +205,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             {
                 // Block only when nothing is pending (and not past an open batch's window); otherwise drain what is fetched.
                 var idle = _batches.Unwritten == 0 && _writer.Idle;
-                var message = consumer.Consume(idle ? _batches.PollTimeout(PollTimeout) : TimeSpan.Zero);
+                var message = consumer.Consume(idle ? _batches.PollTimeout(IdlePollTimeout) : TimeSpan.Zero);
                 if (message is { IsPartitionEOF: false })
                 {
                     _batches.Add(message);
@@ -206,7 +220,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             {
                 _status.Failed(Describe(e.Error));
                 _logger.LogWarning("Kafka trigger {Trigger}: {Error}", _settings.TriggerPath, Describe(e.Error));
-                _stopping.Token.WaitHandle.WaitOne(PollTimeout);
+                _stopping.Token.WaitHandle.WaitOne(ErrorPause);
             }
             _status.Polled();
             if (lastRefresh.Elapsed >= StatusRefresh)
