@@ -27,7 +27,9 @@ public sealed class FilterTests(EmbeddedSiloFixture fixture)
             """{"id": 5, "type": "order"}""");
 
         var trigger = await Eventually.WaitAsync(() => s.Api.GetTriggerAsync(s.Ws, TriggerScenario.Trigger),
-            t => (long)t["status"]!["messages_received"]! == 7, TimeSpan.FromSeconds(30), "all 7 messages to be read");
+            // Counted when their jobs are stored, committed a broker round trip later: wait for both.
+            t => (long)t["status"]!["messages_received"]! == 7 && (long?)t["status"]!["partitions"]![0]!["committed_offset"] == 7,
+            TimeSpan.FromSeconds(30), "all 7 messages to be read and committed");
         Assert.Equal(5, (long)trigger["status"]!["messages_filtered"]!);
         Assert.Equal(2, (long)trigger["status"]!["jobs_created"]!);
         Assert.Equal(7, (long)trigger["status"]!["partitions"]![0]!["committed_offset"]!);
