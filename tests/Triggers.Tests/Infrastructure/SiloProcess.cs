@@ -41,6 +41,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) _environment[key] = value;
     }
 
+    /// <summary>A setting that needs one of this silo's ports; before <see cref="StartAsync"/>.</summary>
+    public void Set(string key, string value) => _environment[key] = value;
+
     public int HttpPort { get; }
     public int SiloPort { get; }
     public int GatewayPort { get; }

@@ -10,9 +10,10 @@ namespace Triggers.Tests.Security;
 /// <summary>
 /// A job's own token (<c>WM_TOKEN</c>) and the API's address (<c>BASE_INTERNAL_URL</c>), used by a real Bun job inside
 /// its sandbox against a real silo process: the developer role in the job's workspace, nothing outside it, and nothing
-/// once the job has finished.
+/// once the job has finished. In memory mode and on PostgreSQL, where a running job is a claimed row that keeps
+/// <c>status = 'queued'</c> (0011): the token check must see it as running all the same.
 /// </summary>
-public sealed class JobTokenTests : IAsyncLifetime
+public abstract class JobTokenTests : IAsyncLifetime
 {
     private const string Ws = "tokens";
     private const string OtherWs = "elsewhere";
@@ -48,15 +49,24 @@ public sealed class JobTokenTests : IAsyncLifetime
     private SiloProcess _silo = null!;
     private TriggersApiClient _api = null!;
 
+    /// <summary>The silo's database (null: memory mode).</summary>
+    protected abstract Task<string?> DatabaseAsync();
+
+    /// <summary>Sets the silo's address for jobs, or leaves the default; returns the address jobs should get.</summary>
+    protected abstract string InternalUrl(SiloProcess silo);
+
     public async Task InitializeAsync()
     {
-        _silo = new SiloProcess(null, $"job-tokens-{Guid.NewGuid():N}", new Dictionary<string, string> { ["DevKafka__Enabled"] = "false" });
+        _silo = new SiloProcess(await DatabaseAsync(), $"job-tokens-{Guid.NewGuid():N}", new Dictionary<string, string> { ["DevKafka__Enabled"] = "false" });
+        _expectedBase = InternalUrl(_silo);
         await _silo.StartAsync();
         _api = _silo.CreateApiClient();
         await _api.CreateWorkspaceAsync(Ws);
         await _api.CreateWorkspaceAsync(OtherWs);
         await _api.CreateScriptAsync(Ws, "u/job/calls_api", "bun", Script);
     }
+
+    private string _expectedBase = null!;
 
     public async Task DisposeAsync() => await _silo.DisposeAsync();
 
@@ -72,7 +82,7 @@ public sealed class JobTokenTests : IAsyncLifetime
         var result = job["result"]!;
         var token = (string)result["token"]!;
 
-        Assert.Equal($"http://127.0.0.1:{_silo.HttpPort}", (string?)result["base"]);
+        Assert.Equal(_expectedBase, (string?)result["base"]);
         // While it runs: its own job, and a developer's change in its workspace.
         Assert.Equal(200, (int)result["own"]!);
         Assert.Equal("running", (string?)result["ownState"]);
@@ -95,5 +105,27 @@ public sealed class JobTokenTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_silo.HttpPort}{path}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await _api.Http.SendAsync(request);
+    }
+}
+
+/// <summary>Memory mode, with the default address: the one Kestrel serves on.</summary>
+public sealed class JobTokenInMemoryTests : JobTokenTests
+{
+    protected override Task<string?> DatabaseAsync() => Task.FromResult<string?>(null);
+
+    protected override string InternalUrl(SiloProcess silo) => $"http://127.0.0.1:{silo.HttpPort}";
+}
+
+/// <summary>PostgreSQL mode, with <c>Workers:BaseInternalUrl</c> set (as behind a Kubernetes Service).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class JobTokenPostgresTests(PostgresFixture postgres) : JobTokenTests
+{
+    protected override async Task<string?> DatabaseAsync() => await postgres.CreateDatabaseAsync();
+
+    protected override string InternalUrl(SiloProcess silo)
+    {
+        var url = $"http://localhost:{silo.HttpPort}";
+        silo.Set("Workers__BaseInternalUrl", url);
+        return url;
     }
 }
