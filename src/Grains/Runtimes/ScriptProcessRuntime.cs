@@ -11,6 +11,7 @@ namespace Triggers.Runtimes;
 public abstract class ScriptProcessRuntime : ILanguageRuntime
 {
     private readonly string _command;
+    private string? _executable;
     private readonly string _configurationKey;
 
     /// <param name="command">The interpreter as configured in <see cref="RuntimeOptions"/>.</param>
@@ -46,7 +47,9 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
         ArgumentNullException.ThrowIfNull(run);
         if (run.Language != Language)
             throw new ArgumentException($"The {Language} runtime cannot run a {run.Language} script.", nameof(run));
-        return ExecutableLocator.Find(_command);
+        // Found once: a walk of the PATH per job showed in profiles. Not found is not remembered, so an interpreter
+        // installed later is found then.
+        return _executable ??= ExecutableLocator.Find(_command);
     }
 
     /// <summary>The interpreter's process for <paramref name="run"/>, which reads its installed dependency set (a warm
