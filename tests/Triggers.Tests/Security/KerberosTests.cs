@@ -105,6 +105,28 @@ public sealed class KerberosTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_connection_test_authenticates_from_a_ticket_cache_of_its_own_and_removes_it()
+    {
+        using var broker = new GssapiBroker();
+        var keytab = _kdc.AddClient("carol");
+        using var response = await _api.Http.PostAsJsonAsync("/api/w/krb/kafka_triggers/test", new
+        {
+            connection = new
+            {
+                brokers = new[] { broker.BootstrapServer },
+                security = new { label = "SASL_GSSAPI", kerberos_principal = $"carol@{TestKdc.Realm}", keytab_base64 = keytab },
+            },
+        });
+        var result = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+
+        Assert.False((bool)result["ok"]!);
+        Assert.Contains("GSSAPI token received", result.ToJsonString()); // the broker's refusal: authentication got that far
+        Assert.Contains($"carol@{TestKdc.Realm} for kafka/localhost@{TestKdc.Realm}", _kdc.Log);
+        Assert.Empty(Directory.GetFiles(KerberosFolder, "*.ccache"));
+        Assert.False(File.Exists(SiloDefaultCache), "the connection test wrote the silo's default ticket cache");
+    }
+
+    [Fact]
     public async Task A_principal_the_kdc_does_not_know_reports_kinits_error_with_a_hint()
     {
         var error = await TriggerErrorAsync(new { label = "SASL_GSSAPI", kerberos_principal = $"nobody@{TestKdc.Realm}", keytab_base64 = _kdc.KeytabBase64 }, "Hint");
