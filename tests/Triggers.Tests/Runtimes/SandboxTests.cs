@@ -34,14 +34,17 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
         const string script = """
             variable="$1"
             file="$2"
+            silo="$3"
             echo "uid $(id -u)"
             echo "processes $(ls /proc | grep -c '^[0-9]')"
-            grep -qsF "$variable" /proc/*/environ && echo "LEAK: a process's environment"
+            grep -qsF "$variable" "/proc/$silo/environ" && echo "LEAK: a process's environment"
             cat "$file" 2>/dev/null && echo "LEAK: the silo's file"
             [ -e /work ] || [ -e /root/.dotnet ] && echo "LEAK: the silo's directories"
             echo checked
             """;
-        var args = new JsonObject { ["variable"] = silosVariable, ["file"] = silosFile };
+        // This process's own environ, not every process's: other tests' processes that run as the jobs' user (the
+        // embedded PostgreSQL) inherit this environment too, and the unsandboxed control could read theirs.
+        var args = new JsonObject { ["variable"] = silosVariable, ["file"] = silosFile, ["silo"] = Environment.ProcessId };
 
         var sandboxed = await RunAsync(Sandboxes.Bubblewrap, ScriptLanguage.Bash, script, args);
         var unsandboxed = await RunAsync(Unsandboxed, ScriptLanguage.Bash, script, args);
