@@ -42,8 +42,8 @@ public sealed class StartupBanner(
     }
 
     private static string Kerberos() =>
-        !Triggers.Kafka.Native.Librdkafka.BuiltinFeatures.Contains("sasl_gssapi") ? "without Kerberos (GSSAPI): start through run.sh for it"
-        : !File.Exists(Triggers.Kafka.Native.TicketCachePlugin.Path) ? "with GSSAPI, but Kerberos resources fail: this build lacks the ticket-cache plugin (needs gcc and libkrb5-dev)"
+        !Triggers.Kafka.Native.Librdkafka.HasGssapi ? "without Kerberos (GSSAPI): start through run.sh for it"
+        : !Triggers.Kafka.Native.TicketCachePlugin.IsBuilt ? "with GSSAPI, but Kerberos resources fail: this build lacks the ticket-cache plugin (needs gcc and libkrb5-dev)"
         : "with Kerberos (GSSAPI)";
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

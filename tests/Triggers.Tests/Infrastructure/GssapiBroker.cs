@@ -6,18 +6,17 @@ using System.Text;
 namespace Triggers.Tests.Infrastructure;
 
 /// <summary>
-/// A Kafka-protocol listener that speaks only as far as SASL/GSSAPI needs: it answers ApiVersions, offers GSSAPI
-/// in SaslHandshake, counts the first SaslAuthenticate token of each connection and refuses it. The mock cluster
-/// refuses GSSAPI before a client has opened a Kerberos context; this brings a real librdkafka client to the point
-/// where it asks the KDC for the broker's service ticket (<c>kafka/localhost</c>) with the tickets it has, which
-/// is what a test of ticket caches needs to see. No message ever flows.
+/// A Kafka-protocol listener that speaks only as far as SASL/GSSAPI needs: it answers ApiVersions, offers GSSAPI in
+/// SaslHandshake, and refuses the first SaslAuthenticate token of each connection (the refusal names the token). The
+/// mock cluster refuses GSSAPI before a client has opened a Kerberos context; this brings a real librdkafka client to
+/// the point where it asks the KDC for the broker's service ticket (<c>kafka/localhost</c>) with the tickets it has,
+/// which is what a test of ticket caches needs to see. No message ever flows.
 /// </summary>
 public sealed class GssapiBroker : IDisposable
 {
     private const short ApiVersions = 18, SaslHandshake = 17, SaslAuthenticate = 36, SaslAuthenticationFailed = 58;
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
-    private int _tokens;
 
     public GssapiBroker()
     {
@@ -27,9 +26,6 @@ public sealed class GssapiBroker : IDisposable
 
     /// <summary>The address to give a Kafka resource: by this host name the client asks for <c>kafka/localhost</c>.</summary>
     public string BootstrapServer => $"localhost:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-
-    /// <summary>How many GSSAPI tokens clients have sent (each one means a client got a service ticket).</summary>
-    public int TokensReceived => Volatile.Read(ref _tokens);
 
     private async Task AcceptAsync()
     {
@@ -66,7 +62,6 @@ public sealed class GssapiBroker : IDisposable
                             reply.Int16(0).Int32(1).String("GSSAPI");
                             break;
                         case SaslAuthenticate: // v1: error, message, auth bytes, session lifetime; then the client gives up
-                            Interlocked.Increment(ref _tokens);
                             reply.Int16(SaslAuthenticationFailed).String("test broker: GSSAPI token received and refused").Int32(0).Int64(0);
                             break;
                         default:

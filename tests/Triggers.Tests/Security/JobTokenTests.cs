@@ -48,6 +48,7 @@ public abstract class JobTokenTests : IAsyncLifetime
 
     private SiloProcess _silo = null!;
     private TriggersApiClient _api = null!;
+    private string _expectedBase = null!;
 
     /// <summary>The silo's database (null: memory mode).</summary>
     protected abstract Task<string?> DatabaseAsync();
@@ -65,8 +66,6 @@ public abstract class JobTokenTests : IAsyncLifetime
         await _api.CreateWorkspaceAsync(OtherWs);
         await _api.CreateScriptAsync(Ws, "u/job/calls_api", "bun", Script);
     }
-
-    private string _expectedBase = null!;
 
     public async Task DisposeAsync() => await _silo.DisposeAsync();
 

@@ -44,10 +44,13 @@ public static partial class Librdkafka
         }
     });
 
+    /// <summary>Whether the loaded build can do SASL/GSSAPI (Kerberos).</summary>
+    public static bool HasGssapi => BuiltinFeatures.Contains("sasl_gssapi");
+
     /// <summary>Fails with the fix when a Kerberos resource meets a librdkafka build without GSSAPI.</summary>
     public static void RequireGssapi()
     {
-        if (!BuiltinFeatures.Contains("sasl_gssapi"))
+        if (!HasGssapi)
             throw new InvalidOperationException(
                 $"This silo's librdkafka ({Path}) has no GSSAPI support (builtin.features: {string.Join(',', BuiltinFeatures)}). " +
                 "Start the silo with run.sh or the container image: they put a libsasl2.so.3 link on LD_LIBRARY_PATH so that " +

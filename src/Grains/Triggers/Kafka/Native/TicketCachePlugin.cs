@@ -12,10 +12,13 @@ public static class TicketCachePlugin
 
     public static string Path { get; } = System.IO.Path.Combine(AppContext.BaseDirectory, "librdkafka-ticket-cache.so");
 
+    /// <summary>Whether this build has the plugin (it needs gcc and the Kerberos headers at build time).</summary>
+    public static bool IsBuilt => File.Exists(Path);
+
     /// <summary>Fails with the fix when a Kerberos resource meets a silo built without the plugin.</summary>
     public static void Require()
     {
-        if (!File.Exists(Path))
+        if (!IsBuilt)
             throw new InvalidOperationException(
                 $"This silo has no {System.IO.Path.GetFileName(Path)}, the librdkafka plugin that gives each Kerberos client its own " +
                 "ticket cache: it was built without gcc or the Kerberos headers. Build it with run.sh (which installs gcc and libkrb5-dev), " +
