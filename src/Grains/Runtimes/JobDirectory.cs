@@ -10,10 +10,20 @@ internal sealed class JobDirectory : IDisposable
 
     public static JobDirectory Create() => new(Directory.CreateTempSubdirectory("triggers-job-").FullName);
 
+    /// <summary>A new directory in <paramref name="folder"/> (a job launcher's, where nothing else is written meanwhile).</summary>
+    public static JobDirectory CreateIn(string folder)
+    {
+        var path = System.IO.Path.Combine(folder, "job-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new JobDirectory(path);
+    }
+
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public void Dispose()
     {
+        // A job launcher empties its folder itself after each job.
+        if (!Directory.Exists(Path)) return;
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -68,7 +68,7 @@ internal sealed class JobOutput
         lock (_gate) _abandoned = true;
     }
 
-    private void Append(ReadOnlySpan<char> text, bool isStderr)
+    public void Append(ReadOnlySpan<char> text, bool isStderr)
     {
         lock (_gate)
         {

@@ -32,13 +32,23 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
     {
         if (FindExecutable(run) is not { } executable) return RuntimeNotFound();
 
-        using var directory = JobDirectory.Create();
-        var launch = Prepare(run, directory);
-        var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables };
-        var exit = await JobProcess.RunAsync(Sandbox, command, run.Timeout, ct);
-        return exit.TimedOut
-            ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
-            : ReadOutcome(directory, exit, launch.KnownMainArgs);
+        var launcher = Sandbox.RentLauncher(executable, ReadOnlyPaths(run));
+        try
+        {
+            using var directory = launcher?.CreateDirectory() ?? JobDirectory.Create();
+            var launch = Prepare(run, directory);
+            var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables };
+            var exit = launcher is null
+                ? await JobProcess.RunAsync(Sandbox, command, run.Timeout, ct)
+                : await launcher.RunAsync(command, run.Timeout, ct);
+            return exit.TimedOut
+                ? ScriptOutcome.Failure(JobFailures.Timeout(run.Timeout), launch.KnownMainArgs, exit.Logs)
+                : ReadOutcome(directory, exit, launch.KnownMainArgs);
+        }
+        finally
+        {
+            if (launcher is not null) Sandbox.ReturnLauncher(launcher);
+        }
     }
 
     /// <summary>Checks that the run is this language's, and finds the interpreter (null when it is not installed).</summary>
@@ -55,7 +65,9 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
     /// <summary>The interpreter's process for <paramref name="run"/>, which reads its installed dependency set (a warm
     /// process gets each job's variables with the job, not in its environment).</summary>
     private protected static JobCommand Command(string executable, IReadOnlyList<string> arguments, JobDirectory directory, ScriptRun run) =>
-        new(executable, arguments, directory) { ReadOnlyPaths = run.DependencyDirectory is { } installed ? [installed] : [] };
+        new(executable, arguments, directory) { ReadOnlyPaths = ReadOnlyPaths(run) };
+
+    private static IReadOnlyList<string> ReadOnlyPaths(ScriptRun run) => run.DependencyDirectory is { } installed ? [installed] : [];
 
     /// <summary>The job's failure when the interpreter is missing.</summary>
     private protected ScriptOutcome RuntimeNotFound() =>

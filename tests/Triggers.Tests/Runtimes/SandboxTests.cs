@@ -53,7 +53,8 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
         Assert.DoesNotContain("LEAK", sandboxed.Logs);
         Assert.Contains("checked", sandboxed.Logs);
         var processes = int.Parse(Line(sandboxed.Logs, "processes"));
-        Assert.InRange(processes, 1, 4); // bash, the command substitution's subshell and ls
+        // bash, the command substitution's subshell, ls and grep; and the sandbox's init and the job launcher
+        Assert.InRange(processes, 1, 6);
         if (Environment.IsPrivilegedProcess) Assert.Equal("65534", Line(sandboxed.Logs, "uid"));
         // Unsandboxed, the same job reads the file; and this process's environment too, unless it is root and so hands
         // jobs a user of their own even then.
@@ -226,6 +227,81 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
         finally
         {
             Directory.Delete(hidden, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Consecutive_jobs_share_a_slots_sandbox_and_nothing_of_one_job_reaches_the_next()
+    {
+        // The first job leaves something in every place it can write, an IPC object and a process; the second looks.
+        const string leave = """
+            echo "namespace $(readlink /proc/self/ns/pid)"
+            echo left > /tmp/left; echo left > /dev/shm/left; echo left > "$HOME/left"; echo left > "$HOME/../left"
+            mkdir -p /tmp/deep/a/b && echo left > /tmp/deep/a/b/left && chmod 000 /tmp/deep/a
+            ipcmk -M 4096 >/dev/null && echo "segments $(ipcs -m | grep -c '^0x')"
+            setsid sleep 300 > /dev/null 2>&1 &
+            echo /etc > /etc/left 2>/dev/null && echo "LEAK: / is writable"
+            echo /dev > /dev/left 2>/dev/null && echo "LEAK: /dev is writable"
+            echo done
+            """;
+        const string look = """
+            echo "namespace $(readlink /proc/self/ns/pid)"
+            # What may be there: this job's directory, and the folder it is in (the slot's, mounted in /tmp).
+            ls -A /tmp /dev/shm "$HOME/.." 2>&1 | grep -v -e '^$' -e ':$' -e "^$(basename "$HOME")$" -e "^$(basename "$(dirname "$HOME")")$" | sed 's/^/LEAK: /'
+            echo "segments $(ipcs -m | grep -c '^0x')"
+            grep -l '^sleep' /proc/[0-9]*/cmdline 2>/dev/null | sed 's/^/LEAK: a process /'
+            echo done
+            """;
+        var reused = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap });
+        var perJob = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, ReuseSandbox = false });
+
+        var first = await RunAsync(reused, ScriptLanguage.Bash, leave);
+        var second = await RunAsync(reused, ScriptLanguage.Bash, look);
+        var (alone, control) = (await RunAsync(perJob, ScriptLanguage.Bash, "echo \"namespace $(readlink /proc/self/ns/pid)\""),
+            await RunAsync(perJob, ScriptLanguage.Bash, "echo \"namespace $(readlink /proc/self/ns/pid)\""));
+
+        AssertSucceeded(first);
+        AssertSucceeded(second);
+        Assert.Equal("1", Line(first.Logs, "segments"));
+        Assert.DoesNotContain("LEAK", first.Logs);
+        // The same sandbox (its PID namespace), and nothing of the first job in it.
+        Assert.Equal(Line(first.Logs, "namespace"), Line(second.Logs, "namespace"));
+        Assert.DoesNotContain("LEAK", second.Logs);
+        Assert.Equal("0", Line(second.Logs, "segments"));
+        Assert.Contains("done", second.Logs);
+        // Without reuse, every job has a sandbox of its own.
+        Assert.NotEqual(Line(alone.Logs, "namespace"), Line(control.Logs, "namespace"));
+    }
+
+    [Fact]
+    public async Task A_reused_sandbox_ends_a_job_past_its_time_keeps_running_jobs_and_reports_an_interpreter_that_cannot_start()
+    {
+        var sandbox = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap });
+        const string where = "echo \"namespace $(readlink /proc/self/ns/pid)\"";
+        // An interpreter the sandbox holds but cannot execute: its own interpreter line names nothing.
+        var folder = Path.Combine("/var/tmp", $"sandbox-interpreter-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        var broken = Path.Combine(folder, "bash");
+        File.WriteAllText(broken, "#!/nonexistent/interpreter\n");
+        File.SetUnixFileMode(broken, (UnixFileMode)0b111_101_101);
+        try
+        {
+            var hung = await RunAsync(sandbox, ScriptLanguage.Bash, where + "; sleep 300", timeout: TimeSpan.FromSeconds(1));
+            var next = await RunAsync(sandbox, ScriptLanguage.Bash, where);
+            var cannotStart = await new BashRuntime(Options.Create(new RuntimeOptions { Bash = broken }), sandbox)
+                .RunAsync(new ScriptRun(ScriptLanguage.Bash, "echo hi", ScriptAnalyzer.Analyze(ScriptLanguage.Bash, "echo hi"), [], null, TimeSpan.FromSeconds(30)), CancellationToken.None);
+
+            Assert.Equal("Timeout", hung.Error?.Name);
+            AssertSucceeded(next);
+            // Only the job was ended: the next one ran in the same sandbox.
+            Assert.Equal(Line(hung.Logs, "namespace"), Line(next.Logs, "namespace"));
+            Assert.Equal("ExitCode", cannotStart.Error?.Name);
+            Assert.Contains($"could not start {broken}: No such file or directory", cannotStart.Error!.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -16,4 +16,8 @@ internal sealed record JobCommand(string Executable, IReadOnlyList<string> Argum
 
     /// <summary>A dedicated worker's process, which runs job after job: no CPU-time limit, the job timeout bounds each job.</summary>
     public bool LongLived { get; init; }
+
+    /// <summary>A <see cref="JobLauncher"/>, whose sandbox runs one job after another: the jobs' limits are set per job,
+    /// the places a job can write are apart so that they can be emptied between jobs, and the rest is read-only.</summary>
+    public bool RunsJobs { get; init; }
 }

@@ -14,9 +14,11 @@ namespace Triggers.Runtimes.Sandbox;
 /// sandbox) when the silo is root. The
 /// silo's files, environment and processes, and other jobs' directories, are not there to be seen. Everything a job
 /// starts dies with it, because it all lives in the job's PID namespace. Every process also gets
-/// <see cref="JobLimits"/>, set by <c>prlimit</c> just before the interpreter starts.
+/// <see cref="JobLimits"/>, set by <c>prlimit</c> just before the interpreter starts. A process-per-job job runs in its
+/// worker slot's sandbox, where a <see cref="JobLauncher"/> starts it and, once it ended, removes everything it left;
+/// with <see cref="SandboxOptions.ReuseSandbox"/> off, or without the launcher, each job starts a sandbox of its own.
 /// </summary>
-public sealed class JobSandbox
+public sealed class JobSandbox : IDisposable
 {
     // The top-level system directories besides /usr; on merged-/usr systems they are links into it.
     private static readonly string[] SystemDirectories = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -37,11 +39,14 @@ public sealed class JobSandbox
     private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
 
-    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "")
+    private readonly JobLaunchers? _launchers;
+
+    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false)
     {
         _options = options;
         Mode = mode;
         Description = description;
+        if (reuse) _launchers = new JobLaunchers(StartLauncher);
     }
 
     /// <summary>What jobs run in, for a person: the startup banner shows it.</summary>
@@ -72,15 +77,81 @@ public sealed class JobSandbox
         var sandbox = new JobSandbox(options, SandboxMode.Bubblewrap);
         if (sandbox.Problem() is not { } problem)
         {
-            var description = $"bubblewrap sandbox ({(sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace")}, network {(options.Network ? "on" : "off")})";
+            var user = sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace";
+            var reuse = options.ReuseSandbox && ReuseProblem(options, logger) is null;
+            var description = $"bubblewrap sandbox ({user}, network {(options.Network ? "on" : "off")}, {(reuse ? "one per worker slot, emptied after each job" : "one per job")})";
             logger.LogInformation("Jobs run in a {Sandbox}", description);
-            return new JobSandbox(options, SandboxMode.Bubblewrap, description);
+            return new JobSandbox(options, SandboxMode.Bubblewrap, description, reuse);
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
         logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever their user can, the machine's processes included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
         return new JobSandbox(options, SandboxMode.None, $"UNSANDBOXED: {problem} (see the warning above)");
     }
+
+    /// <summary>Why a worker slot's sandbox cannot be reused here (warned about), or null when a trial job ran in one.</summary>
+    private static string? ReuseProblem(SandboxOptions options, ILogger logger)
+    {
+        string? problem;
+        if (!File.Exists(JobLauncher.ProgramPath))
+        {
+            problem = $"this build has no {Path.GetFileName(JobLauncher.ProgramPath)} (it needs gcc at build time; run.sh installs it)";
+        }
+        else
+        {
+            using var trial = new JobSandbox(options, SandboxMode.Bubblewrap, reuse: true);
+            problem = trial.TrialThroughLauncher();
+        }
+        if (problem is not null)
+            logger.LogWarning("Each job starts a sandbox of its own, which costs about 10 ms a job, because {Problem}", problem);
+        return problem;
+    }
+
+    private string? TrialThroughLauncher()
+    {
+        if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
+        var launcher = _launchers!.Rent(trial, []);
+        try
+        {
+            using var directory = launcher.CreateDirectory();
+            var exit = launcher.RunAsync(new JobCommand(trial, [], directory), ProbeLimit, CancellationToken.None).GetAwaiter().GetResult();
+            return exit.ExitCode == 0 ? null : $"a trial job in a reused sandbox failed (exit code {exit.ExitCode}): {exit.StandardErrorTail.Trim()}";
+        }
+        finally
+        {
+            _launchers.Return(launcher);
+        }
+    }
+
+    /// <summary>A worker slot's sandbox for a job of <paramref name="executable"/> that reads
+    /// <paramref name="readOnlyPaths"/>, to hand back with <see cref="ReturnLauncher"/>; null when each job starts a
+    /// sandbox of its own (<see cref="JobProcess"/>).</summary>
+    internal JobLauncher? RentLauncher(string executable, IReadOnlyList<string> readOnlyPaths) =>
+        _launchers?.Rent(executable, readOnlyPaths);
+
+    internal void ReturnLauncher(JobLauncher launcher) => _launchers!.Return(launcher);
+
+    private JobLauncher StartLauncher(string key, string executable, IReadOnlyList<string> readOnlyPaths)
+    {
+        var folder = JobDirectory.Create();
+        try
+        {
+            var command = new JobCommand(JobLauncher.ProgramPath, [.. JobLauncher.SharedWritableFolders, folder.Path], folder)
+            {
+                ReadOnlyPaths = [RealPath(executable), .. readOnlyPaths],
+                LongLived = true,
+                RunsJobs = true,
+            };
+            return JobLauncher.Start(this, key, StartInfo(command), folder);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _launchers?.Dispose();
 
     /// <summary>Why the sandbox does not work here, or null when a trial job ran in it.</summary>
     private string? Problem()
@@ -109,6 +180,8 @@ public sealed class JobSandbox
     internal ProcessStartInfo StartInfo(JobCommand command)
     {
         var executable = Mode == SandboxMode.Bubblewrap ? RealPath(command.Executable) : command.Executable;
+        // The launcher has a place of its own in the sandbox: its folder on the host says nothing to a job.
+        var inside = command.RunsJobs ? LauncherInside : executable;
         var argv = new List<string>();
         if (JobUser is { } uid)
         {
@@ -118,14 +191,14 @@ public sealed class JobSandbox
         if (Mode == SandboxMode.Bubblewrap)
         {
             argv.Add(_bubblewrap!);
-            argv.AddRange(BubblewrapArguments(command, executable));
+            argv.AddRange(BubblewrapArguments(command, executable, inside));
         }
         else if (ProcessGroup.Launcher is { } setsid)
         {
             argv.Add(setsid);
         }
-        if (_prlimit is not null) argv.AddRange([_prlimit, .. LimitArguments(command), "--"]);
-        argv.Add(executable);
+        if (_prlimit is not null && !command.RunsJobs) argv.AddRange([_prlimit, .. LimitArguments(command), "--"]);
+        argv.Add(Mode == SandboxMode.Bubblewrap ? inside : executable);
         argv.AddRange(command.Arguments);
 
         var startInfo = new ProcessStartInfo
@@ -144,24 +217,37 @@ public sealed class JobSandbox
         // Nothing of the host's environment (credentials, connection strings) reaches a job; bubblewrap passes on
         // exactly this environment.
         startInfo.Environment.Clear();
-        startInfo.Environment["PATH"] = JobProcess.SearchPath;
-        startInfo.Environment["HOME"] = command.Directory.Path;
-        startInfo.Environment["TMPDIR"] = command.Directory.Path;
-        startInfo.Environment["LANG"] = "C.UTF-8";
-        startInfo.Environment["PWD"] = command.Directory.Path;
-        foreach (var (name, value) in command.Environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
+        foreach (var (name, value) in JobEnvironment(command)) startInfo.Environment[name] = value;
         return startInfo;
     }
 
-    private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable)
+    /// <summary>A job process's whole environment: the job's directory as home and working directory, and its variables.</summary>
+    internal static Dictionary<string, string> JobEnvironment(JobCommand command)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["PATH"] = JobProcess.SearchPath,
+            ["HOME"] = command.Directory.Path,
+            ["TMPDIR"] = command.Directory.Path,
+            ["LANG"] = "C.UTF-8",
+            ["PWD"] = command.Directory.Path,
+        };
+        foreach (var (name, value) in command.Environment ?? new Dictionary<string, string>()) environment[name] = value;
+        return environment;
+    }
+
+    private const string LauncherInside = "/run/triggers-job-launcher";
+
+    private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable, string inside)
     {
         yield return "--unshare-user";
         // No user namespaces inside: they are a common way into kernel bugs, and jobs have no use for them.
         yield return "--disable-userns";
         yield return "--unshare-pid";
         // The interpreter itself is the namespace's init, so when it exits the kernel kills everything the job left
-        // behind (bubblewrap's own init would wait for them).
-        yield return "--as-pid-1";
+        // behind (bubblewrap's own init would wait for them). A launcher stays below bubblewrap's init instead: from
+        // there kill(-1) reaches every other process in the sandbox, and the init reaps what a job left.
+        if (!command.RunsJobs) yield return "--as-pid-1";
         yield return "--unshare-ipc";
         yield return "--unshare-uts";
         yield return "--unshare-cgroup-try";
@@ -185,6 +271,14 @@ public sealed class JobSandbox
         yield return "/proc";
         yield return "--dev";
         yield return "/dev";
+        if (command.RunsJobs)
+        {
+            // Shared memory and message queues in places of their own, which the launcher empties between jobs.
+            yield return "--tmpfs";
+            yield return "/dev/shm";
+            yield return "--mqueue";
+            yield return "/dev/mqueue";
+        }
         // The job's directory usually lies in /tmp: the private /tmp comes first and the directory is mounted into it.
         if (_options.Limits.TmpMb > 0)
         {
@@ -195,15 +289,28 @@ public sealed class JobSandbox
         yield return "--tmpfs";
         yield return "/tmp";
 
-        if (!executable.StartsWith("/usr/", StringComparison.Ordinal))
-            foreach (var argument in ReadOnly(executable)) yield return argument;
-        foreach (var path in command.ReadOnlyPaths)
+        if (!executable.StartsWith("/usr/", StringComparison.Ordinal) || inside != executable)
+        {
+            yield return "--ro-bind";
+            yield return executable;
+            yield return inside;
+        }
+        foreach (var path in command.ReadOnlyPaths.Where(path => !path.StartsWith("/usr/", StringComparison.Ordinal)))
             foreach (var argument in ReadOnly(path)) yield return argument;
         foreach (var path in command.WritablePaths.Prepend(command.Directory.Path))
         {
             yield return "--bind";
             yield return path;
             yield return path;
+        }
+        if (command.RunsJobs)
+        {
+            // The sandbox's own root and /dev belong to its user: writable, a job could leave /etc/ld.so.preload or a
+            // new /dev/urandom for the next job.
+            yield return "--remount-ro";
+            yield return "/dev";
+            yield return "--remount-ro";
+            yield return "/";
         }
         yield return "--chdir";
         yield return command.Directory.Path;
@@ -212,21 +319,29 @@ public sealed class JobSandbox
 
     private static string[] ReadOnly(string path) => ["--ro-bind", path, path];
 
-    private IEnumerable<string> LimitArguments(JobCommand command)
+    /// <summary>The <see cref="JobLimits"/> of a job's processes, as prlimit names the resources.</summary>
+    internal IEnumerable<KeyValuePair<string, long>> Limits(JobCommand command)
     {
         var limits = _options.Limits;
-        if (limits.MemoryMb > 0) yield return Limit("data", limits.MemoryMb * (1L << 20));
+        if (limits.MemoryMb > 0) yield return new("data", limits.MemoryMb * (1L << 20));
         // Outside a user namespace of its own the count would be the whole user's, the silo's processes included.
-        if (limits.Processes > 0 && Mode == SandboxMode.Bubblewrap) yield return Limit("nproc", limits.Processes);
-        if (limits.OpenFiles > 0) yield return Limit("nofile", limits.OpenFiles);
-        if (limits.FileSizeMb > 0) yield return Limit("fsize", limits.FileSizeMb * (1L << 20));
-        if (limits.CpuSeconds > 0 && !command.LongLived) yield return Limit("cpu", limits.CpuSeconds);
+        if (limits.Processes > 0 && Mode == SandboxMode.Bubblewrap) yield return new("nproc", limits.Processes);
+        if (limits.OpenFiles > 0) yield return new("nofile", limits.OpenFiles);
+        if (limits.FileSizeMb > 0) yield return new("fsize", limits.FileSizeMb * (1L << 20));
+        if (limits.CpuSeconds > 0 && !command.LongLived) yield return new("cpu", limits.CpuSeconds);
     }
 
-    private static string Limit(string resource, long value) => string.Create(CultureInfo.InvariantCulture, $"--{resource}={value}");
+    private IEnumerable<string> LimitArguments(JobCommand command) =>
+        Limits(command).Select(limit => string.Create(CultureInfo.InvariantCulture, $"--{limit.Key}={limit.Value}"));
 
     /// <summary>A link's final target: the sandbox mounts the file itself, not a link that may point outside it.</summary>
-    private static string RealPath(string path) => File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+    internal static string RealPath(string path) => File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+
+    /// <summary>Gives a job launcher's job its directory (<see cref="StartInfo"/> does this for a process of its own).</summary>
+    internal void HandOver(JobCommand command)
+    {
+        if (JobUser is { } uid) GiveToUser(command, uid);
+    }
 
     /// <summary>
     /// The job's user owns its directory and the files the silo just wrote there, so it can read and write them; of

@@ -1,0 +1,192 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Triggers.Runtimes.Sandbox;
+
+/// <summary>
+/// A bubblewrap sandbox that runs process-per-job jobs one after another: <c>triggers-job-launcher</c>
+/// (<c>Native/job_launcher.c</c>) inside it forks and execs each job's interpreter, frames its output, and empties every
+/// writable place and kills everything the job left before it reports the end. A job so pays for a fork and an exec, not
+/// for a new sandbox and a child process of the silo's. Jobs get their directories in <see cref="Folder"/>.
+/// </summary>
+internal sealed class JobLauncher : IDisposable
+{
+    // The launcher enforces the time limit itself; this is how much longer the silo waits for its answer before it
+    // takes the launcher for hung and stops the whole sandbox.
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>The launcher program, built from <c>Native/job_launcher.c</c> into the output folder.</summary>
+    public static string ProgramPath { get; } = Path.Combine(AppContext.BaseDirectory, "triggers-job-launcher");
+
+    /// <summary>Where a job may write in a launcher's sandbox besides <see cref="Folder"/>: each is emptied after every job.</summary>
+    public static IReadOnlyList<string> SharedWritableFolders { get; } = ["/tmp", "/dev/shm", "/dev/mqueue"];
+
+    private readonly JobSandbox _sandbox;
+    private readonly JobDirectory _folder;
+    private readonly Process _process;
+    private readonly Stream _requests;
+    private readonly Stream _answers;
+    private readonly byte[] _header = new byte[5];
+    private readonly List<string> _complaints = [];
+    private bool _stopped;
+
+    private JobLauncher(JobSandbox sandbox, string key, Process process, JobDirectory folder)
+    {
+        _sandbox = sandbox;
+        Key = key;
+        _process = process;
+        _folder = folder;
+        _requests = process.StandardInput.BaseStream;
+        _answers = process.StandardOutput.BaseStream;
+        // What the sandbox or the launcher says when it gives up (bubblewrap: "Can't find source path ..."), told with
+        // the job it ends.
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is { } text) lock (_complaints) if (_complaints.Count < 20) _complaints.Add(text);
+        };
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>What its sandbox holds besides the system: the interpreter and read-only folders (<see cref="JobLaunchers"/>).</summary>
+    public string Key { get; }
+
+    /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher after each job.</summary>
+    public string Folder => _folder.Path;
+
+    /// <summary>Whether it can take another job.</summary>
+    public bool IsAlive => !_stopped && !_process.HasExited;
+
+    /// <param name="startInfo">The launcher in its sandbox, with <paramref name="folder"/> bound in.</param>
+    public static JobLauncher Start(JobSandbox sandbox, string key, ProcessStartInfo startInfo, JobDirectory folder)
+    {
+        var process = new Process { StartInfo = startInfo };
+        process.Start();
+        return new JobLauncher(sandbox, key, process, folder);
+    }
+
+    /// <summary>A new job directory in <see cref="Folder"/>; the launcher empties the folder after the job.</summary>
+    public JobDirectory CreateDirectory() => JobDirectory.CreateIn(Folder);
+
+    /// <summary>Runs <paramref name="command"/> (whose directory is in <see cref="Folder"/>) to its end.</summary>
+    public async Task<JobProcessExit> RunAsync(JobCommand command, TimeSpan timeout, CancellationToken ct)
+    {
+        _sandbox.HandOver(command);
+        var output = new JobOutput();
+        var stdout = new StreamDecoder(Encoding.UTF8);
+        var stderr = new StreamDecoder(Encoding.UTF8);
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (timeout != Timeout.InfiniteTimeSpan) guard.CancelAfter(timeout + AnswerGrace);
+        try
+        {
+            await _requests.WriteAsync(Request(command, timeout), guard.Token);
+            await _requests.FlushAsync(guard.Token);
+            while (true)
+            {
+                var (tag, payload) = await ReadFrameAsync(guard.Token);
+                switch (tag)
+                {
+                    case (byte)'O': output.Append(stdout.Decode(payload), isStderr: false); break;
+                    case (byte)'E': output.Append(stderr.Decode(payload), isStderr: true); break;
+                    case (byte)'X': return Exit(Encoding.UTF8.GetString(payload), output);
+                    default: throw new IOException($"The job launcher sent an unknown frame ({tag}).");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            Stop();
+            return new JobProcessExit(-1, TimedOut: true, output.Logs, output.StderrTail, output.StdoutTail);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (e is OperationCanceledException)
+            {
+                Stop();
+                throw;
+            }
+            return await DiedAsync(output);
+        }
+    }
+
+    /// <summary>The sandbox ended in the middle of a job: the job fails with what the sandbox said and its exit code.</summary>
+    private async Task<JobProcessExit> DiedAsync(JobOutput output)
+    {
+        _stopped = true;
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await _process.WaitForExitAsync(grace.Token); }
+        catch (OperationCanceledException) { _sandbox.KillEverything(_process); }
+        lock (_complaints) foreach (var line in _complaints) output.Append(line + "\n", isStderr: true);
+        var exitCode = _process.HasExited ? _process.ExitCode : -1;
+        return new JobProcessExit(exitCode, false, output.Logs, output.StderrTail, output.StdoutTail);
+    }
+
+    private static JobProcessExit Exit(string end, JobOutput output)
+    {
+        var (kind, detail) = end.IndexOf(' ') is var space and > 0 ? (end[..space], end[(space + 1)..]) : (end, "");
+        var exitCode = kind switch
+        {
+            "exit" => int.Parse(detail, CultureInfo.InvariantCulture),
+            "signal" => 128 + int.Parse(detail, CultureInfo.InvariantCulture),
+            "timeout" => -1,
+            // The interpreter could not be started (a missing file, no permission): as a shell reports it.
+            _ => 127,
+        };
+        if (kind == "error") output.Append($"could not start {detail}\n", isStderr: true);
+        return new JobProcessExit(exitCode, kind == "timeout", output.Logs, output.StderrTail, output.StdoutTail);
+    }
+
+    private async Task<(byte Tag, byte[] Payload)> ReadFrameAsync(CancellationToken ct)
+    {
+        await _answers.ReadExactlyAsync(_header, ct);
+        var payload = new byte[BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1))];
+        await _answers.ReadExactlyAsync(payload, ct);
+        return (_header[0], payload);
+    }
+
+    /// <summary>The request format of <c>job_launcher.c</c>: a length, then tagged NUL-terminated fields.</summary>
+    private byte[] Request(JobCommand command, TimeSpan timeout)
+    {
+        // The sandbox holds the interpreter's file itself, not the links that lead to it.
+        var fields = new List<string> { "D" + command.Directory.Path, "A" + JobSandbox.RealPath(command.Executable) };
+        fields.AddRange(command.Arguments.Select(argument => "A" + argument));
+        fields.AddRange(JobSandbox.JobEnvironment(command).Select(variable => $"E{variable.Key}={variable.Value}"));
+        fields.AddRange(_sandbox.Limits(command).Select(limit => string.Create(CultureInfo.InvariantCulture, $"L{limit.Key}={limit.Value}")));
+        if (timeout != Timeout.InfiniteTimeSpan) fields.Add(string.Create(CultureInfo.InvariantCulture, $"T{(long)timeout.TotalMilliseconds}"));
+
+        if (fields.Any(field => field.Contains('\0')))
+            throw new ArgumentException("A job's arguments and environment cannot contain NUL characters.", nameof(command));
+        var body = Encoding.UTF8.GetBytes(string.Join('\0', fields) + '\0');
+        var request = new byte[4 + body.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)body.Length);
+        body.CopyTo(request, 4);
+        return request;
+    }
+
+    private void Stop()
+    {
+        _stopped = true;
+        _sandbox.KillEverything(_process);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+        _folder.Dispose();
+    }
+
+    /// <summary>Decodes one stream's chunks, keeping a character split between two chunks whole.</summary>
+    private sealed class StreamDecoder(Encoding encoding)
+    {
+        private readonly Decoder _decoder = encoding.GetDecoder();
+
+        public string Decode(byte[] bytes)
+        {
+            var chars = new char[_decoder.GetCharCount(bytes, flush: false)];
+            var count = _decoder.GetChars(bytes, chars, flush: false);
+            return new string(chars, 0, count);
+        }
+    }
+}

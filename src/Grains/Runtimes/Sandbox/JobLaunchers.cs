@@ -1,0 +1,73 @@
+namespace Triggers.Runtimes.Sandbox;
+
+/// <summary>
+/// Idle <see cref="JobLauncher"/>s, keyed by what their sandbox holds (the interpreter and the read-only folders, such
+/// as an installed dependency set, and their versions): a worker slot takes one with its job's key, or starts one, and
+/// hands it back after the job. Nothing of a job stays in a launcher, so any job with the same key may have it next.
+/// </summary>
+internal sealed class JobLaunchers(Func<string, string, IReadOnlyList<string>, JobLauncher> start) : IDisposable
+{
+    // Each idle launcher is a sandbox with two small processes; beyond this the least recently used make way.
+    private const int MaxIdle = 32;
+
+    private readonly Lock _gate = new();
+    private readonly List<JobLauncher> _idle = []; // least recently used first
+    private bool _disposed;
+
+    public JobLauncher Rent(string executable, IReadOnlyList<string> readOnlyPaths)
+    {
+        var key = string.Join('\n', readOnlyPaths.Prepend(executable).Select(Version));
+        JobLauncher? launcher = null;
+        List<JobLauncher> dead;
+        lock (_gate)
+        {
+            dead = _idle.Where(l => !l.IsAlive).ToList();
+            _idle.RemoveAll(dead.Contains);
+            var reuse = _idle.FindLastIndex(l => l.Key == key);
+            if (reuse >= 0)
+            {
+                launcher = _idle[reuse];
+                _idle.RemoveAt(reuse);
+            }
+        }
+        dead.ForEach(l => l.Dispose());
+        return launcher ?? start(key, executable, readOnlyPaths);
+    }
+
+    /// <summary>A path and when its file or folder was made and last changed: a sandbox holds what it bound when it
+    /// started, so a dependency set installed again or an interpreter upgraded at the same path needs a new one.</summary>
+    private static string Version(string path) =>
+        $"{path}@{File.GetCreationTimeUtc(path).Ticks}:{File.GetLastWriteTimeUtc(path).Ticks}";
+
+    public void Return(JobLauncher launcher)
+    {
+        JobLauncher? evicted = null;
+        lock (_gate)
+        {
+            if (launcher.IsAlive && !_disposed)
+            {
+                _idle.Add(launcher);
+                launcher = null!;
+                if (_idle.Count > MaxIdle)
+                {
+                    evicted = _idle[0];
+                    _idle.RemoveAt(0);
+                }
+            }
+        }
+        launcher?.Dispose();
+        evicted?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        List<JobLauncher> idle;
+        lock (_gate)
+        {
+            _disposed = true;
+            idle = [.. _idle];
+            _idle.Clear();
+        }
+        idle.ForEach(l => l.Dispose());
+    }
+}
