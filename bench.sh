@@ -3,6 +3,10 @@
 # Arguments: [messages=40000] [latency-seconds=30] [latency-rate=20] [finish-jobs=800], or: finish [finish-jobs=800] [worker-slots=2] [rows: bun python3 bash bun-dedicated python3-dedicated], or: latency [seconds=30] [rate=20], or: ingest [messages=40000], or: history [finished-jobs=10000000], or: idle [trigger-counts=100 500], or: deps [jobs=400], or: sandbox [jobs=300] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$0")"
+# What the silo's jobs run in by default: bubblewrap, and the job launcher that gcc builds (sasl-shim.sh installs it).
+scripts/install-sandbox.sh
+LD_LIBRARY_PATH="$(scripts/sasl-shim.sh)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH
 TRIGGERS_BENCH_POSTGRES="$(scripts/postgres.sh)"
 TRIGGERS_BENCH_BUN="$(scripts/install-bun.sh)"
 export TRIGGERS_BENCH_POSTGRES TRIGGERS_BENCH_BUN

@@ -6,7 +6,6 @@
               The script is loaded once; each stdin line is a job (input.json's content), answered by one stdout
               line: the marker, then the outcome. Everything the job prints comes before its answer.
 """
-import importlib.util
 import json
 import os
 import sys
@@ -44,11 +43,14 @@ def run_job(load_script, job):
 
 
 def load(path):
-    # -I keeps the script's directory off sys.path, so it is loaded by file rather than imported by name.
-    spec = importlib.util.spec_from_file_location("script", path)
-    module = importlib.util.module_from_spec(spec)
+    # -I keeps the script's directory off sys.path, so it is loaded by file rather than imported by name; compiled and
+    # run here rather than through importlib.util, whose import costs about 2 ms, a sixth of a trivial job. Registered
+    # under its name first, as an import would, for what looks its module up (dataclasses, pickle, typing).
+    module = types.ModuleType("script")
+    module.__file__ = path
     sys.modules["script"] = module
-    spec.loader.exec_module(module)
+    with open(path, "rb") as source:
+        exec(compile(source.read(), path, "exec"), module.__dict__)
     return module
 
 
