@@ -13,8 +13,9 @@ namespace Triggers.Benchmarks;
 
 /// <summary>
 /// What the job sandbox costs per job: the same trivial script run as process-per-job jobs through the language
-/// runtime, on two lanes like two worker slots, with bubblewrap and without (the baseline), in alternating rounds.
-/// No silo and no database: only the process start that the sandbox changes.
+/// runtime, on two lanes like two worker slots, without a sandbox (the baseline), in a bubblewrap sandbox per job, and in
+/// each lane's reused sandbox (the job launcher, the default), in alternating rounds. No silo and no database: only the
+/// process start that the sandbox changes.
 /// </summary>
 internal sealed class SandboxBenchmark(string bun, int jobs, int rounds = 3)
 {
@@ -29,27 +30,32 @@ internal sealed class SandboxBenchmark(string bun, int jobs, int rounds = 3)
 
     public async Task RunAsync()
     {
-        var sandboxed = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap }, NullLogger.Instance);
         var unsandboxed = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.None }, NullLogger.Instance);
+        var perJob = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, ReuseSandbox = false }, NullLogger.Instance);
+        using var reused = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap }, NullLogger.Instance);
         Console.WriteLine($"## Job sandbox: jobs/s of a trivial script, process per job, {Lanes} lanes, {jobs} jobs a round, {rounds} rounds each");
         Console.WriteLine();
-        Console.WriteLine("| script | no sandbox (jobs/s, rounds) | bubblewrap (jobs/s, rounds) | bubblewrap / none (median) | added wall time per job |");
-        Console.WriteLine("|---|---|---|---:|---:|");
+        Console.WriteLine($"Reused: {reused.Description}");
+        Console.WriteLine();
+        Console.WriteLine("| script | no sandbox (jobs/s, rounds) | a sandbox per job | a reused sandbox per lane | per job / none (median) | reused / none (median) | added wall time per job: per job, reused |");
+        Console.WriteLine("|---|---|---|---|---:|---:|---:|");
         foreach (var (language, script) in Scripts)
         {
-            var none = new List<double>();
-            var bwrap = new List<double>();
+            var (none, each, shared) = (new List<double>(), new List<double>(), new List<double>());
             await RateAsync(Runtime(language, unsandboxed), language, script, Lanes * 5); // first runs load the interpreter from disk
             for (var round = 0; round < rounds; round++)
             {
                 none.Add(await RateAsync(Runtime(language, unsandboxed), language, script, jobs));
-                bwrap.Add(await RateAsync(Runtime(language, sandboxed), language, script, jobs));
+                each.Add(await RateAsync(Runtime(language, perJob), language, script, jobs));
+                shared.Add(await RateAsync(Runtime(language, reused), language, script, jobs));
             }
-            var (noneMedian, bwrapMedian) = (Median(none), Median(bwrap));
-            var addedMs = (Lanes / bwrapMedian - Lanes / noneMedian) * 1000;
-            Console.WriteLine($"| {language.ToString().ToLowerInvariant()} | {string.Join(" / ", none.Select(r => $"{r:0}"))} | {string.Join(" / ", bwrap.Select(r => $"{r:0}"))} | **{bwrapMedian / noneMedian:0.00}** | {addedMs:0.0} ms |");
+            var (noneMedian, eachMedian, sharedMedian) = (Median(none), Median(each), Median(shared));
+            double AddedMs(double rate) => (Lanes / rate - Lanes / noneMedian) * 1000;
+            Console.WriteLine($"| {language.ToString().ToLowerInvariant()} | {Rounds(none)} | {Rounds(each)} | {Rounds(shared)} | **{eachMedian / noneMedian:0.00}** | **{sharedMedian / noneMedian:0.00}** | {AddedMs(eachMedian):0.0} ms, {AddedMs(sharedMedian):0.0} ms |");
         }
     }
+
+    private static string Rounds(List<double> rates) => string.Join(" / ", rates.Select(r => $"{r:0}"));
 
     private ILanguageRuntime Runtime(ScriptLanguage language, JobSandbox sandbox) => language switch
     {

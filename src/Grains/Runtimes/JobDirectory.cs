@@ -4,26 +4,32 @@ namespace Triggers.Runtimes;
 /// when disposed.</summary>
 internal sealed class JobDirectory : IDisposable
 {
-    private JobDirectory(string path) => Path = path;
+    private readonly bool _deleteOnDispose;
+
+    private JobDirectory(string path, bool deleteOnDispose = true)
+    {
+        Path = path;
+        _deleteOnDispose = deleteOnDispose;
+    }
 
     public string Path { get; }
 
     public static JobDirectory Create() => new(Directory.CreateTempSubdirectory("triggers-job-").FullName);
 
-    /// <summary>A new directory in <paramref name="folder"/> (a job launcher's, where nothing else is written meanwhile).</summary>
+    /// <summary>A new directory in a job launcher's <paramref name="folder"/>, which the launcher empties before its next
+    /// job starts (and deletes with itself): disposing it leaves it there, so the silo spends nothing on it.</summary>
     public static JobDirectory CreateIn(string folder)
     {
         var path = System.IO.Path.Combine(folder, "job-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new JobDirectory(path);
+        return new JobDirectory(path, deleteOnDispose: false);
     }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public void Dispose()
     {
-        // A job launcher empties its folder itself after each job.
-        if (!Directory.Exists(Path)) return;
+        if (!_deleteOnDispose) return;
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -39,7 +39,8 @@ internal sealed class JobLauncher : IDisposable
         _process = process;
         _folder = folder;
         _requests = process.StandardInput.BaseStream;
-        _answers = process.StandardOutput.BaseStream;
+        // Buffered: a frame's header and payload mostly arrive together, and each read of the pipe is an async round trip.
+        _answers = new BufferedStream(process.StandardOutput.BaseStream, 1 << 16);
         // What the sandbox or the launcher says when it gives up (bubblewrap: "Can't find source path ..."), told with
         // the job it ends.
         process.ErrorDataReceived += (_, line) =>
@@ -52,7 +53,7 @@ internal sealed class JobLauncher : IDisposable
     /// <summary>What its sandbox holds besides the system: the interpreter and read-only folders (<see cref="JobLaunchers"/>).</summary>
     public string Key { get; }
 
-    /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher after each job.</summary>
+    /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher before each job.</summary>
     public string Folder => _folder.Path;
 
     /// <summary>Whether it can take another job.</summary>
@@ -66,7 +67,7 @@ internal sealed class JobLauncher : IDisposable
         return new JobLauncher(sandbox, key, process, folder);
     }
 
-    /// <summary>A new job directory in <see cref="Folder"/>; the launcher empties the folder after the job.</summary>
+    /// <summary>A new job directory in <see cref="Folder"/>; the launcher empties the folder before its next job.</summary>
     public JobDirectory CreateDirectory() => JobDirectory.CreateIn(Folder);
 
     /// <summary>Runs <paramref name="command"/> (whose directory is in <see cref="Folder"/>) to its end.</summary>

@@ -246,8 +246,8 @@ static int remove_shm(int id) { return shmctl(id, IPC_RMID, NULL); }
 static int remove_sem(int id) { return semctl(id, 0, IPC_RMID); }
 static int remove_msg(int id) { return msgctl(id, IPC_RMID, NULL); }
 
-/* Empties the writable folders but the job's own directory, which the silo just wrote (it removes that itself after
- * reading the job's result); what an earlier job left there is gone before the next one starts. */
+/* Empties the writable folders but the job's own directory, which the silo just wrote; the directory of the job
+ * before, whose result the silo has read by now, goes with the rest. */
 static void clean_up(char **writable, int count, const char *job_directory) {
     for (int i = 0; i < count; i++) {
         size_t length = strlen(writable[i]);
