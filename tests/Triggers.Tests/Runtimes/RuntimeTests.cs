@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -5,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Triggers.Runtimes;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Runtimes.Bash;
 using Triggers.Runtimes.Bun;
 using Triggers.Runtimes.Python;
@@ -424,8 +426,16 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
     public async Task Job_sees_only_a_cleared_environment_and_its_own_directory(ScriptLanguage language, string script)
     {
         Environment.SetEnvironmentVariable("TRIGGERS_RUNTIME_TEST_SECRET", "\"s3cret\"");
+        // A sandbox of this test's own, so that the job after this one runs in the same slot's sandbox.
+        using var sandbox = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap }, NullLogger.Instance);
+        var runner = new ScriptRunner([
+            new BunRuntime(Options.Create(new RuntimeOptions { Bun = bun.BunPath }), sandbox),
+            new PythonRuntime(Options.Create(new RuntimeOptions()), sandbox),
+            new BashRuntime(Options.Create(new RuntimeOptions()), sandbox),
+        ]);
 
-        var outcome = await RunAsync(language, script);
+        var outcome = await runner.RunAsync(Run(language, script, "{}", null, TimeSpan.FromSeconds(30)), CancellationToken.None);
+        var next = await runner.RunAsync(Run(language, script, "{}", null, TimeSpan.FromSeconds(30)), CancellationToken.None);
 
         AssertSucceeded(outcome);
         var result = outcome.Result!.AsObject();
@@ -433,7 +443,10 @@ public sealed class RuntimeTests(BunFixture bun, ITestOutputHelper output) : ICl
         Assert.Equal(["HOME", "LANG", "PATH", "PWD", "TMPDIR"], result["names"]!.AsArray().Select(name => name!.GetValue<string>()));
         var jobDirectory = result["home"]!.GetValue<string>();
         Assert.Equal(jobDirectory, result["cwd"]!.GetValue<string>());
-        Assert.False(Directory.Exists(jobDirectory), "the job's directory should be deleted afterwards");
+        // The slot's sandbox empties its folder before its next job; that job has a directory of its own.
+        AssertSucceeded(next);
+        Assert.NotEqual(jobDirectory, next.Result!["home"]!.GetValue<string>());
+        Assert.False(Directory.Exists(jobDirectory), "the job's directory should be deleted before the next job");
     }
 
     [Fact]
