@@ -20,7 +20,7 @@ internal sealed class JobLauncher : IDisposable
     /// <summary>The launcher program, built from <c>Native/job_launcher.c</c> into the output folder.</summary>
     public static string ProgramPath { get; } = Path.Combine(AppContext.BaseDirectory, "triggers-job-launcher");
 
-    /// <summary>Where a job may write in a launcher's sandbox besides <see cref="Folder"/>: each is emptied after every job.</summary>
+    /// <summary>Where a job may write in a launcher's sandbox besides <see cref="Folder"/>: each is emptied before every job.</summary>
     public static IReadOnlyList<string> SharedWritableFolders { get; } = ["/tmp", "/dev/shm", "/dev/mqueue"];
 
     private readonly JobSandbox _sandbox;
