@@ -13,27 +13,21 @@ internal sealed record WarmRun(string? Answer, string Logs, bool TimedOut, bool 
 /// from stdin. Everything the process prints while a job runs is that job's log, and the answer line (the marker,
 /// then the outcome) ends it; what it prints between jobs belongs to no job and is dropped.
 /// </summary>
-internal sealed class WarmProcess : IDisposable
+internal sealed class WarmProcess : SandboxedProcess
 {
     private static readonly TimeSpan CheckEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan OutputDrainLimit = TimeSpan.FromSeconds(1);
 
-    private readonly JobSandbox _sandbox;
-    private readonly Process _process;
-    private readonly JobDirectory _directory;
     private readonly string _marker;
     private readonly Task _exited;
     private readonly Task _pumps;
     private readonly Lock _gate = new();
     private StringBuilder? _log;
     private TaskCompletionSource<string>? _answer;
-    private bool _stopped;
 
     private WarmProcess(JobSandbox sandbox, Process process, JobDirectory directory, string marker)
+        : base(sandbox, process, directory)
     {
-        _sandbox = sandbox;
-        _process = process;
-        _directory = directory;
         _marker = marker;
         _exited = process.WaitForExitAsync();
         _pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
@@ -48,8 +42,6 @@ internal sealed class WarmProcess : IDisposable
         return new WarmProcess(sandbox, process, command.Directory, marker);
     }
 
-    /// <summary>Whether it can take another job.</summary>
-    public bool IsAlive => !_stopped && !_exited.IsCompleted;
 
     /// <summary>Runs one job: <paramref name="input"/> is input.json's content.</summary>
     public async Task<WarmRun> RunAsync(string input, TimeSpan timeout, long maxMemoryBytes, CancellationToken ct)
@@ -59,8 +51,8 @@ internal sealed class WarmProcess : IDisposable
         lock (_gate) (_log, _answer) = (log, answer);
         try
         {
-            await _process.StandardInput.WriteLineAsync(input.AsMemory(), ct);
-            await _process.StandardInput.FlushAsync(ct);
+            await Process.StandardInput.WriteLineAsync(input.AsMemory(), ct);
+            await Process.StandardInput.FlushAsync(ct);
             var clock = Stopwatch.StartNew();
             while (true)
             {
@@ -72,7 +64,7 @@ internal sealed class WarmProcess : IDisposable
                 {
                     // What it printed last (often why it died) may still be in the pipes.
                     await _pumps.WaitAsync(OutputDrainLimit, CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None);
-                    return new WarmRun(null, Logs(log), false, false, _process.ExitCode);
+                    return new WarmRun(null, Logs(log), false, false, Process.ExitCode);
                 }
                 if (clock.Elapsed > timeout)
                 {
@@ -91,7 +83,7 @@ internal sealed class WarmProcess : IDisposable
             // A process that died between jobs (a broken pipe), or a job cancelled with the silo: either way it is done.
             Stop();
             if (e is OperationCanceledException) throw;
-            return new WarmRun(null, Logs(log), false, false, _exited.IsCompleted ? _process.ExitCode : null);
+            return new WarmRun(null, Logs(log), false, false, _exited.IsCompleted ? Process.ExitCode : null);
         }
         finally
         {
@@ -119,18 +111,6 @@ internal sealed class WarmProcess : IDisposable
     }
 
     // The interpreter's and whatever it started: in the sandbox it is a grandchild of the process the silo started.
-    private long ResidentBytes() => ProcessTree.ResidentBytes(_process.Id);
+    private long ResidentBytes() => ProcessTree.ResidentBytes(Process.Id);
 
-    private void Stop()
-    {
-        _stopped = true;
-        _sandbox.KillEverything(_process);
-    }
-
-    public void Dispose()
-    {
-        Stop();
-        _process.Dispose();
-        _directory.Dispose();
-    }
 }

@@ -306,6 +306,37 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
     }
 
     [Fact]
+    public void A_slots_sandbox_is_reused_for_the_same_files_and_replaced_when_a_bound_folder_changes()
+    {
+        using var sandbox = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap });
+        var installed = Directory.CreateTempSubdirectory("sandbox-installed-").FullName;
+        File.SetUnixFileMode(installed, (UnixFileMode)0b111_101_101);
+        try
+        {
+            var first = sandbox.RentLauncher("/bin/true", [installed])!;
+            sandbox.ReturnLauncher(first);
+            var again = sandbox.RentLauncher("/bin/true", [installed])!;
+            sandbox.ReturnLauncher(again);
+            // Installed again at the same path: a sandbox that bound the old folder would show the old (or no) files.
+            Directory.Delete(installed);
+            Directory.CreateDirectory(installed);
+            File.SetUnixFileMode(installed, (UnixFileMode)0b111_101_101);
+            File.SetLastWriteTimeUtc(installed, DateTime.UtcNow.AddMinutes(1));
+            var renewed = sandbox.RentLauncher("/bin/true", [installed])!;
+            sandbox.ReturnLauncher(renewed);
+
+            Assert.Same(first, again);
+            Assert.NotSame(first, renewed);
+            Assert.False(first.IsAlive, "the sandbox holding the old folder is stopped");
+            Assert.True(renewed.IsAlive);
+        }
+        finally
+        {
+            Directory.Delete(installed, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Required_bubblewrap_that_cannot_work_stops_the_silo_with_the_reason()
     {
         // A user id setpriv refuses makes the trial job fail, as a missing bwrap or a blocked user namespace would: the

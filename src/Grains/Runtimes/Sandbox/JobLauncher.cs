@@ -11,7 +11,7 @@ namespace Triggers.Runtimes.Sandbox;
 /// writable place and kills everything the job left before it reports the end. A job so pays for a fork and an exec, not
 /// for a new sandbox and a child process of the silo's. Jobs get their directories in <see cref="Folder"/>.
 /// </summary>
-internal sealed class JobLauncher : IDisposable
+internal sealed class JobLauncher : SandboxedProcess
 {
     // The launcher enforces the time limit itself; this is how much longer the silo waits for its answer before it
     // takes the launcher for hung and stops the whole sandbox.
@@ -23,21 +23,15 @@ internal sealed class JobLauncher : IDisposable
     /// <summary>Where a job may write in a launcher's sandbox besides <see cref="Folder"/>: each is emptied before every job.</summary>
     public static IReadOnlyList<string> SharedWritableFolders { get; } = ["/tmp", "/dev/shm", "/dev/mqueue"];
 
-    private readonly JobSandbox _sandbox;
-    private readonly JobDirectory _folder;
-    private readonly Process _process;
     private readonly Stream _requests;
     private readonly Stream _answers;
     private readonly byte[] _header = new byte[5];
     private readonly List<string> _complaints = [];
-    private bool _stopped;
 
     private JobLauncher(JobSandbox sandbox, string key, Process process, JobDirectory folder)
+        : base(sandbox, process, folder)
     {
-        _sandbox = sandbox;
         Key = key;
-        _process = process;
-        _folder = folder;
         _requests = process.StandardInput.BaseStream;
         // Buffered: a frame's header and payload mostly arrive together, and each read of the pipe is an async round trip.
         _answers = new BufferedStream(process.StandardOutput.BaseStream, 1 << 16);
@@ -54,10 +48,7 @@ internal sealed class JobLauncher : IDisposable
     public string Key { get; }
 
     /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher before each job.</summary>
-    public string Folder => _folder.Path;
-
-    /// <summary>Whether it can take another job.</summary>
-    public bool IsAlive => !_stopped && !_process.HasExited;
+    public string Folder => Directory.Path;
 
     /// <param name="startInfo">The launcher in its sandbox, with <paramref name="folder"/> bound in.</param>
     public static JobLauncher Start(JobSandbox sandbox, string key, ProcessStartInfo startInfo, JobDirectory folder)
@@ -73,7 +64,7 @@ internal sealed class JobLauncher : IDisposable
     /// <summary>Runs <paramref name="command"/> (whose directory is in <see cref="Folder"/>) to its end.</summary>
     public async Task<JobProcessExit> RunAsync(JobCommand command, TimeSpan timeout, CancellationToken ct)
     {
-        _sandbox.HandOver(command);
+        Sandbox.HandOver(command);
         var output = new JobOutput();
         var stdout = new StreamDecoder(Encoding.UTF8);
         var stderr = new StreamDecoder(Encoding.UTF8);
@@ -114,12 +105,12 @@ internal sealed class JobLauncher : IDisposable
     /// <summary>The sandbox ended in the middle of a job: the job fails with what the sandbox said and its exit code.</summary>
     private async Task<JobProcessExit> DiedAsync(JobOutput output)
     {
-        _stopped = true;
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try { await _process.WaitForExitAsync(grace.Token); }
-        catch (OperationCanceledException) { _sandbox.KillEverything(_process); }
+        try { await Process.WaitForExitAsync(grace.Token); }
+        catch (OperationCanceledException) { }
+        Stop();
         lock (_complaints) foreach (var line in _complaints) output.Append(line + "\n", isStderr: true);
-        var exitCode = _process.HasExited ? _process.ExitCode : -1;
+        var exitCode = Process.HasExited ? Process.ExitCode : -1;
         return new JobProcessExit(exitCode, false, output.Logs, output.StderrTail, output.StdoutTail);
     }
 
@@ -153,7 +144,7 @@ internal sealed class JobLauncher : IDisposable
         var fields = new List<string> { "D" + command.Directory.Path, "A" + JobSandbox.RealPath(command.Executable) };
         fields.AddRange(command.Arguments.Select(argument => "A" + argument));
         fields.AddRange(JobSandbox.JobEnvironment(command).Select(variable => $"E{variable.Key}={variable.Value}"));
-        fields.AddRange(_sandbox.Limits(command).Select(limit => string.Create(CultureInfo.InvariantCulture, $"L{limit.Key}={limit.Value}")));
+        fields.AddRange(Sandbox.Limits(command).Select(limit => string.Create(CultureInfo.InvariantCulture, $"L{limit.Key}={limit.Value}")));
         if (timeout != Timeout.InfiniteTimeSpan) fields.Add(string.Create(CultureInfo.InvariantCulture, $"T{(long)timeout.TotalMilliseconds}"));
 
         if (fields.Any(field => field.Contains('\0')))
@@ -165,18 +156,6 @@ internal sealed class JobLauncher : IDisposable
         return request;
     }
 
-    private void Stop()
-    {
-        _stopped = true;
-        _sandbox.KillEverything(_process);
-    }
-
-    public void Dispose()
-    {
-        Stop();
-        _process.Dispose();
-        _folder.Dispose();
-    }
 
     /// <summary>Decodes one stream's chunks, keeping a character split between two chunks whole.</summary>
     private sealed class StreamDecoder(Encoding encoding)

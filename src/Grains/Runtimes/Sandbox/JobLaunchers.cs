@@ -16,13 +16,15 @@ internal sealed class JobLaunchers(Func<string, string, IReadOnlyList<string>, J
 
     public JobLauncher Rent(string executable, IReadOnlyList<string> readOnlyPaths)
     {
-        var key = string.Join('\n', readOnlyPaths.Prepend(executable).Select(Version));
+        var paths = readOnlyPaths.Prepend(executable).ToList();
+        var key = string.Join('\n', paths.Select(Version));
         JobLauncher? launcher = null;
-        List<JobLauncher> dead;
+        List<JobLauncher> retired;
         lock (_gate)
         {
-            dead = _idle.Where(l => !l.IsAlive).ToList();
-            _idle.RemoveAll(dead.Contains);
+            // Dead ones, and those that hold an older version of these files (which they keep on disk while they live).
+            retired = _idle.Where(l => !l.IsAlive || (l.Key != key && PathsOf(l.Key).SequenceEqual(paths))).ToList();
+            _idle.RemoveAll(retired.Contains);
             var reuse = _idle.FindLastIndex(l => l.Key == key);
             if (reuse >= 0)
             {
@@ -30,7 +32,7 @@ internal sealed class JobLaunchers(Func<string, string, IReadOnlyList<string>, J
                 _idle.RemoveAt(reuse);
             }
         }
-        dead.ForEach(l => l.Dispose());
+        retired.ForEach(l => l.Dispose());
         return launcher ?? start(key, executable, readOnlyPaths);
     }
 
@@ -38,6 +40,8 @@ internal sealed class JobLaunchers(Func<string, string, IReadOnlyList<string>, J
     /// started, so a dependency set installed again or an interpreter upgraded at the same path needs a new one.</summary>
     private static string Version(string path) =>
         $"{path}@{File.GetCreationTimeUtc(path).Ticks}:{File.GetLastWriteTimeUtc(path).Ticks}";
+
+    private static IEnumerable<string> PathsOf(string key) => key.Split('\n').Select(version => version[..version.LastIndexOf('@')]);
 
     public void Return(JobLauncher launcher)
     {
