@@ -1,15 +1,15 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Triggers.Runtimes;
-using Triggers.Runtimes.Sandbox;
 using Triggers.Runtimes.Bash;
 using Triggers.Runtimes.Bun;
 using Triggers.Runtimes.Python;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 using Triggers.Tests.Infrastructure;
 using Xunit;

@@ -12,6 +12,10 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
+    // Metadata is asked for in attempts of this length, so that a refused login or certificate ends the test at once
+    // instead of after the whole limit (librdkafka goes on retrying them until the call's timeout).
+    private static readonly TimeSpan Attempt = TimeSpan.FromSeconds(1);
+
     public async Task<KafkaConnectionTest> TestAsync(string workspaceId, string? resourcePath, JsonElement? inlineValue)
     {
         KafkaConnection connection;
@@ -47,7 +51,7 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
                 .SetErrorHandler((_, error) => errors.Enqueue(error))
                 .SetLogHandler((_, _) => { })
                 .Build();
-            var metadata = admin.GetMetadata(Limit);
+            var metadata = GetMetadata(admin, errors, stopwatch);
             return new KafkaConnectionTest
             {
                 Ok = true,
@@ -63,6 +67,18 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
             return new KafkaConnectionTest { Ok = false, ErrorKind = Classify(cause), Error = KerberosHints.Explain(cause), ElapsedMs = stopwatch.ElapsedMilliseconds };
         }
     }
+
+    private static Metadata GetMetadata(IAdminClient admin, ConcurrentQueue<Error> errors, Stopwatch stopwatch)
+    {
+        while (true)
+        {
+            try { return admin.GetMetadata(Attempt); }
+            catch (KafkaException) when (stopwatch.Elapsed + Attempt < Limit && !errors.Any(Refused)) { }
+        }
+    }
+
+    /// <summary>An error no retry within the test mends: the broker refused the credentials or the certificate.</summary>
+    private static bool Refused(Error error) => error.Code is Confluent.Kafka.ErrorCode.Local_Authentication or Confluent.Kafka.ErrorCode.SaslAuthenticationFailed or Confluent.Kafka.ErrorCode.Local_Ssl;
 
     private static string Classify(string reason)
     {

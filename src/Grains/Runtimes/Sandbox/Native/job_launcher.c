@@ -4,7 +4,7 @@
  * helper programs: 8-12 ms a job on a 2-core machine) and the silo's own child-process handling.
  *
  * Usage: triggers-job-launcher <writable folder>...
- *   The folders are every place a job can write in the sandbox; each is emptied after every job.
+ *   The folders are every place a job can write in the sandbox; each is emptied before every job.
  *
  * Requests, on stdin: a 32-bit little-endian byte count, then that many bytes of NUL-terminated fields, each tagged
  * by its first character:
@@ -115,7 +115,7 @@ static int resource_named(const char *name, size_t length) {
     return -1;
 }
 
-/* Splits a request into a job; returns NULL when it is malformed (the silo's bug, not the job's). */
+/* Splits a request into a job; returns why it is malformed (the silo's bug, not the job's), or NULL. */
 static const char *parse(char *request, uint32_t size, struct job *job, char **argv, char **envp) {
     if (size == 0 || request[size - 1] != '\0') return "the request does not end with a NUL";
     int argc = 0, envc = 0;
@@ -125,8 +125,14 @@ static const char *parse(char *request, uint32_t size, struct job *job, char **a
         char *value = field + 1;
         switch (field[0]) {
         case 'D': job->directory = value; break;
-        case 'A': if (argc < MAX_FIELDS) argv[argc++] = value; break;
-        case 'E': if (envc < MAX_FIELDS) envp[envc++] = value; break;
+        case 'A':
+            if (argc == MAX_FIELDS) return "the request has too many arguments";
+            argv[argc++] = value;
+            break;
+        case 'E':
+            if (envc == MAX_FIELDS) return "the request has too many variables";
+            envp[envc++] = value;
+            break;
         case 'T': job->timeout_ms = strtol(value, NULL, 10); break;
         case 'L': {
             char *equals = strchr(value, '=');
