@@ -37,7 +37,7 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
         {
             using var directory = launcher?.CreateDirectory() ?? JobDirectory.Create();
             var launch = Prepare(run, directory);
-            var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables };
+            var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables, ResultFiles = launch.ResultFiles };
             var exit = launcher is null
                 ? await JobProcess.RunAsync(Sandbox, command, run.Timeout, ct)
                 : await launcher.RunAsync(command, run.Timeout, ct);
@@ -84,4 +84,8 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
 /// <param name="Arguments">The interpreter's command-line arguments.</param>
 /// <param name="KnownMainArgs">main's arguments as far as they are known before the job runs: empty when a
 /// preprocessor will compute them.</param>
-internal sealed record JobLaunch(IReadOnlyList<string> Arguments, JsonObject KnownMainArgs);
+internal sealed record JobLaunch(IReadOnlyList<string> Arguments, JsonObject KnownMainArgs)
+{
+    /// <summary>Files in the job's directory that the outcome is read from after the process ended.</summary>
+    public IReadOnlyList<string> ResultFiles { get; init; } = [];
+}

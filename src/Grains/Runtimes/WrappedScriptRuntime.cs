@@ -76,7 +76,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
 
         return new JobLaunch(
             [.. InterpreterArguments(wrapperPath), scriptPath, inputPath, directory.File(WrapperProtocol.ResultFileName)],
-            KnownMainArgs(run));
+            KnownMainArgs(run)) { ResultFiles = [WrapperProtocol.ResultFileName] };
     }
 
     private static JsonObject KnownMainArgs(ScriptRun run) =>

@@ -242,13 +242,18 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
             setsid sleep 300 > /dev/null 2>&1 &
             echo /etc > /etc/left 2>/dev/null && echo "LEAK: / is writable"
             echo /dev > /dev/left 2>/dev/null && echo "LEAK: /dev is writable"
+            # The sandbox's init is the launcher, which holds the silo's pipes: neither reachable nor stoppable.
+            ls /proc/1/fd/ > /dev/null 2>&1 && echo "LEAK: the launcher's descriptors"
+            kill -STOP 1 2>/dev/null; kill -KILL 1 2>/dev/null
             echo done
+            chmod 000 "$HOME/.." /dev/shm /tmp
             """;
         const string look = """
             echo "namespace $(readlink /proc/self/ns/pid)"
             # What may be there: this job's directory, and the folder it is in (the slot's, mounted in /tmp).
             ls -A /tmp /dev/shm "$HOME/.." 2>&1 | grep -v -e '^$' -e ':$' -e "^$(basename "$HOME")$" -e "^$(basename "$(dirname "$HOME")")$" | sed 's/^/LEAK: /'
             echo "segments $(ipcs -m | grep -c '^0x')"
+            touch /tmp/writable /dev/shm/writable || echo "LEAK: a folder the last job locked"
             grep -l '^sleep' /proc/[0-9]*/cmdline 2>/dev/null | sed 's/^/LEAK: a process /'
             echo done
             """;
@@ -303,6 +308,22 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_job_that_leaves_what_cannot_be_emptied_gets_its_outcome_and_the_next_job_a_new_sandbox()
+    {
+        var sandbox = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap });
+        const string where = "echo \"namespace $(readlink /proc/self/ns/pid)\"";
+        // Deeper than the launcher empties: it reports this job's end, then gives the sandbox up.
+        var deep = await RunAsync(sandbox, ScriptLanguage.Bash, where + "\ncd /tmp && for i in $(seq 300); do mkdir d && cd d; done\necho deep");
+        var next = await RunAsync(sandbox, ScriptLanguage.Bash, where + "\nls -A /tmp");
+
+        AssertSucceeded(deep);
+        Assert.Contains("deep", deep.Logs);
+        AssertSucceeded(next);
+        Assert.NotEqual(Line(deep.Logs, "namespace"), Line(next.Logs, "namespace"));
+        Assert.DoesNotContain("d\n", next.Logs);
     }
 
     [Fact]

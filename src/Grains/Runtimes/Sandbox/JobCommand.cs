@@ -14,6 +14,10 @@ internal sealed record JobCommand(string Executable, IReadOnlyList<string> Argum
     /// <summary>Folders it writes besides its directory, such as a package manager's download cache.</summary>
     public IReadOnlyList<string> WritablePaths { get; init; } = [];
 
+    /// <summary>Regular files in its directory that the silo reads after it ends (the wrapper's result): a reused sandbox
+    /// keeps them until its next job, and empties everything else at once.</summary>
+    public IReadOnlyList<string> ResultFiles { get; init; } = [];
+
     /// <summary>A dedicated worker's process, which runs job after job: no CPU-time limit, the job timeout bounds each job.</summary>
     public bool LongLived { get; init; }
 

@@ -7,8 +7,8 @@ namespace Triggers.Runtimes.Sandbox;
 
 /// <summary>
 /// A bubblewrap sandbox that runs process-per-job jobs one after another: <c>triggers-job-launcher</c>
-/// (<c>Native/job_launcher.c</c>) inside it forks and execs each job's interpreter, frames its output, and empties every
-/// writable place and kills everything the job left before it reports the end. A job so pays for a fork and an exec, not
+/// (<c>Native/job_launcher.c</c>), the sandbox's init, forks and execs each job's interpreter, frames its output, and
+/// kills everything the job left and empties every writable place (but the job's result file) before it reports the end. A job so pays for a fork and an exec, not
 /// for a new sandbox and a child process of the silo's. Jobs get their directories in <see cref="Folder"/>.
 /// </summary>
 internal sealed class JobLauncher : SandboxedProcess
@@ -16,6 +16,8 @@ internal sealed class JobLauncher : SandboxedProcess
     // The launcher enforces the time limit itself; this is how much longer the silo waits for its answer before it
     // takes the launcher for hung and stops the whole sandbox.
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(10);
+
+    private const uint MaxFrame = 1 << 16;
 
     /// <summary>The launcher program, built from <c>Native/job_launcher.c</c> into the output folder.</summary>
     public static string ProgramPath { get; } = Path.Combine(AppContext.BaseDirectory, "triggers-job-launcher");
@@ -81,7 +83,10 @@ internal sealed class JobLauncher : SandboxedProcess
                 {
                     case (byte)'O': output.Append(stdout.Decode(payload), isStderr: false); break;
                     case (byte)'E': output.Append(stderr.Decode(payload), isStderr: true); break;
-                    case (byte)'X': return Exit(Encoding.UTF8.GetString(payload), output);
+                    case (byte)'X':
+                        output.Append(stdout.Flush(), isStderr: false);
+                        output.Append(stderr.Flush(), isStderr: true);
+                        return Exit(Encoding.UTF8.GetString(payload), output);
                     default: throw new IOException($"The job launcher sent an unknown frame ({tag}).");
                 }
             }
@@ -91,14 +96,15 @@ internal sealed class JobLauncher : SandboxedProcess
             Stop();
             return new JobProcessExit(-1, TimedOut: true, output.Logs, output.StderrTail, output.StdoutTail);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            if (e is OperationCanceledException)
-            {
-                Stop();
-                throw;
-            }
             return await DiedAsync(output);
+        }
+        catch
+        {
+            // Cancelled with the silo, or anything else: the conversation with the launcher is out of step.
+            Stop();
+            throw;
         }
     }
 
@@ -114,8 +120,15 @@ internal sealed class JobLauncher : SandboxedProcess
         return new JobProcessExit(exitCode, false, output.Logs, output.StderrTail, output.StdoutTail);
     }
 
-    private static JobProcessExit Exit(string end, JobOutput output)
+    private JobProcessExit Exit(string end, JobOutput output)
     {
+        // It could not empty the sandbox after the job and has exited: the next job gets a new sandbox.
+        const string unclean = " unclean";
+        if (end.EndsWith(unclean, StringComparison.Ordinal))
+        {
+            Stop();
+            end = end[..^unclean.Length];
+        }
         var (kind, detail) = end.IndexOf(' ') is var space and > 0 ? (end[..space], end[(space + 1)..]) : (end, "");
         var exitCode = kind switch
         {
@@ -132,7 +145,10 @@ internal sealed class JobLauncher : SandboxedProcess
     private async Task<(byte Tag, byte[] Payload)> ReadFrameAsync(CancellationToken ct)
     {
         await _answers.ReadExactlyAsync(_header, ct);
-        var payload = new byte[BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1))];
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
+        // The launcher sends at most one pipe read (64 KiB) a frame: anything longer means the stream is out of step.
+        if (length > MaxFrame) throw new IOException($"The job launcher sent a frame of {length} bytes.");
+        var payload = new byte[length];
         await _answers.ReadExactlyAsync(payload, ct);
         return (_header[0], payload);
     }
@@ -146,6 +162,7 @@ internal sealed class JobLauncher : SandboxedProcess
         fields.AddRange(JobSandbox.JobEnvironment(command).Select(variable => $"E{variable.Key}={variable.Value}"));
         fields.AddRange(Sandbox.Limits(command).Select(limit => string.Create(CultureInfo.InvariantCulture, $"L{limit.Key}={limit.Value}")));
         if (timeout != Timeout.InfiniteTimeSpan) fields.Add(string.Create(CultureInfo.InvariantCulture, $"T{(long)timeout.TotalMilliseconds}"));
+        fields.AddRange(command.ResultFiles.Select(file => "K" + file));
 
         if (fields.Any(field => field.Contains('\0')))
             throw new ArgumentException("A job's arguments and environment cannot contain NUL characters.", nameof(command));
@@ -162,10 +179,15 @@ internal sealed class JobLauncher : SandboxedProcess
     {
         private readonly Decoder _decoder = encoding.GetDecoder();
 
-        public string Decode(byte[] bytes)
+        public string Decode(byte[] bytes) => Decode(bytes, flush: false);
+
+        /// <summary>What is left of a character cut off at the stream's end, as a replacement character.</summary>
+        public string Flush() => Decode([], flush: true);
+
+        private string Decode(byte[] bytes, bool flush)
         {
-            var chars = new char[_decoder.GetCharCount(bytes, flush: false)];
-            var count = _decoder.GetChars(bytes, chars, flush: false);
+            var chars = new char[_decoder.GetCharCount(bytes, flush)];
+            var count = _decoder.GetChars(bytes, chars, flush);
             return new string(chars, 0, count);
         }
     }

@@ -16,7 +16,8 @@ internal sealed class JobLaunchers(Func<string, string, IReadOnlyList<string>, J
 
     public JobLauncher Rent(string executable, IReadOnlyList<string> readOnlyPaths)
     {
-        var paths = readOnlyPaths.Prepend(executable).ToList();
+        // The sandbox binds the interpreter's file itself, so its version is that file's, not a link's.
+        var paths = readOnlyPaths.Prepend(JobSandbox.RealPath(executable)).ToList();
         var key = string.Join('\n', paths.Select(Version));
         JobLauncher? launcher = null;
         List<JobLauncher> retired;

@@ -244,10 +244,11 @@ public sealed class JobSandbox : IDisposable
         // No user namespaces inside: they are a common way into kernel bugs, and jobs have no use for them.
         yield return "--disable-userns";
         yield return "--unshare-pid";
-        // The interpreter itself is the namespace's init, so when it exits the kernel kills everything the job left
-        // behind (bubblewrap's own init would wait for them). A launcher stays below bubblewrap's init instead: from
-        // there kill(-1) reaches every other process in the sandbox, and the init reaps what a job left.
-        if (!command.RunsJobs) yield return "--as-pid-1";
+        // The interpreter (or the job launcher) itself is the namespace's init, so when it exits the kernel kills
+        // everything the job left behind (bubblewrap's own init would wait for them). Bubblewrap's init would also hold
+        // the silo's pipes, open to any process in the sandbox through /proc/1/fd; an init of the job's own is where
+        // that does not matter, and the launcher is not dumpable.
+        yield return "--as-pid-1";
         yield return "--unshare-ipc";
         yield return "--unshare-uts";
         yield return "--unshare-cgroup-try";
@@ -273,7 +274,13 @@ public sealed class JobSandbox : IDisposable
         yield return "/dev";
         if (command.RunsJobs)
         {
-            // Shared memory and message queues in places of their own, which the launcher empties between jobs.
+            // Shared memory and message queues in places of their own, which the launcher empties between jobs; shared
+            // memory is in memory like /tmp, and as small.
+            if (_options.Limits.TmpMb > 0)
+            {
+                yield return "--size";
+                yield return (_options.Limits.TmpMb * (1L << 20)).ToString(CultureInfo.InvariantCulture);
+            }
             yield return "--tmpfs";
             yield return "/dev/shm";
             yield return "--mqueue";

@@ -4,24 +4,29 @@
  * helper programs: 8-12 ms a job on a 2-core machine) and the silo's own child-process handling.
  *
  * Usage: triggers-job-launcher <writable folder>...
- *   The folders are every place a job can write in the sandbox; each is emptied before every job.
+ *   The folders are every place a job can write in the sandbox; each is emptied after every job.
+ *   The launcher is the sandbox's init (bubblewrap --as-pid-1): no other process there holds the silo's pipes, jobs
+ *   cannot signal it, and it reaps what they leave.
  *
  * Requests, on stdin: a 32-bit little-endian byte count, then that many bytes of NUL-terminated fields, each tagged
  * by its first character:
- *   D<directory>  the job's working directory
+ *   D<directory>  the job's working directory, in the last writable folder
  *   A<argument>   argv, in order; the first is the executable's absolute path
  *   E<NAME=value> the job's whole environment
  *   L<resource>=<value>  a limit: data, nproc, nofile, fsize, cpu (setrlimit, soft and hard)
  *   T<ms>         the time limit
+ *   K<name>       a file in the job's directory that the silo reads after the job (its result), kept until the next
+ *                 job (unless it is a directory)
  * Answers, on stdout: frames of a tag byte, a 32-bit little-endian length and the payload:
  *   'O' / 'E'     bytes the job wrote to stdout / stderr
- *   'X'           the end: "exit N", "signal N", "timeout" or "error <why it could not start>"
+ *   'X'           the end: "exit N", "signal N", "timeout" or "error <why it could not start>", followed by
+ *                 " unclean" when the sandbox could not be emptied: the launcher then exits, and the silo starts a
+ *                 new sandbox for the next job
  *
- * Nothing of a job reaches the next: when a job ends, every process it started is killed (the launcher runs below the
- * sandbox's init, so kill(-1) reaches exactly the sandbox's other processes) before the end is reported; before a job
- * starts, the writable folders (but the new job's own directory), System V IPC objects and POSIX message queues are
- * emptied. When that cannot be done the launcher exits, and the silo starts a new sandbox.
- * The launcher is not dumpable, so a job (same user) cannot trace it or open its file descriptors.
+ * Nothing of a job reaches the next: when a job ends, every process it started is killed (kill(-1) from init reaches
+ * every other process in the sandbox), and before the end is reported the writable folders (but the job's kept
+ * files), System V IPC objects, POSIX message queues and the user's keyrings are emptied; the next request first
+ * removes the kept files. The launcher is not dumpable, so a job (same user) cannot trace it or open its descriptors.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -42,13 +47,16 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #define MAX_REQUEST (64u << 20)
 #define MAX_FIELDS 65536
-#define MAX_WIPE_DEPTH 64
+#define MAX_WIPE_DEPTH 256
+#define MAX_KEPT 8
 
 static void die(const char *what) {
     fprintf(stderr, "triggers-job-launcher: %s: %s\n", what, strerror(errno));
@@ -104,6 +112,7 @@ struct job {
     struct { int resource; rlim_t value; } limits[8];
     int limit_count;
     long timeout_ms;
+    const char *kept[MAX_KEPT + 1];
 };
 
 static int resource_named(const char *name, size_t length) {
@@ -134,6 +143,13 @@ static const char *parse(char *request, uint32_t size, struct job *job, char **a
             envp[envc++] = value;
             break;
         case 'T': job->timeout_ms = strtol(value, NULL, 10); break;
+        case 'K': {
+            int count = 0;
+            while (job->kept[count] != NULL) count++;
+            if (count == MAX_KEPT || strchr(value, '/') != NULL) return "a kept file is one too many or not a name";
+            job->kept[count] = value;
+            break;
+        }
         case 'L': {
             char *equals = strchr(value, '=');
             int resource = equals ? resource_named(value, (size_t)(equals - value)) : -1;
@@ -162,7 +178,13 @@ static void become_job(const struct job *job, int out, int err, int report) {
         struct rlimit limit = {job->limits[i].value, job->limits[i].value};
         if (setrlimit(job->limits[i].resource, &limit) < 0) goto failed;
     }
+    /* What the launcher blocks and ignores would be the job's too (both survive exec). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* A session keyring of its own, not the launcher's that every job would share (refused where keyctl is filtered). */
+    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
     execve(job->argv[0], job->argv, job->envp);
 failed:;
     int error = errno;
@@ -170,7 +192,22 @@ failed:;
     _exit(127);
 }
 
-/* Whether a process other than the sandbox's init and this launcher is still running (zombies have ended). */
+/* The job's own process, and how it ended once reaped. */
+static pid_t job_pid;
+static int job_status, job_ended;
+
+/* Reaps every child that ended, the job's and what it left (the launcher is init: orphans are its children). */
+static void reap(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        if (pid == job_pid) {
+            job_status = status;
+            job_ended = 1;
+        }
+}
+
+/* Whether a process other than this launcher (the sandbox's init) is still running; zombies have ended. */
 static int others_running(void) {
     DIR *processes = opendir("/proc");
     if (processes == NULL) die("open /proc");
@@ -191,11 +228,15 @@ static int others_running(void) {
     return running;
 }
 
-/* Kills every process in the sandbox but its init and this launcher, until none is left. */
+/* Kills every process in the sandbox but this launcher, until none is left, and reaps them. */
 static void kill_the_rest(void) {
     for (int attempt = 0; attempt < 1000; attempt++) {
         kill(-1, SIGKILL);
-        if (!others_running()) return;
+        reap();
+        if (!others_running()) {
+            reap();
+            return;
+        }
         usleep(1000);
     }
     fprintf(stderr, "triggers-job-launcher: a job's processes would not die\n");
@@ -204,9 +245,10 @@ static void kill_the_rest(void) {
 
 /*
  * Removes everything inside the directory open as `fd` (which it closes) but mount points, which are other writable
- * folders or lead to them. Returns -1 when something else stays, 1 when a mount point stays, 0 when it is empty.
+ * folders or lead to them, the entry named `keep`, and the files (not directories) named in `kept`. Returns -1 when something
+ * else stays, 1 when a mount point stays, 0 when it is empty.
  */
-static int empty_directory(int fd, int depth, const char *keep) {
+static int empty_directory(int fd, int depth, const char *keep, const char *const *kept) {
     struct stat self;
     DIR *directory = fstat(fd, &self) == 0 ? fdopendir(fd) : NULL;
     if (directory == NULL) { close(fd); return -1; }
@@ -216,21 +258,34 @@ static int empty_directory(int fd, int depth, const char *keep) {
         const char *name = entry->d_name;
         struct stat status;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || (keep != NULL && strcmp(name, keep) == 0)) continue;
-        if (unlinkat(fd, name, 0) == 0 || errno == ENOENT) continue;
-        if (fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) < 0) { result = -1; continue; }
+        if (fstatat(fd, name, &status, AT_SYMLINK_NOFOLLOW) < 0) { if (errno != ENOENT) result = -1; continue; }
+        int is_kept = 0;
+        for (int i = 0; kept != NULL && kept[i] != NULL; i++) is_kept |= strcmp(name, kept[i]) == 0;
+        /* Kept as it is, link or FIFO too (the silo checks what it reads), but never a directory: a kept file must
+         * be removable with one unlink before the next job. */
+        if (is_kept && !S_ISDIR(status.st_mode)) continue;
         if (status.st_dev != self.st_dev) { if (result == 0) result = 1; continue; }
-        if (!S_ISDIR(status.st_mode)) { result = -1; continue; }
+        if (!S_ISDIR(status.st_mode)) {
+            if (unlinkat(fd, name, 0) < 0 && errno != ENOENT) result = -1;
+            continue;
+        }
         /* A directory: emptied first, made accessible first if the job took its permissions away. */
         fchmodat(fd, name, S_IRWXU, 0);
-        int child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int inside = child < 0 || depth >= MAX_WIPE_DEPTH ? -1 : empty_directory(child, depth + 1, NULL);
-        if (child >= 0 && depth >= MAX_WIPE_DEPTH) close(child);
+        int child = depth < MAX_WIPE_DEPTH ? openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        int inside = child < 0 ? -1 : empty_directory(child, depth + 1, NULL, NULL);
         if (inside == 0 && unlinkat(fd, name, AT_REMOVEDIR) < 0) inside = -1;
         if (inside < 0) result = -1;
         else if (inside > 0 && result == 0) result = 1;
     }
     closedir(directory);
     return result;
+}
+
+/* Empties the folder at `path`, given back its permissions first; returns -1 when something stays. */
+static int empty_folder(const char *path, const char *keep, const char *const *kept) {
+    chmod(path, S_IRWXU);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 || empty_directory(fd, 0, keep, kept) < 0 ? -1 : 0;
 }
 
 /* Removes the IPC objects listed in /proc/sysvipc/<kind> (this IPC namespace's only). */
@@ -252,22 +307,34 @@ static int remove_shm(int id) { return shmctl(id, IPC_RMID, NULL); }
 static int remove_sem(int id) { return semctl(id, 0, IPC_RMID); }
 static int remove_msg(int id) { return msgctl(id, IPC_RMID, NULL); }
 
-/* Empties the writable folders but the job's own directory, which the silo just wrote; the directory of the job
- * before, whose result the silo has read by now, goes with the rest. */
-static void clean_up(char **writable, int count, const char *job_directory) {
-    for (int i = 0; i < count; i++) {
-        size_t length = strlen(writable[i]);
-        const char *keep = strncmp(job_directory, writable[i], length) == 0 && job_directory[length] == '/' ? job_directory + length + 1 : NULL;
-        if (keep != NULL && strchr(keep, '/') != NULL) keep = NULL;
-        int fd = open(writable[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0 && empty_directory(fd, 0, keep) < 0) {
-            fprintf(stderr, "triggers-job-launcher: could not empty %s before a job\n", writable[i]);
-            exit(3);
-        }
-    }
+/* The entry of `directory` in `folder`, when it is directly in it. */
+static const char *entry_in(const char *folder, const char *directory) {
+    size_t length = strlen(folder);
+    const char *name = strncmp(directory, folder, length) == 0 && directory[length] == '/' ? directory + length + 1 : NULL;
+    return name != NULL && *name != '\0' && strchr(name, '/') == NULL ? name : NULL;
+}
+
+/* Before a job: the folder that holds jobs' directories (the last writable one) keeps only the new job's, which the
+ * silo just wrote; what goes is the kept files of the job before, whose result the silo has read. */
+static int clean_before(char **writable, int count, const struct job *job) {
+    const char *folder = writable[count - 1];
+    const char *own = entry_in(folder, job->directory);
+    return own == NULL ? -1 : empty_folder(folder, own, NULL);
+}
+
+/* After a job, whose processes are all gone: every writable place is emptied but the job's kept files. */
+static int clean_after(char **writable, int count, const struct job *job) {
+    int result = 0;
+    const char *folder = writable[count - 1];
+    const char *own = entry_in(folder, job->directory);
+    for (int i = 0; i < count; i++) result |= empty_folder(writable[i], i == count - 1 ? own : NULL, NULL);
+    if (own != NULL) result |= empty_folder(job->directory, NULL, job->kept);
     remove_ipc("shm", remove_shm);
     remove_ipc("sem", remove_sem);
     remove_ipc("msg", remove_msg);
+    syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
+    syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+    return result;
 }
 
 static long now_ms(void) {
@@ -276,50 +343,49 @@ static long now_ms(void) {
     return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
 }
 
-/* Runs one job and frames everything it writes, then its end. */
-static void run(const struct job *job) {
+/* Runs one job and frames everything it writes; `children` is a signalfd for SIGCHLD. */
+static void run(const struct job *job, int children) {
     int out[2], err[2], report[2];
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) die("pipe");
-    pid_t pid = fork();
-    if (pid < 0) { finish("error fork: %s", strerror(errno)); return; }
-    if (pid == 0) become_job(job, out[1], err[1], report[1]);
+    job_ended = 0;
+    job_pid = fork();
+    if (job_pid < 0) { finish("error fork: %s", strerror(errno)); return; }
+    if (job_pid == 0) become_job(job, out[1], err[1], report[1]);
     close(out[1]);
     close(err[1]);
     close(report[1]);
 
     int error = 0;
-    if (read_full(report[0], &error, sizeof error) == 1) {
-        waitpid(pid, NULL, 0);
-        close(report[0]);
+    int failed = read_full(report[0], &error, sizeof error) == 1;
+    close(report[0]);
+    if (failed) {
+        kill_the_rest();
         close(out[0]);
         close(err[0]);
         finish("error %s: %s", job->argv[0], strerror(error));
         return;
     }
-    close(report[0]);
 
-    int exited = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (exited < 0) die("pidfd_open");
     long deadline = job->timeout_ms >= 0 ? now_ms() + job->timeout_ms : -1;
-    struct pollfd watched[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {exited, POLLIN, 0}};
-    int open_pipes = 2, status = 0, ended = 0, timed_out = 0;
+    struct pollfd watched[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {children, POLLIN, 0}};
+    int open_pipes = 2, timed_out = 0;
     static char buffer[65536];
     /* Until the job's process ended and both pipes closed: the rest of its processes die with it, so they close. */
-    while (open_pipes > 0 || !ended) {
+    while (open_pipes > 0 || !job_ended) {
         int wait_ms = -1;
-        if (!ended && deadline >= 0) {
+        if (!job_ended && deadline >= 0) {
+            /* Checked on every turn: a job that never stops writing would otherwise never time out. */
             long left = deadline - now_ms();
-            wait_ms = left > 0 ? (int)(left > 1000000 ? 1000000 : left) : 0;
+            if (left <= 0) {
+                timed_out = 1;
+                kill_the_rest();
+                continue;
+            }
+            wait_ms = left > 1000000 ? 1000000 : (int)left;
         }
-        int ready = poll(watched, 3, wait_ms);
-        if (ready < 0) {
+        if (poll(watched, 3, wait_ms) < 0) {
             if (errno == EINTR) continue;
             die("poll");
-        }
-        if (ready == 0 && !ended) {
-            timed_out = 1;
-            kill_the_rest();
-            continue;
         }
         for (int i = 0; i < 2; i++) {
             if (watched[i].fd < 0 || watched[i].revents == 0) continue;
@@ -331,23 +397,31 @@ static void run(const struct job *job) {
                 open_pipes--;
             }
         }
-        if (watched[2].fd >= 0 && watched[2].revents != 0) {
-            waitpid(pid, &status, 0);
-            ended = 1;
-            close(watched[2].fd);
-            watched[2].fd = -1;
+        if (watched[2].revents != 0) {
+            struct signalfd_siginfo info;
+            while (read(children, &info, sizeof info) > 0) {}
+            int was_running = !job_ended;
+            reap();
             /* Whatever it left running would keep its pipes open. */
-            kill_the_rest();
+            if (was_running && job_ended) kill_the_rest();
         }
     }
     if (timed_out) finish("timeout");
-    else if (WIFSIGNALED(status)) finish("signal %d", WTERMSIG(status));
-    else finish("exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(job_status)) finish("signal %d", WTERMSIG(job_status));
+    else finish("exit %d", WEXITSTATUS(job_status));
 }
 
 int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: triggers-job-launcher <writable folder>...\n"); return 2; }
     prctl(PR_SET_DUMPABLE, 0);
     signal(SIGPIPE, SIG_IGN);
+    /* Ended children are noticed through a descriptor that poll watches with the job's pipes. */
+    sigset_t child;
+    sigemptyset(&child);
+    sigaddset(&child, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &child, NULL);
+    int children = signalfd(-1, &child, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (children < 0) die("signalfd");
     char **args = calloc(MAX_FIELDS + 1, sizeof *args);
     char **envs = calloc(MAX_FIELDS + 1, sizeof *envs);
     if (args == NULL || envs == NULL) die("calloc");
@@ -363,13 +437,19 @@ int main(int argc, char **argv) {
         if (read_full(STDIN_FILENO, request, size) != 1) die("read a request");
         struct job job;
         const char *problem = parse(request, size, &job, args, envs);
+        int clean = 1;
         if (problem != NULL) {
             finish("error %s", problem);
+        } else if (clean_before(argv + 1, argc - 1, &job) < 0) {
+            finish("error the sandbox could not be emptied before the job");
+            clean = 0;
         } else {
-            clean_up(argv + 1, argc - 1, job.directory);
-            run(&job);
+            run(&job, children);
+            clean = clean_after(argv + 1, argc - 1, &job) == 0;
         }
+        if (!clean) strncat(outcome, " unclean", sizeof outcome - strlen(outcome) - 1);
         frame('X', outcome, (uint32_t)strlen(outcome));
         free(request);
+        if (!clean) return 3;
     }
 }
