@@ -21,7 +21,8 @@ internal sealed class JobDirectory : IDisposable
     public static JobDirectory CreateIn(string folder)
     {
         var path = System.IO.Path.Combine(folder, "job-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return new JobDirectory(path, deleteOnDispose: false);
     }
 
