@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes;
 
@@ -11,14 +12,13 @@ namespace Triggers.Runtimes;
 /// </summary>
 internal sealed class DedicatedWorkers(Func<ScriptRun, string, WarmProcess> start, RuntimeOptions options) : IDisposable
 {
-    private readonly Lock _gate = new();
-    private readonly List<(string Key, WarmProcess Process)> _idle = []; // least recently used first
-    private int _busy;
+    // A script's processes are those of its workspace and path: a new version of it stops the old version's idle ones.
+    private readonly WarmPool<WarmProcess> _processes = new(options.DedicatedMaxProcesses, ScriptOf);
 
     public async Task<ScriptOutcome> RunAsync(ScriptRun run, JsonObject knownMainArgs, CancellationToken ct)
     {
         var key = run.DedicatedKey ?? throw new ArgumentException("The run names no dedicated worker.", nameof(run));
-        var process = Rent(run, key);
+        var process = _processes.Rent(key, () => start(run, NewMarker()));
         WarmRun result;
         try
         {
@@ -26,10 +26,10 @@ internal sealed class DedicatedWorkers(Func<ScriptRun, string, WarmProcess> star
         }
         catch
         {
-            Release(key, process, keep: false);
+            _processes.Return(key, process, reusable: false);
             throw;
         }
-        Release(key, process, keep: process.IsAlive);
+        _processes.Return(key, process);
 
         if (result.Answer is { } answer) return WrapperProtocol.ParseResult(answer, result.Logs, knownMainArgs);
         var error = result switch
@@ -53,67 +53,8 @@ internal sealed class DedicatedWorkers(Func<ScriptRun, string, WarmProcess> star
 
     private static string ScriptOf(string key) => key[..key.LastIndexOf('\n')];
 
-    private WarmProcess Rent(ScriptRun run, string key)
-    {
-        var retired = new List<WarmProcess>();
-        WarmProcess? warm = null;
-        lock (_gate)
-        {
-            _busy++;
-            // Dead processes, and idle ones of an older version of this script, are done.
-            foreach (var entry in _idle.Where(e => !e.Process.IsAlive || (e.Key != key && ScriptOf(e.Key) == ScriptOf(key))).ToList())
-            {
-                _idle.Remove(entry);
-                retired.Add(entry.Process);
-            }
-            var reuse = _idle.FindLastIndex(e => e.Key == key);
-            if (reuse >= 0)
-            {
-                warm = _idle[reuse].Process;
-                _idle.RemoveAt(reuse);
-            }
-            // Room for a new process: the least recently used idle ones of other scripts make way.
-            while (warm is null && _idle.Count > 0 && _idle.Count + _busy > options.DedicatedMaxProcesses)
-            {
-                retired.Add(_idle[0].Process);
-                _idle.RemoveAt(0);
-            }
-        }
-        retired.ForEach(p => p.Dispose());
-        return warm ?? StartOrRelease(run, key);
-    }
-
-    private WarmProcess StartOrRelease(ScriptRun run, string key)
-    {
-        try { return start(run, NewMarker()); }
-        catch
-        {
-            lock (_gate) _busy--;
-            throw;
-        }
-    }
-
-    private void Release(string key, WarmProcess process, bool keep)
-    {
-        lock (_gate)
-        {
-            _busy--;
-            if (keep) _idle.Add((key, process));
-        }
-        if (!keep) process.Dispose();
-    }
-
     /// <summary>A line prefix no script prints by chance: an ASCII record separator and a random nonce.</summary>
     private static string NewMarker() => $"\u001e{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}:";
 
-    public void Dispose()
-    {
-        List<WarmProcess> idle;
-        lock (_gate)
-        {
-            idle = _idle.Select(e => e.Process).ToList();
-            _idle.Clear();
-        }
-        idle.ForEach(p => p.Dispose());
-    }
+    public void Dispose() => _processes.Dispose();
 }

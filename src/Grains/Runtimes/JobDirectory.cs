@@ -14,7 +14,7 @@ internal sealed class JobDirectory : IDisposable
 
     public string Path { get; }
 
-    public static JobDirectory Create() => new(Directory.CreateTempSubdirectory("triggers-job-").FullName);
+    public static JobDirectory Create(string prefix = "triggers-job-") => new(Directory.CreateTempSubdirectory(prefix).FullName);
 
     /// <summary>A new directory in a job launcher's <paramref name="folder"/>, which the launcher empties before its next
     /// job starts (and deletes with itself): disposing it leaves it there, so the silo spends nothing on it.</summary>

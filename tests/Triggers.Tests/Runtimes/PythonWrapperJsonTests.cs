@@ -46,7 +46,8 @@ public sealed class PythonWrapperJsonTests
         }
     }
 
-    /// <summary>Runs the wrapper on one job as the runtime does; <paramref name="accelerated"/> false hides <c>_json</c>.</summary>
+    /// <summary>Runs the wrapper on one job with the runtime's arguments (script, input.json, result.json) and
+    /// <c>python3 -I</c>, started through <c>-c</c> so that <paramref name="accelerated"/> false can hide <c>_json</c>.</summary>
     private static JsonObject Run(bool accelerated, string kind)
     {
         var directory = Directory.CreateTempSubdirectory("wrapper-json-").FullName;

@@ -46,8 +46,21 @@ internal sealed class JobLauncher : SandboxedProcess
         process.BeginErrorReadLine();
     }
 
-    /// <summary>What its sandbox holds besides the system: the interpreter and read-only folders (<see cref="JobLaunchers"/>).</summary>
+    /// <summary>What its sandbox holds besides the system (<see cref="KeyOf"/>).</summary>
     public string Key { get; }
+
+    /// <summary>
+    /// The interpreter's file and the read-only folders (an installed dependency set), each with when it was made and
+    /// last changed: a sandbox holds what it bound when it started, so a dependency set installed again or an
+    /// interpreter upgraded at the same path needs a new one. Any job with the same key may run in the sandbox.
+    /// </summary>
+    public static string KeyOf(string executable, IReadOnlyList<string> readOnlyPaths) =>
+        string.Join('\n', readOnlyPaths.Prepend(JobSandbox.RealPath(executable))
+            .Select(path => $"{path}@{File.GetCreationTimeUtc(path).Ticks}:{File.GetLastWriteTimeUtc(path).Ticks}"));
+
+    /// <summary>A key's files without their versions: launchers of other versions of the same files are not used again.</summary>
+    public static string FilesOf(string key) =>
+        string.Join('\n', key.Split('\n').Select(version => version[..version.LastIndexOf('@')]));
 
     /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher before each job.</summary>
     public string Folder => Directory.Path;

@@ -39,14 +39,17 @@ public sealed class JobSandbox : IDisposable
     private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
 
-    private readonly JobLaunchers? _launchers;
+    // Each launcher is a sandbox holding one small process; beyond this many the least recently used idle ones make way.
+    private const int MaxLaunchers = 32;
+
+    private readonly WarmPool<JobLauncher>? _launchers;
 
     private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false)
     {
         _options = options;
         Mode = mode;
         Description = description;
-        if (reuse) _launchers = new JobLaunchers(StartLauncher);
+        if (reuse) _launchers = new WarmPool<JobLauncher>(MaxLaunchers, JobLauncher.FilesOf);
     }
 
     /// <summary>What jobs run in, for a person: the startup banner shows it.</summary>
@@ -110,7 +113,7 @@ public sealed class JobSandbox : IDisposable
     private string? TrialThroughLauncher()
     {
         if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
-        var launcher = _launchers!.Rent(trial, []);
+        var launcher = RentLauncher(trial, [])!;
         try
         {
             using var directory = launcher.CreateDirectory();
@@ -119,21 +122,25 @@ public sealed class JobSandbox : IDisposable
         }
         finally
         {
-            _launchers.Return(launcher);
+            ReturnLauncher(launcher);
         }
     }
 
     /// <summary>A worker slot's sandbox for a job of <paramref name="executable"/> that reads
     /// <paramref name="readOnlyPaths"/>, to hand back with <see cref="ReturnLauncher"/>; null when each job starts a
     /// sandbox of its own (<see cref="JobProcess"/>).</summary>
-    internal JobLauncher? RentLauncher(string executable, IReadOnlyList<string> readOnlyPaths) =>
-        _launchers?.Rent(executable, readOnlyPaths);
+    internal JobLauncher? RentLauncher(string executable, IReadOnlyList<string> readOnlyPaths)
+    {
+        if (_launchers is null) return null;
+        var key = JobLauncher.KeyOf(executable, readOnlyPaths);
+        return _launchers.Rent(key, () => StartLauncher(key, executable, readOnlyPaths));
+    }
 
-    internal void ReturnLauncher(JobLauncher launcher) => _launchers!.Return(launcher);
+    internal void ReturnLauncher(JobLauncher launcher) => _launchers!.Return(launcher.Key, launcher);
 
     private JobLauncher StartLauncher(string key, string executable, IReadOnlyList<string> readOnlyPaths)
     {
-        var folder = JobDirectory.Create();
+        var folder = JobDirectory.Create("triggers-slot-");
         try
         {
             var command = new JobCommand(JobLauncher.ProgramPath, [.. JobLauncher.SharedWritableFolders, folder.Path], folder)
