@@ -6,8 +6,9 @@ using Triggers.Triggers.Kafka.Native;
 namespace Triggers.Tests.EndToEnd;
 
 /// <summary>
-/// A consumer waiting in a long <c>Consume</c> returns as soon as another thread wakes it: what lets an idle trigger
-/// poll rarely and still stop, or commit, at once.
+/// A consumer waiting in a long <c>Consume</c> returns as soon as another thread wakes it, and a wait without a thread
+/// ends when librdkafka puts something on the empty consumer queue: what lets an idle trigger give its thread back and
+/// still take a message, stop, or commit, at once.
 /// </summary>
 public sealed class ConsumerWakeupTests : IDisposable
 {
@@ -50,6 +51,28 @@ public sealed class ConsumerWakeupTests : IDisposable
 
         wakeup.Dispose();
         wakeup.Wake(); // after the queue is given back, e.g. a commit request racing a stopping consumer
+    }
+
+    [Fact]
+    public async Task A_wait_without_a_thread_ends_when_a_message_arrives_or_a_wake_comes()
+    {
+        using var wakeup = new ConsumerWakeup(_consumer);
+        // Serve the group join (its rebalance arrives on the queue) until the partition is assigned and nothing waits.
+        await Eventually.WaitAsync(() => Task.FromResult(_consumer.Consume(TimeSpan.FromMilliseconds(100)) is null && _consumer.Assignment.Count == 1 && wakeup.Pending == 0),
+            Deadline, "the partition assigned and the queue empty");
+        wakeup.Reset();
+        Assert.Equal(0, wakeup.Pending);
+        var waiting = wakeup.WaitAsync(LongPoll);
+        Assert.False(waiting.IsCompleted);
+
+        await TestProducer.ProduceAsync(_kafka.BootstrapServers, "quiet", "hello");
+        Assert.True(await waiting.WaitAsync(Deadline));
+        Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(_consumer.Consume(Deadline)!.Message.Value!));
+
+        wakeup.Reset();
+        waiting = wakeup.WaitAsync(LongPoll);
+        wakeup.Wake();
+        Assert.True(await waiting.WaitAsync(Deadline));
     }
 
     public void Dispose()

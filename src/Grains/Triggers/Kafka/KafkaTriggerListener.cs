@@ -9,15 +9,21 @@ using Triggers.Triggers.Kafka.Native;
 namespace Triggers.Triggers.Kafka;
 
 /// <summary>
-/// One trigger's consumer: a plain poll loop on a thread of its own (never the Orleans scheduler) that turns
-/// messages into durable jobs and commits their offsets only afterwards. It never gives up: a failure is
-/// reported in <see cref="Status"/> and the consumer is rebuilt after a growing pause.
+/// One trigger's consumer: a plain poll loop (never on the Orleans scheduler) that turns messages into durable jobs and
+/// commits their offsets only afterwards. The loop has a thread of its own while there is work; an idle consumer gives
+/// the thread back and waits on librdkafka's signal that something arrived (<see cref="ConsumerWakeup"/>), so idle
+/// triggers cost a silo no threads of their own. It never gives up: a failure is reported in <see cref="Status"/> and
+/// the consumer is rebuilt after a growing pause.
 /// </summary>
 public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 {
-    // An idle consumer waits this long for a message. Stopping and commit requests wake it (ConsumerWakeup), so the wait
-    // can be long: each wake of an idle trigger's thread costs CPU, which counts with hundreds of triggers on a silo.
+    // An idle consumer waits this long for a message on its poll thread before it gives the thread back. Stopping and
+    // commit requests wake it (ConsumerWakeup), so the wait can be long: each wake costs CPU, which counts with hundreds
+    // of triggers on a silo.
     private static readonly TimeSpan IdlePollTimeout = TimeSpan.FromSeconds(1);
+    // librdkafka puts a consumer that has not polled for max.poll.interval.ms (5 minutes) out of its group: one that
+    // waits without a thread polls once in a while all the same.
+    private static readonly TimeSpan RestingPollInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ErrorPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
 
@@ -36,6 +42,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private volatile Error? _fatal;
     private volatile ConsumerWakeup? _wakeup;
     private IDisposable? _lagTracking;
+    private volatile bool _polling;
 
     private readonly TriggerMetrics _metrics;
     private readonly string _metricsName;
@@ -81,15 +88,17 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         }
     }
 
+    /// <summary>Whether the poll loop holds a thread now; false while the consumer rests, idle.</summary>
+    internal bool Polling => _polling;
+
     public void Start()
     {
         _lagTracking = _metrics.TrackLag(_metricsName, () => Status.Partitions.Select(p => new PartitionLag(p.Topic, p.Partition, p.Lag)));
-        var thread = new Thread(Run) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
         // Not the grain call's execution context: its request context (who called the API) must not outlive the call.
-        thread.UnsafeStart();
+        using (ExecutionContext.SuppressFlow()) _ = Task.Run(RunAsync);
     }
 
-    private void Run()
+    private async Task RunAsync()
     {
         var backoff = _backoff.Min;
         try
@@ -98,24 +107,13 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             {
                 try
                 {
-                    using var kerberos = KerberosFiles.For(_settings.Connection.Security); // removed when the consumer is done
-                    using var consumer = BuildConsumer(kerberos);
-                    consumer.Subscribe(_settings.Topics);
-                    backoff = _backoff.Min;
-                    using (_wakeup = new ConsumerWakeup(consumer))
-                    using (_stopping.Token.Register(_wakeup.Wake))
-                    {
-                        Poll(consumer);
-                        Drain(consumer);
-                    }
-                    consumer.Close();
-                    _logger.LogInformation("Kafka trigger {Trigger}: consumer closed", _settings.TriggerPath);
+                    await ListenAsync(subscribed: () => backoff = _backoff.Min);
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
                     _status.Failed($"The consumer stopped: {KerberosHints.Explain(e.Message)} Retrying in {backoff.TotalSeconds:0.#} s.");
                     _logger.LogWarning("Kafka trigger {Trigger}: consumer failed ({Error}); retrying in {Backoff}", _settings.TriggerPath, e.Message, backoff);
-                    _stopping.Token.WaitHandle.WaitOne(backoff);
+                    await Task.Delay(backoff, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                     backoff = _backoff.Next(backoff);
                 }
                 catch (Exception e)
@@ -129,6 +127,62 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             _status.Stopped();
             FailRequestedCommits();
             _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>One consumer's life. Everything that may block on the broker or the store runs on a thread of its own.</summary>
+    private async Task ListenAsync(Action subscribed)
+    {
+        using var kerberos = KerberosFiles.For(_settings.Connection.Security); // removed when the consumer is done
+        var consumer = BuildConsumer(kerberos);
+        try
+        {
+            consumer.Subscribe(_settings.Topics);
+            subscribed();
+            using (_wakeup = new ConsumerWakeup(consumer))
+            using (_stopping.Token.Register(_wakeup.Wake))
+            {
+                while (await OnOwnThreadAsync(() => Poll(consumer))) await RestAsync(_wakeup);
+                await OnOwnThreadAsync(() => Drain(consumer));
+            }
+            await OnOwnThreadAsync(consumer.Close);
+            _logger.LogInformation("Kafka trigger {Trigger}: consumer closed", _settings.TriggerPath);
+        }
+        finally
+        {
+            await OnOwnThreadAsync(consumer.Dispose); // waits for librdkafka's threads
+        }
+    }
+
+    private Task OnOwnThreadAsync(Action work) => OnOwnThreadAsync(() => { work(); return true; });
+
+    private Task<bool> OnOwnThreadAsync(Func<bool> work)
+    {
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            _polling = true;
+            try { done.TrySetResult(work()); }
+            catch (Exception e) { done.TrySetException(e); }
+            finally { _polling = false; }
+        }) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
+        thread.UnsafeStart();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Waits, without a thread, until the consumer has something to serve (a message, a rebalance, an error), a wake
+    /// comes (stop, a commit request), or it is time to poll anyway.
+    /// </summary>
+    private async Task RestAsync(ConsumerWakeup wakeup)
+    {
+        wakeup.Reset();
+        if (wakeup.Pending > 0) return; // only an empty queue's first event signals: this one came before the reset
+        var resting = Stopwatch.StartNew();
+        while (!_stopping.IsCancellationRequested && _requestedCommits.IsEmpty && resting.Elapsed < RestingPollInterval)
+        {
+            if (await wakeup.WaitAsync(StatusRefresh)) return;
+            _status.Polled(); // still listening: the trigger's last_server_ping stays fresh
         }
     }
 
@@ -191,7 +245,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _logger.LogWarning("Kafka trigger {Trigger}: {Reason} ({Code})", _settings.TriggerPath, error.Reason, error.Code);
     }
 
-    private void Poll(IConsumer<byte[]?, byte[]?> consumer)
+    /// <returns>True when the consumer went idle (nothing read for <see cref="IdlePollTimeout"/>, nothing left to
+    /// write or commit, no error to watch), false when the trigger stops.</returns>
+    private bool Poll(IConsumer<byte[]?, byte[]?> consumer)
     {
         var lastRefresh = Stopwatch.StartNew();
         while (!_stopping.IsCancellationRequested)
@@ -215,6 +271,12 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                 _batches.CloseDue(nothingFetched: message is null);
                 if (_batches.Take(_clock.GetUtcNow()) is { } batch) _writer.Write(batch, stored => Commit(consumer, stored));
                 else _writer.Settle(stored => Commit(consumer, stored)); // nothing more to read right now
+                if (idle && message is null && Idle())
+                {
+                    _status.Polled();
+                    _status.Refresh(consumer);
+                    return true;
+                }
             }
             catch (ConsumeException e)
             {
@@ -229,7 +291,11 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                 lastRefresh.Restart();
             }
         }
+        return false;
     }
+
+    // A consumer in error keeps its thread: each status refresh checks whether the broker is back.
+    private bool Idle() => _batches.Unwritten == 0 && _writer.Idle && _requestedCommits.IsEmpty && _fatal is null && !_status.InError;
 
     private static string Describe(Error error) => error.Code switch
     {

@@ -19,6 +19,11 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
 
     public DateTimeOffset? LastPoll => Interlocked.Read(ref _lastPollTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
+    public bool InError
+    {
+        get { lock (_gate) return _state == ListenerState.Error; }
+    }
+
     public void Polled() => Interlocked.Exchange(ref _lastPollTicks, clock.GetUtcNow().UtcTicks);
 
     public void Assigned(IEnumerable<TopicPartition> partitions)
