@@ -41,6 +41,9 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     /// <summary>Bytes of values and keys read since the last <see cref="Take"/>.</summary>
     public long UnwrittenBytes => _bytes;
 
+    /// <summary>A batch is open until its window ends (only a window keeps a batch open while nothing is fetched).</summary>
+    public bool WindowOpen => _windowEnds != long.MaxValue;
+
     /// <summary>An open batch's window has passed.</summary>
     public bool WindowEnded => Stopwatch.GetTimestamp() >= _windowEnds;
 

@@ -134,7 +134,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private async Task ListenAsync(Action subscribed)
     {
         using var kerberos = KerberosFiles.For(_settings.Connection.Security); // removed when the consumer is done
-        var consumer = BuildConsumer(kerberos);
+        // A Kerberos client runs kinit as it is built.
+        var consumer = await OnOwnThreadAsync(() => BuildConsumer(kerberos));
         try
         {
             consumer.Subscribe(_settings.Topics);
@@ -156,15 +157,22 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 
     private Task OnOwnThreadAsync(Action work) => OnOwnThreadAsync(() => { work(); return true; });
 
-    private Task<bool> OnOwnThreadAsync(Func<bool> work)
+    private Task<T> OnOwnThreadAsync<T>(Func<T> work)
     {
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             _polling = true;
-            try { done.TrySetResult(work()); }
-            catch (Exception e) { done.TrySetException(e); }
-            finally { _polling = false; }
+            T result;
+            try { result = work(); }
+            catch (Exception e)
+            {
+                _polling = false;
+                done.TrySetException(e);
+                return;
+            }
+            _polling = false; // before the result: what comes next may start another thread at once
+            done.TrySetResult(result);
         }) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
         thread.UnsafeStart();
         return done.Task;
@@ -294,8 +302,10 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         return false;
     }
 
-    // A consumer in error keeps its thread: each status refresh checks whether the broker is back.
-    private bool Idle() => _batches.Unwritten == 0 && _writer.Idle && _requestedCommits.IsEmpty && _fatal is null && !_status.InError;
+    // A batch waiting out its window, and a consumer in error, keep the thread: the window's end is a poll's timeout, and
+    // each status refresh checks whether the broker is back.
+    private bool Idle() =>
+        _batches.Unwritten == 0 && !_batches.WindowOpen && _writer.Idle && _requestedCommits.IsEmpty && _fatal is null && !_status.InError;
 
     private static string Describe(Error error) => error.Code switch
     {
