@@ -43,6 +43,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private volatile ConsumerWakeup? _wakeup;
     private IDisposable? _lagTracking;
     private volatile bool _polling;
+    private volatile bool _resting;
 
     private readonly TriggerMetrics _metrics;
     private readonly string _metricsName;
@@ -64,8 +65,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 
     public KafkaTriggerStatus Status => _status.Snapshot();
 
-    /// <summary>When the poll loop last went round: proof that this consumer is alive.</summary>
-    public DateTimeOffset? LastPoll => _status.LastPoll;
+    /// <summary>When the poll loop last went round: proof that this consumer is alive. A resting consumer is listening
+    /// now: librdkafka fetches and heartbeats on its own threads, and signals the loop when anything arrives.</summary>
+    public DateTimeOffset? LastPoll => _resting ? _clock.GetUtcNow() : _status.LastPoll;
 
     /// <summary>Commits <paramref name="offset"/> from the poll loop (the consumer's own thread) and returns once the
     /// broker has it; for a trigger without auto_commit, whose scripts say what is processed.</summary>
@@ -185,12 +187,15 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private async Task RestAsync(ConsumerWakeup wakeup)
     {
         wakeup.Reset();
-        if (wakeup.Pending > 0) return; // only an empty queue's first event signals: this one came before the reset
-        var resting = Stopwatch.StartNew();
-        while (!_stopping.IsCancellationRequested && _requestedCommits.IsEmpty && resting.Elapsed < RestingPollInterval)
+        // Only an empty queue's first event signals: one that came before the reset is waiting already. Stop and commit
+        // requests signal too, but may also have come before it.
+        if (wakeup.Pending > 0 || _stopping.IsCancellationRequested || !_requestedCommits.IsEmpty) return;
+        _resting = true;
+        try { await wakeup.WaitAsync(RestingPollInterval); }
+        finally
         {
-            if (await wakeup.WaitAsync(StatusRefresh)) return;
-            _status.Polled(); // still listening: the trigger's last_server_ping stays fresh
+            _status.Polled();
+            _resting = false;
         }
     }
 
