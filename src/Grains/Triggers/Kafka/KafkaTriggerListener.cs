@@ -90,7 +90,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         }
     }
 
-    /// <summary>Whether the poll loop holds a thread now; false while the consumer rests, idle.</summary>
+    /// <summary>Whether the consumer holds a thread of its own now; false while it rests, idle.</summary>
     internal bool Polling => _polling;
 
     public void Start()
