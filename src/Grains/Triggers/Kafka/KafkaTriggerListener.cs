@@ -21,9 +21,10 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     // commit requests wake it (ConsumerWakeup), so the wait can be long: each wake costs CPU, which counts with hundreds
     // of triggers on a silo.
     private static readonly TimeSpan IdlePollTimeout = TimeSpan.FromSeconds(1);
-    // librdkafka puts a consumer that has not polled for max.poll.interval.ms (5 minutes) out of its group: one that
-    // waits without a thread polls once in a while all the same.
-    private static readonly TimeSpan RestingPollInterval = TimeSpan.FromMinutes(1);
+    // librdkafka puts a consumer that has not polled for max.poll.interval.ms out of its group (a blocked Consume counts as
+    // polling; a rest does not): a resting consumer polls once in a while all the same.
+    private const int MaxPollIntervalMs = 300_000;
+    private static readonly TimeSpan RestingPollInterval = TimeSpan.FromMilliseconds(MaxPollIntervalMs / 5);
     private static readonly TimeSpan ErrorPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
 
@@ -44,6 +45,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private IDisposable? _lagTracking;
     private volatile bool _polling;
     private volatile bool _resting;
+    private int _rests;
 
     private readonly TriggerMetrics _metrics;
     private readonly string _metricsName;
@@ -92,6 +94,11 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
 
     /// <summary>Whether the consumer holds a thread of its own now; false while it rests, idle.</summary>
     internal bool Polling => _polling;
+
+    /// <summary>Whether the consumer rests now, waiting without a thread; and how many times it went to rest.</summary>
+    internal bool Resting => _resting;
+
+    internal int Rests => Volatile.Read(ref _rests);
 
     public void Start()
     {
@@ -186,12 +193,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     /// </summary>
     private async Task RestAsync(ConsumerWakeup wakeup)
     {
-        wakeup.Reset();
-        // Only an empty queue's first event signals: one that came before the reset is waiting already. Stop and commit
-        // requests signal too, but may also have come before it.
-        if (wakeup.Pending > 0 || _stopping.IsCancellationRequested || !_requestedCommits.IsEmpty) return;
         _resting = true;
-        try { await wakeup.WaitAsync(RestingPollInterval); }
+        Interlocked.Increment(ref _rests);
+        try { await wakeup.RestAsync(RestingPollInterval, ready: () => _stopping.IsCancellationRequested || !_requestedCommits.IsEmpty); }
         finally
         {
             _status.Polled();
@@ -213,6 +217,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             EnableAutoCommit = false,
             AutoOffsetReset = settings.AutoOffsetReset == AutoOffsetReset.Latest ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
             SessionTimeoutMs = options.SessionTimeoutMs,
+            MaxPollIntervalMs = MaxPollIntervalMs,
             HeartbeatIntervalMs = Math.Max(500, options.SessionTimeoutMs / 3),
             TopicMetadataRefreshIntervalMs = 30_000,
             FetchWaitMaxMs = options.FetchWaitMaxMs,

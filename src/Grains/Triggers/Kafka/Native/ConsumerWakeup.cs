@@ -8,11 +8,11 @@ namespace Triggers.Triggers.Kafka.Native;
 /// Lets an idle poll loop wait without a thread of its own, and wakes it from other threads.
 /// <list type="bullet">
 /// <item><see cref="Wake"/> ends a blocking <c>Consume</c> at once (librdkafka's <c>rd_kafka_queue_yield</c> on the
-/// consumer queue) and ends <see cref="WaitAsync"/>: a trigger stops, or takes a commit request, without delay. A wake
+/// consumer queue) and ends <see cref="RestAsync"/>: a trigger stops, or takes a commit request, without delay. A wake
 /// that comes while nobody waits ends the next wait.</item>
-/// <item><see cref="WaitAsync"/> waits, on no thread, until librdkafka puts something on the empty consumer queue (a
+/// <item><see cref="RestAsync"/> waits, on no thread, until librdkafka puts something on the empty consumer queue (a
 /// message, a rebalance, an error: <c>rd_kafka_queue_cb_event_enable</c>) or a wake comes. Hundreds of idle triggers then
-/// cost a silo no poll threads.</item>
+/// cost a silo no poll threads. librdkafka calls back only during a rest: a busy consumer costs nothing extra.</item>
 /// </list>
 /// Confluent.Kafka wraps neither call, nor exposes the librdkafka handle they need other than to itself: it is read from
 /// the client's <see cref="Handle"/> (a test catches a Confluent.Kafka version that moves it).
@@ -22,11 +22,15 @@ public sealed partial class ConsumerWakeup : IDisposable
     private static readonly PropertyInfo? HandleProperty =
         typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic);
 
-    // librdkafka calls this from its own threads, holding the queue's lock: it only signals.
+    // librdkafka calls this from its own threads, holding the queue's lock: it only signals, and nothing may escape it.
     private static readonly QueueEventCallback OnQueueEvent = (_, opaque) =>
     {
-        // Dispose turns the callback off before it frees the handle, so the handle is always live here.
-        if (GCHandle.FromIntPtr(opaque).Target is ConsumerWakeup wakeup) wakeup.Signal();
+        try
+        {
+            // The callback is turned off before the handle is freed, so the handle is live here.
+            if (GCHandle.FromIntPtr(opaque).Target is ConsumerWakeup wakeup) wakeup.Signal();
+        }
+        catch (Exception) { } // an exception here would end the process; a lost signal ends with the rest's limit
     };
     private static readonly IntPtr OnQueueEventPointer = Marshal.GetFunctionPointerForDelegate(OnQueueEvent);
 
@@ -45,7 +49,6 @@ public sealed partial class ConsumerWakeup : IDisposable
         _queue = rd_kafka_queue_get_consumer(handle.DangerousGetHandle());
         if (_queue == IntPtr.Zero) throw new InvalidOperationException("The client has no consumer queue (it is not a group consumer).");
         _self = GCHandle.Alloc(this);
-        rd_kafka_queue_cb_event_enable(_queue, OnQueueEventPointer, GCHandle.ToIntPtr(_self));
     }
 
     public void Wake()
@@ -55,29 +58,43 @@ public sealed partial class ConsumerWakeup : IDisposable
         Signal();
     }
 
-    /// <summary>How many events and messages wait on the consumer queue.</summary>
-    public long Pending
+    /// <summary>
+    /// Waits, on no thread, until something arrives on the consumer queue or a wake comes (true), or for
+    /// <paramref name="limit"/> (false). Returns at once when the queue holds something already, or when
+    /// <paramref name="ready"/> says there is work: checked once librdkafka calls back, so nothing that comes later is missed.
+    /// </summary>
+    public async Task<bool> RestAsync(TimeSpan limit, Func<bool> ready)
     {
-        get
+        while (_signal.Wait(0)) { } // signals of before the rest: what they announced was served
+        lock (_gate)
         {
-            lock (_gate) return _queue == IntPtr.Zero ? 0 : (long)rd_kafka_queue_length(_queue);
+            if (_queue == IntPtr.Zero) return true;
+            // Under the queue's lock, as librdkafka's call-backs are: an event is either counted below or signals.
+            rd_kafka_queue_cb_event_enable(_queue, OnQueueEventPointer, GCHandle.ToIntPtr(_self));
+        }
+        try
+        {
+            if (Pending() > 0 || ready()) return true;
+            return await _signal.WaitAsync(limit).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+                if (_queue != IntPtr.Zero) rd_kafka_queue_cb_event_enable(_queue, IntPtr.Zero, IntPtr.Zero);
         }
     }
 
-    /// <summary>Forgets signals given before now: what they announced was consumed with the queue.</summary>
-    public void Reset()
+    /// <summary>How many events and messages wait on the consumer queue.</summary>
+    internal long Pending()
     {
-        while (_signal.Wait(0)) { }
+        lock (_gate) return _queue == IntPtr.Zero ? 0 : (long)rd_kafka_queue_length(_queue);
     }
-
-    /// <summary>True when the queue got something (after it was empty) or a wake came; false after <paramref name="timeout"/>.
-    /// Check <see cref="Pending"/> after <see cref="Reset"/> and before waiting: only a queue's first event signals.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout) => _signal.WaitAsync(timeout);
 
     private void Signal()
     {
+        if (_signal.CurrentCount > 0) return; // signalled already
         try { _signal.Release(); }
-        catch (SemaphoreFullException) { } // already signalled
+        catch (SemaphoreFullException) { } // signalled meanwhile
     }
 
     /// <summary>Gives the queue back: librdkafka requires it before the consumer is closed.</summary>
