@@ -42,7 +42,6 @@ internal sealed class WarmProcess : SandboxedProcess
         return new WarmProcess(sandbox, process, command.Directory, marker);
     }
 
-
     /// <summary>Runs one job: <paramref name="input"/> is input.json's content.</summary>
     public async Task<WarmRun> RunAsync(string input, TimeSpan timeout, long maxMemoryBytes, CancellationToken ct)
     {
@@ -112,5 +111,4 @@ internal sealed class WarmProcess : SandboxedProcess
 
     // The interpreter's and whatever it started: in the sandbox it is a grandchild of the process the silo started.
     private long ResidentBytes() => ProcessTree.ResidentBytes(Process.Id);
-
 }

@@ -35,7 +35,7 @@ public sealed class IdleListenerTests : IAsyncDisposable
             NullLogger.Instance, TimeProvider.System);
     }
 
-    private Task RestingAsync(string what) => Eventually.WaitAsync(() => Task.FromResult(_listener.Resting && !_listener.Polling), Deadline, what);
+    private Task RestingAsync(string what) => Eventually.WaitAsync(() => Task.FromResult(_listener.Resting), Deadline, what);
 
     private Task<long?> CommittedAsync() => Task.FromResult(_listener.Status.Partitions.SingleOrDefault()?.CommittedOffset);
 

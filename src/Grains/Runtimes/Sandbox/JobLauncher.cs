@@ -186,7 +186,6 @@ internal sealed class JobLauncher : SandboxedProcess
         return request;
     }
 
-
     /// <summary>Decodes one stream's chunks, keeping a character split between two chunks whole.</summary>
     private sealed class StreamDecoder(Encoding encoding)
     {

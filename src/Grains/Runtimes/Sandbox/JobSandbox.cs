@@ -283,25 +283,12 @@ public sealed class JobSandbox : IDisposable
         {
             // Shared memory and message queues in places of their own, which the launcher empties between jobs; shared
             // memory is in memory like /tmp, and as small.
-            if (_options.Limits.TmpMb > 0)
-            {
-                yield return "--size";
-                yield return (_options.Limits.TmpMb * (1L << 20)).ToString(CultureInfo.InvariantCulture);
-            }
-            yield return "--tmpfs";
-            yield return "/dev/shm";
+            foreach (var argument in Tmpfs("/dev/shm")) yield return argument;
             yield return "--mqueue";
             yield return "/dev/mqueue";
         }
         // The job's directory usually lies in /tmp: the private /tmp comes first and the directory is mounted into it.
-        if (_options.Limits.TmpMb > 0)
-        {
-            // A tmpfs lives in memory, which no per-process limit counts.
-            yield return "--size";
-            yield return (_options.Limits.TmpMb * (1L << 20)).ToString(CultureInfo.InvariantCulture);
-        }
-        yield return "--tmpfs";
-        yield return "/tmp";
+        foreach (var argument in Tmpfs("/tmp")) yield return argument;
 
         if (!executable.StartsWith("/usr/", StringComparison.Ordinal) || inside != executable)
         {
@@ -332,6 +319,11 @@ public sealed class JobSandbox : IDisposable
     }
 
     private static string[] ReadOnly(string path) => ["--ro-bind", path, path];
+
+    // A tmpfs lives in memory, which no per-process limit counts: it gets Limits.TmpMb.
+    private IEnumerable<string> Tmpfs(string path) => _options.Limits.TmpMb > 0
+        ? ["--size", (_options.Limits.TmpMb * (1L << 20)).ToString(CultureInfo.InvariantCulture), "--tmpfs", path]
+        : ["--tmpfs", path];
 
     /// <summary>The <see cref="JobLimits"/> of a job's processes, as prlimit names the resources.</summary>
     internal IEnumerable<KeyValuePair<string, long>> Limits(JobCommand command)

@@ -19,11 +19,12 @@ internal sealed class WarmPool<T>(int capacity, Func<string, string> identityOf)
     public T Rent(string key, Func<T> start)
     {
         var retired = new List<T>();
+        var identity = identityOf(key);
         T? warm = null;
         lock (_gate)
         {
             _busy++;
-            foreach (var entry in _idle.Where(e => !e.Process.IsAlive || (e.Key != key && identityOf(e.Key) == identityOf(key))).ToList())
+            foreach (var entry in _idle.Where(e => !e.Process.IsAlive || (e.Key != key && identityOf(e.Key) == identity)).ToList())
             {
                 _idle.Remove(entry);
                 retired.Add(entry.Process);

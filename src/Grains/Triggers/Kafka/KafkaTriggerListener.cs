@@ -43,7 +43,6 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private volatile Error? _fatal;
     private volatile ConsumerWakeup? _wakeup;
     private IDisposable? _lagTracking;
-    private volatile bool _polling;
     private volatile bool _resting;
     private int _rests;
 
@@ -91,9 +90,6 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
                 $"The trigger's consumer did not get to the commit within {limit.TotalSeconds:0} s (it may be reconnecting to the broker; see its status). Try again.");
         }
     }
-
-    /// <summary>Whether the consumer holds a thread of its own now; false while it rests, idle.</summary>
-    internal bool Polling => _polling;
 
     /// <summary>Whether the consumer rests now, waiting without a thread; and how many times it went to rest.</summary>
     internal bool Resting => _resting;
@@ -171,17 +167,8 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            _polling = true;
-            T result;
-            try { result = work(); }
-            catch (Exception e)
-            {
-                _polling = false;
-                done.TrySetException(e);
-                return;
-            }
-            _polling = false; // before the result: what comes next may start another thread at once
-            done.TrySetResult(result);
+            try { done.TrySetResult(work()); }
+            catch (Exception e) { done.TrySetException(e); }
         }) { IsBackground = true, Name = $"kafka-trigger {_settings.WorkspaceId}/{_settings.TriggerPath}" };
         thread.UnsafeStart();
         return done.Task;
