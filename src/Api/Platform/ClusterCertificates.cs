@@ -18,24 +18,30 @@ public sealed class ClusterCertificates
     /// <summary>This process's certificate, with its private key.</summary>
     public X509Certificate2 Certificate { get; }
 
-    /// <summary>The configured certificates, or null when <c>Orleans:Tls:Certificate</c> is not set (TLS off).</summary>
+    /// <summary>The configured certificates, or null when neither <c>Orleans:Tls:Certificate</c> nor
+    /// <c>Orleans:Tls:Directory</c> (a folder holding <c>tls.crt</c>, <c>tls.key</c> and <c>ca.crt</c>) is set (TLS off).</summary>
     /// <exception cref="InvalidOperationException">TLS is asked for but a file is missing or unreadable.</exception>
     public static ClusterCertificates? FromConfiguration(IConfiguration config)
     {
         var section = config.GetSection("Orleans:Tls");
-        if (string.IsNullOrWhiteSpace(section["Certificate"])) return null;
-        string Required(string key) => section[key] is { Length: > 0 } value
+        var folder = section["Directory"] is { Length: > 0 } directory ? new ClusterCertificateFiles(directory) : null;
+        if (string.IsNullOrWhiteSpace(section["Certificate"]) && folder is null) return null;
+        // A file named on its own wins over the folder's.
+        string Required(string key, string? inFolder) => section[key] is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException($"Orleans:Tls:Certificate is set, so Orleans:Tls:{key} is needed too (a PEM file).");
+            : inFolder ?? throw new InvalidOperationException($"Orleans:Tls:Certificate is set, so Orleans:Tls:{key} is needed too (a PEM file).");
+        var certificateFile = Required("Certificate", folder?.Certificate);
+        var keyFile = Required("Key", folder?.Key);
+        var authorityFile = Required("CertificateAuthority", folder?.CertificateAuthority);
         try
         {
             // Loaded through PKCS#12 so the private key is usable by SslStream on every platform.
-            using var pem = X509Certificate2.CreateFromPemFile(Required("Certificate"), Required("Key"));
+            using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
             var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
             // The authority file may hold several certificates: during a change of authority, both.
             var authorities = new X509Certificate2Collection();
-            authorities.ImportFromPemFile(Required("CertificateAuthority"));
-            if (authorities.Count == 0) throw new IOException($"{section["CertificateAuthority"]} holds no PEM certificate.");
+            authorities.ImportFromPemFile(authorityFile);
+            if (authorities.Count == 0) throw new IOException($"{authorityFile} holds no PEM certificate.");
             return new ClusterCertificates(certificate, authorities);
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)

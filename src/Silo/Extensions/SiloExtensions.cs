@@ -34,6 +34,9 @@ public static class SiloExtensions
         var embedded = postgres is null ? StartEmbeddedPostgres(builder) : null;
 
         EnsureAdminToken(config);
+        // The embedded default's cluster is mutual TLS too: a client without the generated certificate is refused.
+        if (postgres is null && string.IsNullOrWhiteSpace(config["Orleans:Tls:Certificate"]))
+            config["Orleans:Tls:Directory"] = ClusterAuthority.LoadOrCreate(config["Orleans:Tls:Directory"] ?? Path.Combine(".data", "cluster-tls")).Directory;
         builder.Services.AddTriggersApi(config);
         builder.Services.AddSingleton(new StartupInfo(
             embedded is not null ? $"embedded PostgreSQL {embedded.Version}, data in {embedded.DataDirectory} (./run.sh --in-memory keeps nothing)"
@@ -63,10 +66,14 @@ public static class SiloExtensions
         // Definitions hold free-form JSON, which only Orleans' own serializer carries (through our surrogate).
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         silo.AddDashboard();
-        if (ClusterCertificates.FromConfiguration(config) is { } certificates) silo.UseTls(certificates.Certificate, certificates.Configure);
+        var certificates = ClusterCertificates.FromConfiguration(config);
+        if (certificates is not null) silo.UseTls(certificates.Certificate, certificates.Configure);
+        var endpoints = ClusterEndpoints.From(config, postgres is not null, certificates is not null);
+        silo.Services.AddSingleton(endpoints);
         if (postgres is null)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.Configure<EndpointOptions>(o => endpoints.Apply(o, siloPort, gatewayPort));
             silo.AddMemoryGrainStorage(StorageNames.Definitions);
             silo.UseInMemoryReminderService();
             return;
@@ -79,14 +86,7 @@ public static class SiloExtensions
             o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
         });
         silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
-        silo.Configure<EndpointOptions>(o =>
-        {
-            o.AdvertisedIPAddress = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
-            o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
-            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
-            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
-        });
+        silo.Configure<EndpointOptions>(o => endpoints.Apply(o, siloPort, gatewayPort));
         // In Kubernetes, Orleans also watches the pods, so a deleted pod's silo is declared dead at once.
         if (config.GetValue("Orleans:Kubernetes", false)) silo.UseKubernetesHosting();
         silo.UseAdoNetClustering(o => { o.Invariant = AdoInvariant; o.ConnectionString = postgres; });

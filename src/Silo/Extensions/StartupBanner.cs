@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Triggers.Api.Platform;
 using Triggers.Runtimes.Sandbox;
 
@@ -32,6 +34,8 @@ public sealed class StartupBanner(
                 ? $"  admin token:  {token}   (generated into {tokenFile}; set Auth__AdminToken to choose one)"
                 : "  admin token:  (from configuration Auth:AdminToken)",
         };
+        if (services.GetService<ClusterEndpoints>() is { } cluster)
+            lines.Add($"  cluster:      {cluster.Describe(services.GetRequiredService<IOptions<EndpointOptions>>().Value)}");
         if (services.GetService<JobSandbox>() is { } sandbox) lines.Add($"  jobs:         {sandbox.Description}");
         lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString} {Kerberos()}");
         if (services.GetService<DevKafkaBroker>() is { } broker)

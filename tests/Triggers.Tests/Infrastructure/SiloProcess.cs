@@ -89,6 +89,14 @@ public sealed partial class SiloProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The exit code of a process that should stop by itself (one refusing to start).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process!.WaitForExitAsync().WaitAsync(timeout);
+        _process.WaitForExit(); // the output's last lines, read asynchronously, are in
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
     public async Task KillAsync()
     {
