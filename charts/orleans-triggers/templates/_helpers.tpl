@@ -202,6 +202,9 @@ Environment both the silos and the API pods need: database, cluster identity, ad
 The cluster's TLS Secret, mounted read-only on the silo and API pods when orleans.tls.enabled.
 */}}
 {{- define "orleans-triggers.tlsVolumeMount" -}}
+{{- if not .Values.orleans.tls.enabled }}
+{{- fail "orleans.tls.enabled=false is not supported: the silos listen on their pod's address, and without mutual TLS anyone who reaches those ports could act as the cluster's admin. Leave it on (the chart makes the certificates) or name your own with orleans.tls.existingSecret." }}
+{{- end }}
 {{- if .Values.orleans.tls.enabled }}
 - name: orleans-tls
   mountPath: {{ .Values.orleans.tls.mountPath }}
@@ -213,8 +216,15 @@ The cluster's TLS Secret, mounted read-only on the silo and API pods when orlean
 {{- if .Values.orleans.tls.enabled }}
 - name: orleans-tls
   secret:
-    secretName: {{ required "orleans.tls.existingSecret must name a Secret with tls.crt, tls.key and ca.crt (scripts/cluster-certs.sh makes them)" .Values.orleans.tls.existingSecret }}
+    secretName: {{ include "orleans-triggers.clusterTlsSecretName" . }}
     # 0444: the pods run as uid 1000 and Kubernetes makes the files root's.
     defaultMode: 292
 {{- end }}
+{{- end }}
+
+{{/*
+The Secret holding the cluster's TLS files: the operator's own, or the one the chart makes.
+*/}}
+{{- define "orleans-triggers.clusterTlsSecretName" -}}
+{{- default (printf "%s-cluster-tls" (include "orleans-triggers.fullname" .)) .Values.orleans.tls.existingSecret }}
 {{- end }}

@@ -9,6 +9,7 @@ using Triggers.Api.Platform;
 using Triggers.Definitions;
 using Triggers.Extensions;
 using Triggers.Jobs.Execution;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Security;
 using Triggers.Silo.Storage;
 using Triggers.Telemetry;
@@ -50,6 +51,7 @@ public static class SiloExtensions
         // Registered after the silo, so they start once it has joined the cluster.
         builder.Services.AddTriggersGrainServices(config, postgres);
         builder.Services.AddHostedService<StartupBanner>();
+        builder.Services.AddHealthChecks().AddCheck<JobSandboxCheck>("jobs");
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(TriggerMetrics.MeterNameOf(config)).AddPrometheusExporter());
         return builder;
     }
@@ -98,7 +100,7 @@ public static class SiloExtensions
     {
         var options = builder.Configuration.GetSection(EmbeddedPostgresOptions.Section).Get<EmbeddedPostgresOptions>() ?? new();
         if (string.IsNullOrWhiteSpace(options.BinDirectory)) return null;
-        var embedded = EmbeddedPostgres.For(options).Start();
+        var embedded = EmbeddedPostgres.For(options).Start(builder.Configuration.GetValue("Workers:SandboxUid", new SandboxOptions().SandboxUid));
         builder.Services.AddSingleton(embedded);
         // Stopped once everything else has stopped: the silo's own shutdown still writes to it.
         builder.Services.AddHostedService(sp => new EmbeddedPostgresShutdown(embedded, sp.GetRequiredService<IHostApplicationLifetime>()));

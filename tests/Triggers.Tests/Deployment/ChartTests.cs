@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Security.Cryptography.X509Certificates;
 using static Triggers.Tests.Deployment.RenderedChart;
 
 namespace Triggers.Tests.Deployment;
@@ -52,8 +53,35 @@ public sealed class ChartTests
             Assert.Contains(Items(PodSpec(pod)["containers"]![0]!["env"]), e => (string?)e["name"] == "Orleans__Tls__CertificateAuthority");
             Assert.Contains(Items(PodSpec(pod)["volumes"]), v => (string?)v["secret"]?["secretName"] == "orleans-triggers-cluster-tls");
         }
-        Assert.DoesNotContain(least.Objects, o => o.ToJsonString().Contains("Orleans__Tls__", StringComparison.Ordinal));
+        Assert.Null(all.Find("Secret", "orleans-triggers-cluster-tls")); // the operator's own, not rendered
         Assert.NotEmpty(Items(PodSpec(silo)["topologySpreadConstraints"]));
+    }
+
+    [Fact]
+    public void Cluster_TLS_is_on_with_certificates_the_chart_makes_and_cannot_be_turned_off()
+    {
+        var least = Render("example-values.yaml");
+        var secret = least.Find("Secret", "orleans-triggers-cluster-tls");
+        Assert.NotNull(secret);
+        string File(string key) => System.Text.Encoding.ASCII.GetString(Convert.FromBase64String((string)secret["data"]![key]!));
+        using var authority = X509Certificate2.CreateFromPem(File("ca.crt"));
+        using var member = X509Certificate2.CreateFromPem(File("tls.crt"), File("tls.key"));
+        Assert.True(member.HasPrivateKey);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(member), "the member certificate chains to the chart's authority");
+        foreach (var pod in new[] { least.Find("StatefulSet", "orleans-triggers-silo")!, least.Find("Deployment", "orleans-triggers-api")! })
+        {
+            Assert.Contains(Items(PodSpec(pod)["containers"]![0]!["env"]), e => (string?)e["name"] == "Orleans__Tls__Certificate");
+            Assert.Contains(Items(PodSpec(pod)["volumes"]), v => (string?)v["secret"]?["secretName"] == "orleans-triggers-cluster-tls");
+        }
+
+        var (exit, _, errors) = Run(Helm, "template", "orleans-triggers", ChartDirectory, "-f", Path.Combine(ChartDirectory, "ci", "example-values.yaml"),
+            "--set", "orleans.tls.enabled=false");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("orleans.tls.enabled=false is not supported", errors);
     }
 
     [Theory, MemberData(nameof(ValuesFiles))]

@@ -45,6 +45,19 @@ public sealed class TriggersApiClient(HttpClient http)
     public async Task<JsonObject> GetJobAsync(string ws, string id) =>
         (await http.GetFromJsonAsync<JsonObject>($"/api/w/{ws}/jobs_u/get/{id}"))!;
 
+    /// <summary>Queues a job of the script at <paramref name="path"/> and answers its id.</summary>
+    public async Task<string> RunScriptAsync(string ws, string path, object args)
+    {
+        using var run = await http.PostAsJsonAsync($"/api/w/{ws}/jobs/run/p/{path}", args);
+        run.EnsureSuccessStatusCode();
+        return await run.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Waits until the job has finished, and returns it in full.</summary>
+    public Task<JsonObject> WaitForJobEndAsync(string ws, string id, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(() => GetJobAsync(ws, id), j => (string?)j["status"] is "success" or "failure",
+            timeout ?? TimeSpan.FromSeconds(60), $"job {id} to finish");
+
     /// <summary>Waits until the trigger's consumer has partitions assigned, i.e. it is really listening.</summary>
     public Task<JsonObject> WaitUntilListeningAsync(string ws, string path, TimeSpan? timeout = null) =>
         Eventually.WaitAsync(() => GetTriggerAsync(ws, path),

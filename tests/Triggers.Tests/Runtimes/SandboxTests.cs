@@ -358,11 +358,11 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
     }
 
     [Fact]
-    public void Required_bubblewrap_that_cannot_work_stops_the_silo_with_the_reason()
+    public void Bubblewrap_that_cannot_work_stops_a_silo_that_requires_it_and_under_auto_runs_no_job_at_all()
     {
         // A user id setpriv refuses makes the trial job fail, as a missing bwrap or a blocked user namespace would: the
-        // silo must not start with required bubblewrap, and falls back under auto. (Runs as root, as CI does: otherwise
-        // the silo cannot hand jobs a user and ignores the id.)
+        // silo must not start with required bubblewrap, and under auto it runs nothing rather than run jobs unsandboxed.
+        // (Runs as root, as CI does: otherwise the silo cannot hand jobs a user and ignores the id.)
         var options = new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, SandboxUid = -5 };
 
         var error = Assert.Throws<InvalidOperationException>(() => JobSandbox.Create(options, NullLogger.Instance));
@@ -370,7 +370,13 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
 
         Assert.Contains("Workers:Sandbox is bubblewrap", error.Message);
         Assert.Contains("trial job failed", error.Message);
-        Assert.Equal(SandboxMode.None, fallback.Mode);
+        Assert.Contains("trial job failed", fallback.Unavailable);
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+        {
+            using var directory = JobDirectory.Create();
+            fallback.StartInfo(new JobCommand("/bin/true", [], directory));
+        });
+        Assert.Contains("runs no jobs", refused.Message);
     }
 
     private static readonly JobSandbox Unsandboxed = Sandbox(new SandboxOptions { Sandbox = SandboxMode.None });

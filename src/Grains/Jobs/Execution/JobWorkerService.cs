@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Triggers.Extensions;
 using Triggers.Jobs.Store;
 using Triggers.Runtimes;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Jobs.Execution;
 
@@ -17,6 +18,7 @@ public sealed class JobWorkerService(
     JobQueueSignal signal,
     JobCompletions completions,
     ScriptRunner runner,
+    JobSandbox sandbox,
     FlowRunner flows,
     DependencyJobs dependencyJobs,
     JobVariables variables,
@@ -37,6 +39,8 @@ public sealed class JobWorkerService(
             logger.LogInformation("Workers:Count is 0: this silo listens but runs no jobs");
             return;
         }
+        // Its jobs stay queued for silos that can run them; the startup banner and /health say why.
+        if (sandbox.Unavailable is not null) return;
         var workerId = WorkerIds.Of(silo.SiloAddress, _options);
         var requeued = await store.RequeueClaimedByAsync(workerId, stoppingToken);
         if (requeued > 0) logger.LogInformation("Requeued {Count} jobs this worker was running when it last stopped", requeued);

@@ -35,7 +35,7 @@ public sealed class JobSandbox : IDisposable
     private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(20);
 
     private readonly SandboxOptions _options;
-    private readonly string? _bubblewrap = ExecutableLocator.Find("bwrap");
+    private readonly string? _bubblewrap;
     private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
 
@@ -47,6 +47,7 @@ public sealed class JobSandbox : IDisposable
     private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false)
     {
         _options = options;
+        _bubblewrap = ExecutableLocator.Find(options.Bubblewrap);
         Mode = mode;
         Description = description;
         if (reuse) _launchers = new WarmPool<JobLauncher>(MaxLaunchers, JobLauncher.FilesOf);
@@ -57,6 +58,10 @@ public sealed class JobSandbox : IDisposable
 
     /// <summary><see cref="SandboxMode.Bubblewrap"/> or <see cref="SandboxMode.None"/>: what jobs actually run in.</summary>
     public SandboxMode Mode { get; }
+
+    /// <summary>Why this silo runs no jobs at all, or null when it does: <see cref="SandboxMode.Auto"/> found that the
+    /// sandbox does not work here, and an unsandboxed job is only ever run when <see cref="SandboxMode.None"/> says so.</summary>
+    public string? Unavailable { get; private init; }
 
     /// <summary>The host user jobs run as when the silo is root and so can hand them one: sandboxed or not, a job never
     /// runs as root.</summary>
@@ -88,8 +93,10 @@ public sealed class JobSandbox : IDisposable
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
-        logger.LogWarning("Jobs run WITHOUT a sandbox, because {Problem}; they can read whatever their user can, the machine's processes included. Install bubblewrap (Debian: apt-get install bubblewrap), or set Workers:Sandbox=none to accept this", problem);
-        return new JobSandbox(options, SandboxMode.None, $"UNSANDBOXED: {problem} (see the warning above)");
+        // Fail closed: an unsandboxed job could read what the silo's user can, so that needs Workers:Sandbox=none, said out loud.
+        logger.LogError("This silo runs NO jobs, because the job sandbox does not work here: {Problem}. Install bubblewrap (Debian: apt-get install bubblewrap) " +
+                        "and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed, knowing that they can then read whatever their user can", problem);
+        return new JobSandbox(options, SandboxMode.None, $"NONE RUN HERE: {problem} (Workers:Sandbox=none would run them unsandboxed)") { Unavailable = problem };
     }
 
     /// <summary>Why a worker slot's sandbox cannot be reused here (warned about), or null when a trial job ran in one.</summary>
@@ -164,7 +171,7 @@ public sealed class JobSandbox : IDisposable
     private string? Problem()
     {
         if (!OperatingSystem.IsLinux()) return "bubblewrap needs Linux";
-        if (_bubblewrap is null) return "bubblewrap (bwrap) is not installed";
+        if (_bubblewrap is null) return $"bubblewrap ({_options.Bubblewrap}) is not installed";
         if (_prlimit is null) return "prlimit (util-linux) is not installed";
         if (Environment.IsPrivilegedProcess && _setpriv is null) return "setpriv (util-linux), with which a root silo hands jobs their own user, is not installed";
         if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
@@ -186,6 +193,7 @@ public sealed class JobSandbox : IDisposable
     /// directory, standard streams redirected, in the sandbox and under the limits. Hands the directory to the job's user.</summary>
     internal ProcessStartInfo StartInfo(JobCommand command)
     {
+        if (Unavailable is not null) throw new InvalidOperationException($"This silo runs no jobs: the job sandbox does not work here ({Unavailable}).");
         var executable = Mode == SandboxMode.Bubblewrap ? RealPath(command.Executable) : command.Executable;
         // The launcher has a place of its own in the sandbox: its folder on the host says nothing to a job.
         var inside = command.RunsJobs ? LauncherInside : executable;

@@ -3,7 +3,8 @@ namespace Triggers.Runtimes.Sandbox;
 /// <summary>How job processes are isolated from the silo and from each other.</summary>
 public enum SandboxMode
 {
-    /// <summary>Bubblewrap where it works on this machine; otherwise none, with a warning at startup.</summary>
+    /// <summary>Bubblewrap where it works on this machine; otherwise the silo runs no jobs and says why (startup banner,
+    /// <c>/health</c>), while it still listens and serves the API.</summary>
     Auto,
 
     /// <summary>Bubblewrap, or the silo does not start.</summary>
@@ -23,6 +24,9 @@ public sealed class SandboxOptions
     public const string Section = "Workers";
 
     public SandboxMode Sandbox { get; set; } = SandboxMode.Auto;
+
+    /// <summary>The bubblewrap program: a name looked up on the PATH, or a path.</summary>
+    public string Bubblewrap { get; set; } = "bwrap";
 
     /// <summary>The host user id jobs run as when the silo runs as root (65534 is <c>nobody</c>). A silo that is not
     /// root runs jobs as its own user, inside a user namespace.</summary>
