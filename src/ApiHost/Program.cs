@@ -9,7 +9,7 @@ builder.AddClusterClient();
 builder.Services.AddTriggersApi(builder.Configuration);
 
 var app = builder.Build();
-app.UseTriggersApiErrors();
+app.UseTriggersApi();
 app.MapTriggersApi();
 app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresToken { Browser = true });
 await app.RunAsync();

@@ -34,6 +34,10 @@ public sealed class RequiresToken
     internal bool AcceptsBasic => Browser || AllowBasic;
 }
 
+/// <summary>Endpoint metadata: the role a route needs where its method and place do not say it (a workspace setting
+/// that only admins may change, say).</summary>
+public sealed record RequiresRole(TokenRole Role);
+
 /// <summary>
 /// Decides whether a request's token may do what it asks, as middleware: before the endpoint binds its parameters, so
 /// a caller without a valid token learns that (401) and nothing about its body, and one whose token lacks the right
@@ -95,6 +99,7 @@ public sealed class ApiAccess(Microsoft.Extensions.Options.IOptions<AuthOptions>
     /// workspace a developer, and the cluster's own routes (tokens, workspaces, secrets, dashboard, metrics) an admin.</summary>
     private static TokenRole Needed(HttpContext context, RequiresToken required, string? workspace)
     {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RequiresRole>() is { } declared) return declared.Role;
         var reads = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
         var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
         if (required.AcceptsBasic || pattern.StartsWith("/api/tokens", StringComparison.Ordinal)) return TokenRole.Admin;

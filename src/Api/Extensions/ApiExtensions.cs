@@ -73,8 +73,22 @@ public static class ApiExtensions
         return app;
     }
 
-    /// <summary>The exception handler and status-code pages that give every error a problem-details body, and the admin
-    /// token check, which answers before a request's body is read.</summary>
-    public static IApplicationBuilder UseTriggersApiErrors(this IApplicationBuilder app) =>
-        app.UseExceptionHandler().UseStatusCodePages().UseApiAccess();
+    /// <summary>The API's middleware: headers that keep browsers from framing or sniffing any answer, the exception
+    /// handler and status-code pages that give every error a problem-details body, and the token check, which answers
+    /// before a request's body is read.</summary>
+    public static IApplicationBuilder UseTriggersApi(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XFrameOptions = "DENY";
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            // Pages that set a policy of their own (the console's is stricter) keep it; every other answer is at least never framed.
+            context.Response.OnStarting(() =>
+            {
+                if (!headers.ContainsKey("Content-Security-Policy")) headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+                return Task.CompletedTask;
+            });
+            return next(context);
+        }).UseExceptionHandler().UseStatusCodePages().UseApiAccess();
 }

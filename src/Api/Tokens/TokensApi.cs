@@ -29,8 +29,12 @@ public static class TokensApi
             var label = request.Label?.Trim();
             if (string.IsNullOrEmpty(label) || label.Length > 100)
                 throw new InvalidInputException("label", "A token needs a label of 1 to 100 characters, naming who or what holds it.");
-            // Changes show the label as edited_by, where these name the admin token and the silo itself.
-            if (label is Editors.Admin or Editors.System || label.StartsWith(Editors.JobPrefix, StringComparison.Ordinal))
+            if (label.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+                throw new InvalidInputException("label", "A token's label may not hold control or invisible characters: people read it as edited_by.");
+            // Changes show the label as edited_by, where these name the admin token, the silo itself and jobs: no label
+            // may read like them, whatever its case, width or accents.
+            var skeleton = Skeleton(label);
+            if (skeleton is Editors.Admin or Editors.System || skeleton.StartsWith(Editors.JobPrefix, StringComparison.Ordinal))
                 throw new InvalidInputException("label", $"'{label}' is reserved: edited_by shows 'admin' for the admin token, 'system' for the silo's own changes and 'job <id>' for a job's.");
             if (Enum.GetValues<TokenRole>().Where(r => ApiAccess.Name(r) == request.Role).Select(r => (TokenRole?)r).FirstOrDefault() is not { } role)
                 throw new InvalidInputException("role", $"role must be one of {string.Join(", ", Enum.GetValues<TokenRole>().Select(ApiAccess.Name))}.");
@@ -60,5 +64,17 @@ public static class TokensApi
                 ? Results.Text($"deleted token {token_prefix}")
                 : throw new NotFoundException($"No token has the prefix '{token_prefix}'."));
         return api;
+    }
+
+    /// <summary>What a label looks like to a reader: compatibility forms folded (full-width letters), accents and
+    /// invisible characters dropped, any run of spaces one space, lower case.</summary>
+    private static string Skeleton(string label)
+    {
+        var visible = label.Normalize(System.Text.NormalizationForm.FormKD)
+            .Where(c => char.GetUnicodeCategory(c) is not (System.Globalization.UnicodeCategory.NonSpacingMark
+                or System.Globalization.UnicodeCategory.EnclosingMark or System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.Control))
+            .Select(c => char.IsWhiteSpace(c) ? ' ' : c);
+        return string.Join(' ', new string(visible.ToArray()).Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
     }
 }

@@ -26,10 +26,24 @@ public static class ConsoleApi
         return app;
     }
 
+    // The console's own files only: no inline script or style, no other origin, never inside a frame.
+    private const string ContentPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
     private static IResult Serve(string file) =>
         Files.TryGetValue(file, out var f)
-            ? Results.Bytes(f.Content, f.ContentType)
+            ? new ConsoleFile(f.Content, f.ContentType)
             : Results.Problem(statusCode: 404, title: "Not found", detail: $"The console has no file '{file}'.");
+
+    private sealed class ConsoleFile(byte[] content, string contentType) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.ContentSecurityPolicy = ContentPolicy;
+            return Results.Bytes(content, contentType).ExecuteAsync(context);
+        }
+    }
 
     private static byte[] Read(string name)
     {

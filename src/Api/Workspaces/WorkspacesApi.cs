@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Triggers.Api.Auth;
+using Triggers.Tokens;
 using Triggers.Validation;
 using Triggers.Workspaces;
 
@@ -40,7 +41,8 @@ public static class WorkspacesApi
             await grains.GetGrain<IWorkspaceGrain>(workspace).SetErrorHandlerAsync(
                 string.IsNullOrEmpty(request.ErrorHandler) ? null : request.ErrorHandler, request.ErrorHandlerExtraArgs);
             return Results.Ok();
-        });
+        }).WithMetadata(new RequiresRole(TokenRole.Admin)); // the handler runs with every failed job's details, of every trigger
+
         return workspace;
     }
 }

@@ -67,7 +67,8 @@ public static class RuntimeServiceCollectionExtensions
             if (string.IsNullOrEmpty(options.Python)) options.Python = new RuntimeOptions().Python;
         });
         services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.Section));
-        services.TryAddSingleton(sp => JobSandbox.Create(sp.GetRequiredService<IOptions<SandboxOptions>>().Value, sp.GetRequiredService<ILogger<JobSandbox>>()));
+        services.TryAddSingleton(sp => JobSandbox.Create(sp.GetRequiredService<IOptions<SandboxOptions>>().Value, sp.GetRequiredService<ILogger<JobSandbox>>(),
+            () => sp.GetService<Jobs.Execution.IInternalApiAddress>()?.BaseUrl));
         services.TryAddSingleton<DependencySets>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILanguageRuntime, BunRuntime>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILanguageRuntime, PythonRuntime>());

@@ -107,8 +107,8 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
 
     private protected sealed override ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs)
     {
-        var resultPath = directory.File(WrapperProtocol.ResultFileName);
-        if (File.Exists(resultPath)) return WrapperProtocol.ReadResult(resultPath, exit.Logs, knownMainArgs);
+        // The wrapper writes its result as the job ends; without one, the exit code says more than a missing file.
+        if (Path.Exists(directory.File(WrapperProtocol.ResultFileName))) return WrapperProtocol.ReadResult(directory.Path, exit.Logs, knownMainArgs);
 
         var error = exit.ExitCode != 0 ? JobFailures.ExitCode(exit) : JobFailures.MissingResult();
         return ScriptOutcome.Failure(error, knownMainArgs, exit.Logs);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Triggers.Extensions;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes;
 
@@ -41,21 +42,24 @@ internal static class WrapperProtocol
     }
 
     /// <summary>
-    /// Reads result.json, which the job's own code could have replaced: only a regular file is read, and no more than
-    /// the limit. A symbolic link (say to /dev/zero), a FIFO (which would block the read) or a device fails the job
-    /// instead of blocking the slot or exhausting memory. (FIFOs and devices report a size of 0, like an empty file.)
+    /// Reads result.json from the job's <paramref name="directory"/>, which the job's own code could have replaced or
+    /// turned into a link: only a regular file reached without any link (<see cref="JobFiles"/>) is read, and no more
+    /// than the limit. A link (say to /dev/zero or a host file), or a FIFO (which would block the read), fails the job
+    /// instead of blocking the slot, exhausting memory or handing back a file of the host.
     /// </summary>
-    public static ScriptOutcome ReadResult(string path, string logs, JsonObject knownMainArgs)
+    public static ScriptOutcome ReadResult(string directory, string logs, JsonObject knownMainArgs)
     {
-        var file = new FileInfo(path);
-        if (file.LinkTarget is not null)
-            return Invalid($"The job replaced its result file ({ResultFileName}) with a symbolic link; the result is not read.");
-        if (file.Length == 0)
-            return Invalid($"The job's result file ({ResultFileName}) is empty or not a regular file; did the script write to it?");
-        if (file.Length > MaxResultBytes) return TooLarge(file.Length);
+        FileStream? opened;
+        try { opened = JobFiles.OpenRead(directory, ResultFileName); }
+        catch (JobFileRefusedException e) { return Invalid($"The job's result file is not read: {e.Message}."); }
+        if (opened is null) return Invalid($"The job wrote no result file ({ResultFileName}).");
+        using var stream = opened;
+        var length = stream.Length;
+        if (length == 0)
+            return Invalid($"The job's result file ({ResultFileName}) is empty; did the script write to it?");
+        if (length > MaxResultBytes) return TooLarge(length);
 
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-        var measured = (int)file.Length;
+        var measured = (int)length;
         var bytes = new byte[measured + 1];
         var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
         if (read > measured)

@@ -134,7 +134,7 @@ public static class SiloExtensions
 
     public static WebApplication MapTriggersEndpoints(this WebApplication app)
     {
-        app.UseTriggersApiErrors();
+        app.UseTriggersApi();
         app.MapTriggersApi();
         app.MapOrleansDashboard(routePrefix: "/dashboard").WithMetadata(new RequiresToken { Browser = true });
         var metrics = app.MapPrometheusScrapingEndpoint("/metrics");

@@ -168,21 +168,72 @@ public sealed class SandboxTests(BunFixture bun) : IClassFixture<BunFixture>
     }
 
     [Fact]
-    public async Task Without_network_a_job_cannot_connect_and_with_it_it_can()
+    public async Task An_isolated_job_reaches_out_and_the_APIs_port_but_no_other_port_of_the_host_and_without_network_nothing()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var script = $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected";
-        var offline = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Network = false });
+        using var api = Listening(IPAddress.Loopback);
+        using var silo = Listening(IPAddress.Loopback); // as the cluster ports and the development broker do
+        using var wildcard = Listening(IPAddress.Any);
+        int Port(TcpListener listener) => ((IPEndPoint)listener.LocalEndpoint).Port;
+        var machine = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        var script = $$"""
+            probe() { if timeout 5 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then echo "$1 open"; else echo "$1 closed"; fi; }
+            probe api 127.0.0.1 {{Port(api)}}
+            probe silo 127.0.0.1 {{Port(silo)}}
+            probe wildcard 127.0.0.1 {{Port(wildcard)}}
+            probe wildcard-by-address {{machine}} {{Port(wildcard)}}
+            probe outbound deb.debian.org 80
+            grep -qi ':{{Port(silo):X4}} ' /proc/net/tcp && echo "host sockets seen" || echo "host sockets hidden"
+            """;
+        var isolated = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap }, NullLogger.Instance, () => $"http://127.0.0.1:{Port(api)}");
+        var offline = Sandbox(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Network = "none" });
 
-        var withNetwork = await RunAsync(Sandboxes.Bubblewrap, ScriptLanguage.Bash, script);
+        var inside = await RunAsync(isolated, ScriptLanguage.Bash, script);
         var withoutNetwork = await RunAsync(offline, ScriptLanguage.Bash, script);
 
-        AssertSucceeded(withNetwork);
-        Assert.Contains("connected", withNetwork.Logs);
-        Assert.False(withoutNetwork.Succeeded);
-        Assert.Contains("Connection refused", withoutNetwork.Logs);
+        AssertSucceeded(inside);
+        foreach (var line in new[] { "api open", "silo closed", "wildcard closed", "wildcard-by-address closed", "outbound open", "host sockets hidden" })
+            Assert.Contains(line, inside.Logs);
+        AssertSucceeded(withoutNetwork);
+        foreach (var line in new[] { "api closed", "silo closed", "outbound closed", "host sockets hidden" })
+            Assert.Contains(line, withoutNetwork.Logs);
+    }
+
+    [Fact]
+    public async Task A_job_that_swaps_its_directory_for_a_link_does_not_get_a_host_file_read_as_its_result()
+    {
+        // A host folder the job cannot see, holding a file named like a result: the silo must not read it for the job.
+        var host = Directory.CreateTempSubdirectory("host-secret-");
+        try
+        {
+            File.WriteAllText(Path.Combine(host.FullName, "result.json"), """{"ok":true,"result":"the host's secret"}""");
+            const string script = """
+                import os
+
+                def main(target: str):
+                    here = os.getcwd()
+                    os.rename(here, here + ".moved")
+                    os.symlink(target, here)
+                    return "mine"
+                """;
+            foreach (var sandbox in new[] { Sandboxes.Bubblewrap, Unsandboxed })
+            {
+                var outcome = await RunAsync(sandbox, ScriptLanguage.Python3, script, new JsonObject { ["target"] = host.FullName });
+                Assert.False(outcome.Succeeded, $"the job succeeded with {outcome.Result?.ToJsonString()}");
+                Assert.DoesNotContain("the host's secret", outcome.Result?.ToJsonString() ?? "");
+                Assert.Contains("symbolic link", outcome.Error!.Message);
+            }
+        }
+        finally { host.Delete(recursive: true); }
+    }
+
+    private static TcpListener Listening(IPAddress address)
+    {
+        var listener = new TcpListener(address, 0);
+        listener.Start();
+        return listener;
     }
 
     [Fact]

@@ -34,6 +34,13 @@ async function api(method, path, body) {
 }
 
 const ws = () => `/w/${encodeURIComponent(session.workspace)}`;
+// An item's path (or a job's id) as it goes into an API route: each segment encoded, so a path taken from the page's
+// address cannot climb out of its route ("..") or carry a query, and the token goes only where the console means.
+function item(path) {
+  const segments = String(path).split("/");
+  if (segments.some(s => s === "" || s === "." || s === "..")) throw new Error(`'${path}' is not an item path`);
+  return segments.map(encodeURIComponent).join("/");
+}
 
 // Builds DOM from data without ever parsing it as HTML: h("td", {class: "x"}, "text", child).
 function h(tag, attributes, ...children) {
@@ -112,7 +119,7 @@ function lagChart(path, lag) {
 
 async function triggerPage(path) {
   const [t, jobs] = await Promise.all([
-    api("GET", `${ws()}/kafka_triggers/get/${path}`),
+    api("GET", `${ws()}/kafka_triggers/get/${item(path)}`),
     api("GET", `${ws()}/jobs/list?trigger_path=${encodeURIComponent(path)}&per_page=20`),
   ]);
   const { status, server_id, last_server_ping, error, edited_at, edited_by, ...config } = t;
@@ -121,10 +128,10 @@ async function triggerPage(path) {
     h("h1", {}, `Trigger ${path} `, stateBadge(status?.state || "stopped")),
     error ? h("p", { class: "error-text" }, error) : null,
     h("div", { class: "actions" },
-      action("Enable", () => api("POST", `${ws()}/kafka_triggers/setmode/${path}`, { mode: "enabled" })),
-      action("Disable", () => api("POST", `${ws()}/kafka_triggers/setmode/${path}`, { mode: "disabled" })),
-      action("Suspend", () => api("POST", `${ws()}/kafka_triggers/setmode/${path}`, { mode: "suspended" })),
-      action("Reset offsets", () => confirm("Read the topics again from the earliest offset?") && api("POST", `${ws()}/kafka_triggers/reset_offsets/${path}`)),
+      action("Enable", () => api("POST", `${ws()}/kafka_triggers/setmode/${item(path)}`, { mode: "enabled" })),
+      action("Disable", () => api("POST", `${ws()}/kafka_triggers/setmode/${item(path)}`, { mode: "disabled" })),
+      action("Suspend", () => api("POST", `${ws()}/kafka_triggers/setmode/${item(path)}`, { mode: "suspended" })),
+      action("Reset offsets", () => confirm("Read the topics again from the earliest offset?") && api("POST", `${ws()}/kafka_triggers/reset_offsets/${item(path)}`)),
       link(`#/edit/${path}`, "Edit")),
     h("h2", {}, "Status"),
     h("table", {},
@@ -157,7 +164,7 @@ function jobsTable(jobs) {
 }
 
 async function jobPage(id) {
-  const j = await api("GET", `${ws()}/jobs_u/get/${id}`);
+  const j = await api("GET", `${ws()}/jobs_u/get/${item(id)}`);
   const related = [
     ["trigger", j.trigger_path && `#/t/${j.trigger_path}`, j.trigger_path],
     ["error handler job", j.error_handler_job_id && `#/j/${j.error_handler_job_id}`, j.error_handler_job_id],
@@ -174,7 +181,7 @@ async function jobPage(id) {
       h("tr", {}, h("th", {}, "attempts"), h("td", {}, j.attempts), h("th", {}, "script version"), h("td", {}, j.script_hash || "—")),
       related.map(([label, href, text]) => h("tr", {}, h("th", {}, label), h("td", { colspan: 3 }, link(href, text))))),
     rerunnable
-      ? h("div", { class: "actions" }, h("button", { type: "button", "data-action": "Rerun", onclick: () => act(() => api("POST", `${ws()}/kafka_triggers/redrive/${j.trigger_path}`, { job_ids: [id] })) }, "Rerun"))
+      ? h("div", { class: "actions" }, h("button", { type: "button", "data-action": "Rerun", onclick: () => act(() => api("POST", `${ws()}/kafka_triggers/redrive/${item(j.trigger_path)}`, { job_ids: [id] })) }, "Rerun"))
       : null,
     h("h2", {}, "Arguments"), json(j.args),
     h("h2", {}, "Result"), json(j.result),
@@ -202,7 +209,7 @@ const FIELDS = [
 ];
 
 async function formPage(path) {
-  const existing = path ? await api("GET", `${ws()}/kafka_triggers/get/${path}`) : {};
+  const existing = path ? await api("GET", `${ws()}/kafka_triggers/get/${item(path)}`) : {};
   const form = h("form", { class: "trigger", id: "trigger-form" },
     FIELDS.map((f) => {
       const value = existing[f.name];
@@ -232,7 +239,7 @@ async function formPage(path) {
     }
     form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
     try {
-      await api("POST", path ? `${ws()}/kafka_triggers/update/${path}` : `${ws()}/kafka_triggers/create`, body);
+      await api("POST", path ? `${ws()}/kafka_triggers/update/${item(path)}` : `${ws()}/kafka_triggers/create`, body);
       location.hash = `#/t/${body.path}`;
     } catch (e) {
       if (!(e instanceof ApiProblem)) throw e;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Triggers.Runtimes.Dependencies;
+using Triggers.Runtimes.Sandbox;
 using Triggers.Scripts;
 
 namespace Triggers.Runtimes.Bun;
@@ -34,7 +35,15 @@ internal sealed class BunPackages(string? registry) : IPackageManager
         await File.WriteAllTextAsync(Path.Combine(directory, "package.json"), packageJson, ct);
         var (exitCode, logs) = await InstallAsync(directory, tool, frozen: false, ct);
         if (exitCode != 0) return new PackageResult(false, null, logs);
-        var lockfile = await File.ReadAllTextAsync(Path.Combine(directory, "bun.lock"), ct);
+        // The install ran packages' own scripts, which could have left a link to a host file in its place.
+        string lockfile;
+        try
+        {
+            await using var stream = JobFiles.OpenRead(directory, "bun.lock") ?? throw new JobFileRefusedException("bun install wrote no bun.lock");
+            using var reader = new StreamReader(stream);
+            lockfile = await reader.ReadToEndAsync(ct);
+        }
+        catch (JobFileRefusedException e) { return new PackageResult(false, null, $"{logs}\nThe lock file is not read: {e.Message}."); }
         return new PackageResult(true, packageJson + LockfileMarker + lockfile, logs);
     }
 

@@ -201,7 +201,12 @@ public sealed class DependencySets
     {
         var downloads = Path.Combine(Root, "downloads", language.ToString().ToLowerInvariant());
         Directory.CreateDirectory(downloads);
-        return new PackageTool(_sandbox, ExecutableLocator.Find(Interpreter(language))!, [staging, downloads], timeout, Redact) { DownloadCache = downloads };
+        var registry = language == ScriptLanguage.Bun ? _options.Npm.Registry : _options.PythonPackages.IndexUrl;
+        return new PackageTool(_sandbox, ExecutableLocator.Find(Interpreter(language))!, [staging, downloads], timeout, Redact)
+        {
+            DownloadCache = downloads,
+            HostPorts = JobSandbox.LoopbackPort(registry) is { } port ? [port] : [],
+        };
     }
 
     private string InterpreterMissing(ScriptLanguage language) =>

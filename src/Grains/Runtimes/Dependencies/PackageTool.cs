@@ -13,11 +13,14 @@ internal sealed class PackageTool(JobSandbox sandbox, string executable, IReadOn
     /// <summary>Where the tool keeps what it downloaded, shared by every install of the language.</summary>
     public required string DownloadCache { get; init; }
 
+    /// <summary>Ports of this host's loopback it reaches from an isolated network: a registry or index served here.</summary>
+    public IReadOnlyList<int> HostPorts { get; init; } = [];
+
     /// <summary>Runs the tool; the exit code and what it printed (registry credentials masked).</summary>
     public async Task<(int ExitCode, string Logs)> RunAsync(IReadOnlyList<string> arguments, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var home = JobDirectory.Create();
-        var command = new JobCommand(executable, arguments, home) { Environment = environment, WritablePaths = writablePaths };
+        var command = new JobCommand(executable, arguments, home) { Environment = environment, WritablePaths = writablePaths, HostPorts = HostPorts };
         var exit = await JobProcess.RunAsync(sandbox, command, timeout, ct);
         var logs = redact(exit.Logs);
         return exit.TimedOut ? (-1, $"{logs}\nStopped after {timeout.TotalSeconds:0} s.") : (exit.ExitCode, logs);

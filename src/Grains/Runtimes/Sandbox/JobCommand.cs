@@ -14,6 +14,10 @@ internal sealed record JobCommand(string Executable, IReadOnlyList<string> Argum
     /// <summary>Folders it writes besides its directory, such as a package manager's download cache.</summary>
     public IReadOnlyList<string> WritablePaths { get; init; } = [];
 
+    /// <summary>Ports of this host's loopback it reaches besides the API's when its network is isolated, such as a
+    /// package index served on this host.</summary>
+    public IReadOnlyList<int> HostPorts { get; init; } = [];
+
     /// <summary>Regular files in its directory that the silo reads after it ends (the wrapper's result): a reused sandbox
     /// keeps them until its next job, and empties everything else at once.</summary>
     public IReadOnlyList<string> ResultFiles { get; init; } = [];

@@ -38,15 +38,19 @@ public sealed class JobSandbox : IDisposable
     private readonly string? _bubblewrap;
     private readonly string? _setpriv = ExecutableLocator.Find("setpriv");
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
+    private readonly string? _pasta = ExecutableLocator.Find("pasta");
+    private readonly string? _env = ExecutableLocator.Find("env");
+    private readonly Func<string?> _apiAddress;
 
     // Each launcher is a sandbox holding one small process; beyond this many the least recently used idle ones make way.
     private const int MaxLaunchers = 32;
 
     private readonly WarmPool<JobLauncher>? _launchers;
 
-    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false)
+    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false, Func<string?>? apiAddress = null)
     {
         _options = options;
+        _apiAddress = apiAddress ?? (() => null);
         _bubblewrap = ExecutableLocator.Find(options.Bubblewrap);
         Mode = mode;
         Description = description;
@@ -72,8 +76,10 @@ public sealed class JobSandbox : IDisposable
     /// runs in it. <see cref="SandboxMode.Auto"/> falls back to none with a warning; <see cref="SandboxMode.Bubblewrap"/>
     /// refuses to start instead.
     /// </summary>
+    /// <param name="apiAddress">The API's address as jobs are told it (<c>BASE_INTERNAL_URL</c>), asked each time a
+    /// sandbox starts: when it is on loopback, its port is the one of the host's loopback an isolated network reaches.</param>
     /// <exception cref="InvalidOperationException">Bubblewrap was required and does not work here.</exception>
-    public static JobSandbox Create(SandboxOptions options, ILogger logger)
+    public static JobSandbox Create(SandboxOptions options, ILogger logger, Func<string?>? apiAddress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Sandbox == SandboxMode.None)
@@ -87,9 +93,15 @@ public sealed class JobSandbox : IDisposable
         {
             var user = sandbox.JobUser is { } uid ? $"uid {uid}" : "the silo's uid in a user namespace";
             var reuse = options.ReuseSandbox && ReuseProblem(options, logger) is null;
-            var description = $"bubblewrap sandbox ({user}, network {(options.Network ? "on" : "off")}, {(reuse ? "one per worker slot, emptied after each job" : "one per job")})";
+            var network = options.NetworkMode switch
+            {
+                JobNetwork.Isolated => "network of its own (outbound, and the API's port of this host)",
+                JobNetwork.None => "no network",
+                _ => "THE HOST'S NETWORK (Workers:Network=host)",
+            };
+            var description = $"bubblewrap sandbox ({user}, {network}, {(reuse ? "one per worker slot, emptied after each job" : "one per job")})";
             logger.LogInformation("Jobs run in a {Sandbox}", description);
-            return new JobSandbox(options, SandboxMode.Bubblewrap, description, reuse);
+            return new JobSandbox(options, SandboxMode.Bubblewrap, description, reuse, apiAddress);
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
@@ -174,6 +186,8 @@ public sealed class JobSandbox : IDisposable
         if (_bubblewrap is null) return $"bubblewrap ({_options.Bubblewrap}) is not installed";
         if (_prlimit is null) return "prlimit (util-linux) is not installed";
         if (Environment.IsPrivilegedProcess && _setpriv is null) return "setpriv (util-linux), with which a root silo hands jobs their own user, is not installed";
+        if (_options.NetworkMode == JobNetwork.Isolated && (_pasta is null || _env is null))
+            return "pasta (Debian package passt), which gives each sandbox a network of its own, is not installed (Workers:Network=none runs jobs without network)";
         if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
 
         using var directory = JobDirectory.Create();
@@ -186,7 +200,12 @@ public sealed class JobSandbox : IDisposable
             KillEverything(process);
             return $"a trial job did not finish within {ProbeLimit.TotalSeconds:0} s";
         }
-        return process.ExitCode == 0 ? null : $"a trial job failed (exit code {process.ExitCode}): {errors.Result.Trim()}";
+        if (process.ExitCode == 0) return null;
+        var output = errors.Result.Trim();
+        // pasta opens the tun device inside the user namespace it makes, as the jobs' user.
+        var hint = output.Contains("tun", StringComparison.OrdinalIgnoreCase)
+            ? " (pasta needs /dev/net/tun usable by the jobs' user: mode 0666, udev's default; scripts/install-sandbox.sh sets it)" : "";
+        return $"a trial job failed (exit code {process.ExitCode}): {output}{hint}";
     }
 
     /// <summary>How to start <paramref name="command"/>: a cleared environment, the job's directory as home and working
@@ -205,6 +224,7 @@ public sealed class JobSandbox : IDisposable
         }
         if (Mode == SandboxMode.Bubblewrap)
         {
+            if (_options.NetworkMode == JobNetwork.Isolated) argv.AddRange(PastaArguments(command));
             argv.Add(_bubblewrap!);
             argv.AddRange(BubblewrapArguments(command, executable, inside));
         }
@@ -253,9 +273,45 @@ public sealed class JobSandbox : IDisposable
 
     private const string LauncherInside = "/run/triggers-job-launcher";
 
+    /// <summary>
+    /// pasta makes a user and network namespace, connects it outwards through a tap device it serves itself, and runs
+    /// bubblewrap in it. No port of the host is forwarded in or out but the API's: pasta's default ("auto") would forward
+    /// every port bound on the host, and its default gateway mapping would open the host's whole loopback. IPv4 only:
+    /// with IPv6, the host's link-local address would reach its wildcard listeners.
+    /// </summary>
+    private IEnumerable<string> PastaArguments(JobCommand command)
+    {
+        var ports = command.HostPorts.Concat(LoopbackPort(_apiAddress()) is { } api ? [api] : []).Distinct().ToList();
+        var forwarded = ports.Count == 0 ? "none" : string.Join(',', ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        // .NET ignores SIGPIPE, and an ignored signal stays ignored across exec: this pasta takes that for a failure to
+        // install its own handlers, so it starts with the default again (as do the jobs, which pipelines expect).
+        return [_env!, "--default-signal=PIPE", _pasta!, "--foreground", "--quiet", "--ipv4-only", "--config-net", "--no-map-gw",
+            "--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", forwarded, "--udp-ns", "none", "--"];
+    }
+
+    /// <summary>The port of <paramref name="url"/> when it names this host's loopback, which only a forward reaches from
+    /// an isolated network.</summary>
+    internal static int? LoopbackPort(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.IsLoopback ? uri.Port : null;
+
+    /// <summary>The user a sandbox's processes run as, in every namespace: the jobs' host user, or the silo's own.</summary>
+    private int SandboxUid => JobUser ?? (int)GetUserId();
+
+    private int SandboxGid => JobUser ?? (int)GetGroupId();
+
     private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable, string inside)
     {
         yield return "--unshare-user";
+        if (_options.NetworkMode == JobNetwork.Isolated)
+        {
+            // In pasta's user namespace the sandbox's user is root; inside bubblewrap's it is the same user as without pasta.
+            yield return "--uid";
+            yield return SandboxUid.ToString(CultureInfo.InvariantCulture);
+            yield return "--gid";
+            yield return SandboxGid.ToString(CultureInfo.InvariantCulture);
+            // Its parent is pasta, not a silo thread: when pasta is killed, the sandbox goes with it.
+            yield return "--die-with-parent";
+        }
         // No user namespaces inside: they are a common way into kernel bugs, and jobs have no use for them.
         yield return "--disable-userns";
         yield return "--unshare-pid";
@@ -267,7 +323,7 @@ public sealed class JobSandbox : IDisposable
         yield return "--unshare-ipc";
         yield return "--unshare-uts";
         yield return "--unshare-cgroup-try";
-        if (!_options.Network) yield return "--unshare-net";
+        if (_options.NetworkMode == JobNetwork.None) yield return "--unshare-net";
         // Not --die-with-parent: that ties the sandbox to the thread that started it, and the thread pool ends idle
         // threads, killing their jobs. KillEverything kills the sandbox's tree instead. A new session: a job cannot push
         // input into the silo's terminal.
@@ -399,6 +455,12 @@ public sealed class JobSandbox : IDisposable
     {
         if (Mode == SandboxMode.None) ProcessGroup.Kill(process.Id);
     }
+
+    [DllImport("libc", EntryPoint = "getuid")]
+    private static extern uint GetUserId();
+
+    [DllImport("libc", EntryPoint = "getgid")]
+    private static extern uint GetGroupId();
 
     [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
     private static extern int ChangeLinkOwner(string path, int owner, int group);

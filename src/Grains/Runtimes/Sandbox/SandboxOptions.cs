@@ -15,6 +15,22 @@ public enum SandboxMode
     None,
 }
 
+/// <summary>The network a sandboxed job gets.</summary>
+public enum JobNetwork
+{
+    /// <summary>A network namespace of the sandbox's own, connected outwards by <c>pasta</c> (Debian package passt):
+    /// the job reaches the internet and other hosts, but of this host's loopback only the API's port
+    /// (<c>BASE_INTERNAL_URL</c>): not the silo's cluster ports, the development broker, other jobs' ports, nor the
+    /// host's sockets in <c>/proc/net</c>.</summary>
+    Isolated,
+
+    /// <summary>Only a loopback of the sandbox's own.</summary>
+    None,
+
+    /// <summary>The host's own network, loopback included: only where the host's ports need no protection from jobs.</summary>
+    Host,
+}
+
 /// <summary>
 /// The job sandbox, configured in the <c>Workers</c> section beside the worker slots: <c>Workers:Sandbox</c>,
 /// <c>Workers:SandboxUid</c>, <c>Workers:Network</c> and <c>Workers:Limits:*</c>.
@@ -32,9 +48,19 @@ public sealed class SandboxOptions
     /// root runs jobs as its own user, inside a user namespace.</summary>
     public int SandboxUid { get; set; } = 65534;
 
-    /// <summary>Whether jobs may open network connections (scripts call APIs). False leaves them only a loopback of
-    /// their own.</summary>
-    public bool Network { get; set; } = true;
+    /// <summary>What network jobs get: <c>isolated</c> (the default; <c>true</c> also means it), <c>none</c>
+    /// (<c>false</c> too) or <c>host</c>. See <see cref="JobNetwork"/>.</summary>
+    public string Network { get; set; } = "isolated";
+
+    /// <summary><see cref="Network"/>, read.</summary>
+    /// <exception cref="InvalidOperationException">It is none of the values above.</exception>
+    public JobNetwork NetworkMode => Network.Trim().ToLowerInvariant() switch
+    {
+        "isolated" or "true" => JobNetwork.Isolated,
+        "none" or "false" => JobNetwork.None,
+        "host" => JobNetwork.Host,
+        _ => throw new InvalidOperationException($"Workers:Network is '{Network}'; it must be isolated (the default), none or host."),
+    };
 
     /// <summary>Whether a worker slot's sandbox runs its process-per-job jobs one after another (each a new process; the
     /// launcher kills what a job left running and empties every writable place before the next), instead of each job
