@@ -38,6 +38,29 @@ public sealed class ConsoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_link_that_climbs_out_of_its_route_is_refused_and_no_page_can_be_framed()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_silo.HttpPort}") };
+        using var page = await http.GetAsync("/console");
+        Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        foreach (var path in new[] { "/console", "/api/version", "/api/docs/", "/health" })
+        {
+            using var answer = await http.GetAsync(path);
+            Assert.Equal("DENY", answer.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("nosniff", answer.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
+        // A link someone sends a signed-in person: the path in it must not take their token to another route (tokens/list).
+        await _page.NavigateAsync($"http://127.0.0.1:{_silo.HttpPort}/console");
+        await _page.WaitForAsync("document.getElementById('sign-in')", "the sign-in form");
+        await _page.EvaluateAsync($"(() => {{ const f = document.getElementById('sign-in'); f.elements.token.value = '{SiloFactory.AdminToken}'; f.requestSubmit(); }})()");
+        await _page.WaitForAsync("document.body.innerText.includes('No triggers yet')", "the empty trigger list of the workspace");
+        await _page.EvaluateAsync("location.hash = '#/t/../../../tokens/list'");
+        await _page.WaitForAsync("document.body.innerText.includes('is not an item path')", "the console to refuse the path");
+    }
+
+    [Fact]
     public async Task A_trigger_created_through_the_form_shows_its_jobs_and_their_logs()
     {
         await _page.NavigateAsync($"http://127.0.0.1:{_silo.HttpPort}/console");

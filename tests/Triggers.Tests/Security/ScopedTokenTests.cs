@@ -124,6 +124,11 @@ public sealed class ScopedTokenTests(EmbeddedSiloFixture fixture)
             (new { label = "admin", role = "viewer" }, "label"), // edited_by could not tell it from the admin token
             (new { label = "system", role = "viewer" }, "label"), // nor from the silo's own changes
             (new { label = "job 42", role = "viewer" }, "label"), // nor from a job's token
+            (new { label = "Admin", role = "viewer" }, "label"), // whatever the case,
+            (new { label = "ad\u200Bmin", role = "viewer" }, "label"), // an invisible character inside,
+            (new { label = "\uFF41\uFF44\uFF4D\uFF49\uFF4E", role = "viewer" }, "label"), // full-width letters,
+            (new { label = "ádmin", role = "viewer" }, "label"), // accents
+            (new { label = "JOB\u00A07", role = "viewer" }, "label"), // or another space
             (new { label = "", role = "viewer" }, "label"),
             (new { label = "x", role = "viewer", workspaces = Array.Empty<string>() }, "workspaces"),
             (new { label = "x", role = "viewer", expiration = DateTimeOffset.UtcNow.AddMinutes(-1) }, "expiration"),
@@ -133,6 +138,18 @@ public sealed class ScopedTokenTests(EmbeddedSiloFixture fixture)
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
             Assert.Equal(field, (string?)JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["field"]);
         }
+    }
+
+    [Fact]
+    public async Task The_workspace_error_handler_needs_an_admin_token_not_a_developers_or_a_jobs()
+    {
+        var s = await TriggerScenario.CreateAsync(fixture.Api, fixture.Kafka);
+        using var developer = Client(await CreateTokenAsync(new { label = "dev", role = "developer", workspaces = new[] { s.Ws } }));
+        var body = new { error_handler = "script/u/test/handler" };
+
+        await AssertForbiddenAsync(await developer.PostAsJsonAsync($"/api/w/{s.Ws}/workspaces/edit_error_handler", body), "needs the admin role");
+        using var byAdmin = await fixture.Api.Http.PostAsJsonAsync($"/api/w/{s.Ws}/workspaces/edit_error_handler", body);
+        Assert.True(byAdmin.IsSuccessStatusCode, await byAdmin.Content.ReadAsStringAsync());
     }
 
     private async Task<string> CreateTokenAsync(object request)
