@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Triggers.Api.Captures;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Triggers.Api.Auth;
+using Triggers.Api.Captures;
 using Triggers.Api.Errors;
 using Triggers.Api.Flows;
 using Triggers.Api.Jobs;
@@ -15,10 +15,9 @@ using Triggers.Api.Platform;
 using Triggers.Api.Resources;
 using Triggers.Api.Scripts;
 using Triggers.Api.Tokens;
+using Triggers.Api.TriggerConsole;
 using Triggers.Api.Triggers.Kafka;
 using Triggers.Api.Workspaces;
-
-using Triggers.Api.TriggerConsole;
 
 namespace Triggers.Api.Extensions;
 
@@ -36,6 +35,7 @@ public static class ApiExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: ["ready"]);
         services.AddTriggersApiDocumentation();
+        services.AddJobAdmission(configuration);
         return services;
     }
 
@@ -90,5 +90,5 @@ public static class ApiExtensions
                 return Task.CompletedTask;
             });
             return next(context);
-        }).UseExceptionHandler().UseStatusCodePages().UseApiAccess();
+        }).UseExceptionHandler().UseStatusCodePages().UseApiAccess().UseRateLimiter();
 }

@@ -12,9 +12,9 @@ public static class JobsApi
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder workspace)
     {
         workspace.MapPost("/jobs/run/p/{*path}", (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
-            RunAsync(workspace, path, isFlow: false, http, grains));
+            RunAsync(workspace, path, isFlow: false, http, grains)).RequireRateLimiting(JobAdmission.StartsPolicy);
         workspace.MapPost("/jobs/run/f/{*path}", (string workspace, string path, HttpRequest http, IGrainFactory grains) =>
-            RunAsync(workspace, path, isFlow: true, http, grains));
+            RunAsync(workspace, path, isFlow: true, http, grains)).RequireRateLimiting(JobAdmission.StartsPolicy);
         workspace.MapGet("/jobs/list", async (string workspace, string? script_path, string? trigger_path, string? status,
             Guid? flow_job_id, int? page, int? per_page, IGrainFactory grains) =>
             await grains.GetGrain<IJobCatalogGrain>(0).ListAsync(JobQuery.Checked(new JobQuery
@@ -43,6 +43,8 @@ public static class JobsApi
     /// <summary>Queues a direct run of a script or flow; the body holds its arguments; answers the job id.</summary>
     private static async Task<IResult> RunAsync(string workspace, string path, bool isFlow, HttpRequest http, IGrainFactory grains)
     {
+        JobAdmission.LimitArgsSize(http.HttpContext);
+        if (await JobAdmission.BacklogRefusalAsync(http.HttpContext, workspace) is { } refused) return refused;
         var args = await ReadArgsAsync(http);
         var id = Guid.NewGuid();
         await grains.GetGrain<IJobGrain>(id).EnqueueAsync(workspace, path, isFlow, args);

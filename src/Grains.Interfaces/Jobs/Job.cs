@@ -146,4 +146,7 @@ public sealed record JobOutcome
 public interface IJobCatalogGrain : IGrainWithIntegerKey
 {
     Task<IReadOnlyList<Job>> ListAsync(JobQuery query);
+
+    /// <summary>The workspace's unfinished jobs (waiting, held, running), counted up to <paramref name="atMost"/>.</summary>
+    Task<int> CountUnfinishedAsync(string workspaceId, int atMost);
 }

@@ -15,4 +15,6 @@ public sealed class JobCatalogGrain(IJobStore store) : Grain, IJobCatalogGrain
         });
         return page.Select(j => j.ToJob(includeLogs: false)).ToList();
     }
+
+    public Task<int> CountUnfinishedAsync(string workspaceId, int atMost) => store.CountUnfinishedAsync(workspaceId, atMost);
 }

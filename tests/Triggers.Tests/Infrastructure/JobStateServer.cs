@@ -17,8 +17,8 @@ public sealed class JobStateServer
 
     private JobStateServer()
     {
-        var port = FreePorts.Next();
-        BaseUrl = $"http://127.0.0.1:{port}/";
+        Port = FreePorts.Next();
+        BaseUrl = $"http://127.0.0.1:{Port}/";
         _listener.Prefixes.Add(BaseUrl);
         _listener.Start();
         _ = ServeAsync();
@@ -28,6 +28,10 @@ public sealed class JobStateServer
     public static JobStateServer Shared { get; } = new();
 
     public string BaseUrl { get; }
+
+    /// <summary>Its port on loopback, which silos let their jobs reach (<c>Workers:HostPorts</c>): a job's network is
+    /// isolated from the rest of the host's loopback.</summary>
+    public int Port { get; }
 
     /// <summary>The URL of a key no other test uses.</summary>
     public string NewKey(string name) => $"{BaseUrl}{name}-{Guid.NewGuid():N}";

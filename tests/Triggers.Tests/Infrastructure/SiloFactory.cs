@@ -25,6 +25,7 @@ public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings, A
         builder.UseSetting("Runtimes:Bun", new BunFixture().BunPath);
         builder.UseSetting("Kafka:SessionTimeoutMs", "6000");
         builder.UseSetting("Workers:Count", "2");
+        builder.UseSetting("Workers:HostPorts:0", JobStateServer.Shared.Port.ToString());
         builder.UseSetting("Logging:LogLevel:Default", "Warning"); // keep test output to what matters
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         if (services is not null) builder.ConfigureServices(services);

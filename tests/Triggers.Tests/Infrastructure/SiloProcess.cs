@@ -33,6 +33,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["Auth__AdminToken"] = SiloFactory.AdminToken,
             ["Runtimes__Bun"] = new BunFixture().BunPath,
             ["Workers__Count"] = "2",
+            ["Workers__HostPorts__0"] = JobStateServer.Shared.Port.ToString(),
         };
         // The mock broker delays every rebalance by about the session timeout. TRIGGERS_TEST_DEFAULT_SESSION=1 keeps
         // the silo's default instead, to measure takeover as shipped (docs/BENCHMARKS.md).

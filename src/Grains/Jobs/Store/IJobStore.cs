@@ -75,6 +75,10 @@ public interface IJobStore
 
     /// <summary>Newest first, logs left out.</summary>
     Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default);
+
+    /// <summary>How many of the workspace's jobs have not finished (waiting, held or running), counted up to
+    /// <paramref name="atMost"/>: enough to tell whether a quota is reached without counting a huge backlog.</summary>
+    Task<int> CountUnfinishedAsync(string workspaceId, int atMost, CancellationToken ct = default);
 }
 
 public static class JobStoreExtensions

@@ -265,6 +265,12 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         lock (_gate) return Task.FromResult(_jobs.GetValueOrDefault(id));
     }
 
+    public Task<int> CountUnfinishedAsync(string workspaceId, int atMost, CancellationToken ct = default)
+    {
+        lock (_gate)
+            return Task.FromResult(_jobs.Values.Where(j => j.WorkspaceId == workspaceId && j.Status is JobStatus.Queued or JobStatus.Running).Take(atMost).Count());
+    }
+
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default)
     {
         lock (_gate)

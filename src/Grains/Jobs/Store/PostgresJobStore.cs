@@ -232,6 +232,17 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         return await ReadOneAsync(cmd, ct);
     }
 
+    public async Task<int> CountUnfinishedAsync(string workspaceId, int atMost, CancellationToken ct = default)
+    {
+        // A claimed (running) job is a 'queued' row too; the unfinished rows' index bounds the scan.
+        await using var cmd = db.CreateCommand("""
+            SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'queued' AND workspace_id = @ws LIMIT @limit) unfinished
+            """);
+        cmd.Parameters.AddWithValue("ws", workspaceId);
+        cmd.Parameters.AddWithValue("limit", atMost);
+        return (int)(long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"""

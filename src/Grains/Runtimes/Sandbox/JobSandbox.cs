@@ -281,7 +281,7 @@ public sealed class JobSandbox : IDisposable
     /// </summary>
     private IEnumerable<string> PastaArguments(JobCommand command)
     {
-        var ports = command.HostPorts.Concat(LoopbackPort(_apiAddress()) is { } api ? [api] : []).Distinct().ToList();
+        var ports = command.HostPorts.Concat(_options.HostPorts).Concat(LoopbackPort(_apiAddress()) is { } api ? [api] : []).Distinct().ToList();
         var forwarded = ports.Count == 0 ? "none" : string.Join(',', ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
         // .NET ignores SIGPIPE, and an ignored signal stays ignored across exec: this pasta takes that for a failure to
         // install its own handlers, so it starts with the default again (as do the jobs, which pipelines expect).

@@ -52,6 +52,10 @@ public sealed class SandboxOptions
     /// (<c>false</c> too) or <c>host</c>. See <see cref="JobNetwork"/>.</summary>
     public string Network { get; set; } = "isolated";
 
+    /// <summary>Ports of this host's loopback that jobs in an isolated network reach besides the API's: a local proxy or
+    /// sidecar they are meant to use. Nothing else of the host's loopback is reachable.</summary>
+    public List<int> HostPorts { get; set; } = [];
+
     /// <summary><see cref="Network"/>, read.</summary>
     /// <exception cref="InvalidOperationException">It is none of the values above.</exception>
     public JobNetwork NetworkMode => Network.Trim().ToLowerInvariant() switch
