@@ -32,6 +32,10 @@ public sealed class RuntimeOptions
     /// pip's default when unset.</summary>
     public PythonPackageOptions PythonPackages { get; set; } = new();
 
+    /// <summary>Whether scripts may take packages from URLs, git or paths (<c>name @ https://…</c>, <c>pkg@github:…</c>)
+    /// instead of only from the registry by name and version.</summary>
+    public bool AllowUrlRequirements { get; set; }
+
     /// <summary>How long resolving or installing one dependency set may take.</summary>
     public int DependencyTimeoutSeconds { get; set; } = 600;
 }

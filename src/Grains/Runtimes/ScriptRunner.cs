@@ -30,7 +30,8 @@ public sealed class ScriptRunner(IEnumerable<ILanguageRuntime> runtimes, Depende
             try
             {
                 var timeout = TimeSpan.FromSeconds(options?.Value.DependencyTimeoutSeconds ?? new RuntimeOptions().DependencyTimeoutSeconds);
-                var installed = await dependencies.InstallAsync(run.Language, lockText, timeout, ct);
+                var workspace = run.Variables?.GetValueOrDefault("WM_WORKSPACE") ?? "";
+                var installed = await dependencies.InstallAsync(workspace, run.Language, lockText, timeout, ct);
                 run = run with { DependencyDirectory = installed };
             }
             catch (DependencyInstallException e)

@@ -113,6 +113,8 @@ public static class SiloExtensions
         if (config["DevKafka:DemoTopic"] is { Length: > 0 } demoTopic) server.ProduceDemoOrders(demoTopic, TimeSpan.FromSeconds(2));
         services.AddSingleton(server);
         services.AddSingleton(new DevKafkaBroker(server.BootstrapServers, server.FixedPortProblem));
+        // A loopback address that connection tests may reach all the same (BrokerAddressPolicy).
+        config["Kafka:DevelopmentBroker"] = server.BootstrapServers;
     }
 
     /// <summary>Without a configured admin token, the one generated into <c>Auth:AdminTokenFile</c> (<c>.data/admin-token</c>)

@@ -26,6 +26,8 @@ public sealed class SiloFactory(IReadOnlyDictionary<string, string?> settings, A
         builder.UseSetting("Kafka:SessionTimeoutMs", "6000");
         builder.UseSetting("Workers:Count", "2");
         builder.UseSetting("Workers:HostPorts:0", JobStateServer.Shared.Port.ToString());
+        builder.UseSetting("Kafka:AllowPrivateBrokers:0", "127.0.0.0/8"); // the tests' mock brokers (by address or as localhost)
+        builder.UseSetting("Kafka:AllowPrivateBrokers:1", "::1");
         builder.UseSetting("Logging:LogLevel:Default", "Warning"); // keep test output to what matters
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         if (services is not null) builder.ConfigureServices(services);

@@ -34,6 +34,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
             ["Runtimes__Bun"] = new BunFixture().BunPath,
             ["Workers__Count"] = "2",
             ["Workers__HostPorts__0"] = JobStateServer.Shared.Port.ToString(),
+            ["Kafka__AllowPrivateBrokers__0"] = "127.0.0.0/8", // the tests' mock brokers (by address or as localhost)
+            ["Kafka__AllowPrivateBrokers__1"] = "::1",
         };
         // The mock broker delays every rebalance by about the session timeout. TRIGGERS_TEST_DEFAULT_SESSION=1 keeps
         // the silo's default instead, to measure takeover as shipped (docs/BENCHMARKS.md).
@@ -44,6 +46,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     /// <summary>A setting that needs one of this silo's ports; before <see cref="StartAsync"/>.</summary>
     public void Set(string key, string value) => _environment[key] = value;
+
+    /// <summary>Leaves out a setting the tests give every silo (to see the default); before <see cref="StartAsync"/>.</summary>
+    public void Unset(string key) => _environment.Remove(key);
 
     public int HttpPort { get; }
     public int SiloPort { get; }

@@ -232,14 +232,18 @@ public sealed class DependencyTests(DependencyFixture fixture)
             var older = OldSet("older", TimeSpan.FromDays(2));
             var recent = OldSet("in-use", TimeSpan.FromMinutes(1));
 
-            var resolution = await sets.ResolveAsync(ScriptLanguage.Python3, ["shouter"], TimeSpan.FromMinutes(2), CancellationToken.None);
+            var resolution = await sets.ResolveAsync("ws", ScriptLanguage.Python3, ["shouter"], TimeSpan.FromMinutes(2), CancellationToken.None);
 
             Assert.True(resolution.Succeeded, resolution.Logs);
             Assert.False(Directory.Exists(oldest));
             Assert.False(Directory.Exists(older));
             Assert.True(Directory.Exists(recent)); // used a minute ago: a job may still be running with it
-            Assert.True(File.Exists(Path.Combine(await sets.InstallAsync(ScriptLanguage.Python3, resolution.Lock!, TimeSpan.FromMinutes(2), CancellationToken.None),
-                "site-packages", "shouter", "__init__.py")));
+            var installed = Path.Combine(await sets.InstallAsync("ws", ScriptLanguage.Python3, resolution.Lock!, TimeSpan.FromMinutes(2), CancellationToken.None),
+                "site-packages", "shouter", "__init__.py");
+            Assert.True(File.Exists(installed));
+            // The jobs' user wrote the set while installing it; once complete it is nobody's to change.
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(installed) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(Path.GetDirectoryName(installed)!) & (UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
         }
         finally
         {

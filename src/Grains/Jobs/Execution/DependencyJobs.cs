@@ -34,7 +34,7 @@ public sealed class DependencyJobs(DependencySets dependencies, IGrainFactory gr
         if (script is null || script.ContentHash != contentHash)
             return Succeeded(new JsonObject { ["superseded"] = true }, "The script was changed or deleted since this job was queued; nothing to resolve.", started);
 
-        var resolution = await dependencies.ResolveAsync(script.Language, script.Requirements, timeout, ct);
+        var resolution = await dependencies.ResolveAsync(job.WorkspaceId, script.Language, script.Requirements, timeout, ct);
         await grain.SetLockAsync(script.ContentHash, resolution.Lock, resolution.Succeeded ? null : resolution.Logs);
         return resolution.Succeeded
             ? Succeeded(new JsonObject { ["lock"] = resolution.Lock }, resolution.Logs, started)

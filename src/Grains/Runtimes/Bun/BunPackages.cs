@@ -10,7 +10,7 @@ namespace Triggers.Runtimes.Bun;
 /// npm packages through <c>bun install</c>. The lock is the generated <c>package.json</c> and Bun's text lockfile
 /// (<c>bun.lock</c>), so an install with <c>--frozen-lockfile</c> gets exactly the resolved versions.
 /// </summary>
-internal sealed class BunPackages(string? registry) : IPackageManager
+internal sealed partial class BunPackages(string? registry) : IPackageManager
 {
     private const string LockfileMarker = "\n//bun.lock\n";
 
@@ -22,6 +22,21 @@ internal sealed class BunPackages(string? registry) : IPackageManager
         [.. BunImports.Infer(content).Select(p => $"{p.Key}@{p.Value}")];
 
     public string PackageOf(string requirement) => requirement[..requirement.LastIndexOf('@')];
+
+    public string? Problem(string requirement, bool allowUrls)
+    {
+        var version = requirement[(requirement.LastIndexOf('@') + 1)..];
+        // A registry version, range or tag; a ':' or '/' would make it a URL, a path, git or a GitHub shorthand.
+        if (PackageName().IsMatch(PackageOf(requirement)) && (RegistryVersion().IsMatch(version) || allowUrls)) return null;
+        return $"'{requirement}' is not a package from the registry with a version, range or tag: URLs, paths, git and GitHub sources are refused" +
+               (allowUrls ? "." : " (Runtimes:AllowUrlRequirements allows them).");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex PackageName();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[\w.+^~<>=*| -]+$")]
+    private static partial System.Text.RegularExpressions.Regex RegistryVersion();
 
     public async Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct)
     {

@@ -33,12 +33,12 @@ public sealed class DependencySets
         _options = options.Value;
         _sandbox = sandbox;
         _logger = logger;
-        Root = Path.GetFullPath(_options.CacheDirectory ?? Path.Combine(Path.GetTempPath(), "orleans-triggers", "dependencies"));
-        // The sandbox mounts installed sets from here as the jobs' user, who must be able to reach them.
-        Directory.CreateDirectory(Root);
+        Root = Path.GetFullPath(_options.CacheDirectory ?? Path.Combine(".data", "dependencies"));
+        // Another local user who made (or can write) any folder on the way could swap in packages that other workspaces' jobs run.
+        OwnedFolders.Require(Root, "Runtimes:CacheDirectory");
+        // The sandbox mounts installed sets from here as the jobs' user, who must pass through it, but not list it.
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
-                | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         _managers = new IPackageManager[] { new Bun.BunPackages(_options.Npm.Registry), new Python.PythonPackages(_options.PythonPackages.IndexUrl) }
             .ToDictionary(m => m.Language);
     }
@@ -60,7 +60,11 @@ public sealed class DependencySets
         if (!_managers.TryGetValue(language, out var manager)) return [];
         var byPackage = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var requirement in contents.SelectMany(manager.Requirements))
+        {
+            // Requirements reach the package tool's command line: a spec only, or an option could ride along.
+            if (manager.Problem(requirement, _options.AllowUrlRequirements) is { } problem) throw new ArgumentException(problem, nameof(contents));
             byPackage.TryAdd(manager.PackageOf(requirement), requirement);
+        }
         return [.. byPackage.Values.Order(StringComparer.OrdinalIgnoreCase)];
     }
 
@@ -68,12 +72,12 @@ public sealed class DependencySets
     public string Folder(ScriptLanguage language) => _managers[language].Folder;
 
     /// <summary>Resolves the requirements against the registry into a lock; the set it installed is kept in the cache.</summary>
-    public async Task<DependencyResolution> ResolveAsync(ScriptLanguage language, IReadOnlyList<string> requirements, TimeSpan timeout, CancellationToken ct)
+    public async Task<DependencyResolution> ResolveAsync(string workspaceId, ScriptLanguage language, IReadOnlyList<string> requirements, TimeSpan timeout, CancellationToken ct)
     {
         var manager = _managers[language];
         if (ExecutableLocator.Find(Interpreter(language)) is null) return new DependencyResolution(false, null, InterpreterMissing(language));
         var staging = Staging(language);
-        var tool = Tool(language, timeout, staging);
+        var tool = Tool(workspaceId, language, timeout, staging);
         try
         {
             var result = await manager.ResolveAsync(requirements, staging, tool, ct);
@@ -93,7 +97,7 @@ public sealed class DependencySets
 
     /// <summary>The installed set of <paramref name="lockText"/>, installing it first if this silo has not yet.</summary>
     /// <exception cref="DependencyInstallException">The package manager failed.</exception>
-    public async Task<string> InstallAsync(ScriptLanguage language, string lockText, TimeSpan timeout, CancellationToken ct)
+    public async Task<string> InstallAsync(string workspaceId, ScriptLanguage language, string lockText, TimeSpan timeout, CancellationToken ct)
     {
         var entry = Entry(language, lockText);
         if (IsComplete(language, entry)) return Used(entry);
@@ -104,7 +108,7 @@ public sealed class DependencySets
             if (IsComplete(language, entry)) return Used(entry); // another job installed it meanwhile
             if (ExecutableLocator.Find(Interpreter(language)) is null) throw new DependencyInstallException(InterpreterMissing(language));
             var staging = Staging(language);
-            var tool = Tool(language, timeout, staging);
+            var tool = Tool(workspaceId, language, timeout, staging);
             try
             {
                 var result = await _managers[language].InstallAsync(lockText, staging, tool, ct);
@@ -188,6 +192,8 @@ public sealed class DependencySets
         var marker = Path.Combine(staging, CompleteMarker);
         File.Delete(marker);
         using (new FileStream(marker, FileMode.CreateNew, FileAccess.Write)) { }
+        // The jobs' user wrote it, so it would be theirs to change: it becomes the silo's, and read-only.
+        OwnedFolders.Seal(staging);
         if (IsComplete(language, entry)) return;
         DeleteQuietly(entry);
         try { Directory.Move(staging, entry); }
@@ -196,10 +202,13 @@ public sealed class DependencySets
 
     private string Interpreter(ScriptLanguage language) => language == ScriptLanguage.Bun ? _options.Bun : _options.Python;
 
-    /// <summary>The package manager, allowed to write only into <paramref name="staging"/> and the download cache.</summary>
-    private PackageTool Tool(ScriptLanguage language, TimeSpan timeout, string staging)
+    /// <summary>The package manager, allowed to write only into <paramref name="staging"/> and the workspace's download
+    /// cache: an install's code (packages run scripts as they install) could alter what a later install finds there, so
+    /// no workspace's installs read another's downloads.</summary>
+    private PackageTool Tool(string workspaceId, ScriptLanguage language, TimeSpan timeout, string staging)
     {
-        var downloads = Path.Combine(Root, "downloads", language.ToString().ToLowerInvariant());
+        var downloads = Path.Combine(Root, "downloads", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(workspaceId)))[..16],
+            language.ToString().ToLowerInvariant());
         Directory.CreateDirectory(downloads);
         var registry = language == ScriptLanguage.Bun ? _options.Npm.Registry : _options.PythonPackages.IndexUrl;
         return new PackageTool(_sandbox, ExecutableLocator.Find(Interpreter(language))!, [staging, downloads], timeout, Redact)
@@ -223,7 +232,12 @@ public sealed class DependencySets
 
     private static void DeleteQuietly(string directory)
     {
-        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
+        try
+        {
+            if (!Directory.Exists(directory)) return;
+            OwnedFolders.Unseal(directory); // a silo that is not root cannot delete from its read-only folders
+            Directory.Delete(directory, recursive: true);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

@@ -18,6 +18,10 @@ internal interface IPackageManager
     /// <summary>The package a requirement names, e.g. <c>lodash</c> for <c>lodash@4.17.21</c>.</summary>
     string PackageOf(string requirement);
 
+    /// <summary>Why <paramref name="requirement"/> is not a plain package spec the registry resolves (an option for the
+    /// package tool, a URL, a path), or null. With <paramref name="allowUrls"/>, a URL or VCS source may name a package.</summary>
+    string? Problem(string requirement, bool allowUrls);
+
     /// <summary>Installs the newest versions that satisfy <paramref name="requirements"/> into
     /// <paramref name="directory"/> and returns the lock that installs exactly them again.</summary>
     Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct);

@@ -42,6 +42,19 @@ internal static partial class PythonImports
             .ToList();
     }
 
+    /// <summary>A requirement as PEP 508 writes one from a registry: a name, extras, version specifiers and environment
+    /// markers; nothing that pip reads as an option (<c>--index-url</c>, <c>-e</c>) or a location.</summary>
+    public static bool IsPlainRequirement(string requirement) => PlainRequirement().IsMatch(requirement);
+
+    /// <summary>A direct reference, <c>name @ https://…</c> (or <c>git+https://…</c>).</summary>
+    public static bool IsUrlRequirement(string requirement) => UrlRequirement().IsMatch(requirement);
+
+    [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,\s-]*\])?\s*(?:(?:===|==|!=|~=|>=|<=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*(?:,\s*(?:===|==|!=|~=|>=|<=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*)*)?(?:;\s*[A-Za-z0-9_.'""<>=!~ ()-]+)?$")]
+    private static partial Regex PlainRequirement();
+
+    [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,\s-]*\])?\s*@\s*(?:git\+)?https?://\S+$")]
+    private static partial Regex UrlRequirement();
+
     /// <summary>The distribution a requirement line names (<c>PyYAML</c> for <c>PyYAML==6.0.1</c>).</summary>
     public static string RequirementName(string requirement) => RequirementNamePart().Match(requirement).Value;
 

@@ -18,6 +18,11 @@ internal sealed class PythonPackages(string? indexUrl) : IPackageManager
 
     public string PackageOf(string requirement) => PythonImports.RequirementName(requirement);
 
+    public string? Problem(string requirement, bool allowUrls) =>
+        PythonImports.IsPlainRequirement(requirement) || (allowUrls && PythonImports.IsUrlRequirement(requirement)) ? null
+        : $"'{requirement}' is not a package requirement (name, extras, version specifiers, markers): pip options, paths and URLs are refused" +
+          (allowUrls ? "." : " (Runtimes:AllowUrlRequirements allows 'name @ url').");
+
     public async Task<PackageResult> ResolveAsync(IReadOnlyList<string> requirements, string directory, PackageTool tool, CancellationToken ct)
     {
         var target = Path.Combine(directory, Folder);

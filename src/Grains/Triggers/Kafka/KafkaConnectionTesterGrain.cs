@@ -8,7 +8,7 @@ using Triggers.Validation;
 namespace Triggers.Triggers.Kafka;
 
 [StatelessWorker]
-public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : Grain, IKafkaConnectionTesterGrain
+public sealed class KafkaConnectionTesterGrain(KafkaConnections connections, BrokerAddressPolicy addresses) : Grain, IKafkaConnectionTesterGrain
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
@@ -34,8 +34,19 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
         {
             throw new InvalidInputException("connection", "Give {\"kafka_resource_path\": \"u/me/kafka\"} or an inline {\"brokers\": [...], \"security\": {...}}.");
         }
+        await RefuseForbiddenAddressesAsync(connection, resourcePath is null ? "connection" : "connection.kafka_resource_path");
         // librdkafka blocks while it connects: keep that off the grain's scheduler.
         return await Task.Run(() => Test(connection));
+    }
+
+    /// <summary>The brokers and the OAuth token endpoint, checked before anything connects (<see cref="BrokerAddressPolicy"/>).</summary>
+    private async Task RefuseForbiddenAddressesAsync(KafkaConnection connection, string field)
+    {
+        foreach (var broker in connection.Brokers)
+            if (await addresses.RefusalAsync(broker) is { } refusal) throw new InvalidInputException(field == "connection" ? "connection.brokers" : field, refusal);
+        if (Uri.TryCreate(connection.Security.OauthTokenEndpointUrl, UriKind.Absolute, out var endpoint)
+            && await addresses.RefusalAsync(endpoint.Host, endpoint.Port) is { } endpointRefusal)
+            throw new InvalidInputException(field == "connection" ? "connection.security.oauth_token_endpoint_url" : field, endpointRefusal);
     }
 
     private static KafkaConnectionTest Test(KafkaConnection connection)
@@ -64,7 +75,8 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
         {
             // The client's own error callbacks name the cause (TLS, SASL, Kerberos); the exception often only says "timed out".
             var cause = errors.FirstOrDefault(er => er.Code != Confluent.Kafka.ErrorCode.Local_AllBrokersDown)?.Reason ?? (e as KafkaException)?.Error.Reason ?? e.Message;
-            return new KafkaConnectionTest { Ok = false, ErrorKind = Classify(cause), Error = KerberosHints.Explain(cause), ElapsedMs = stopwatch.ElapsedMilliseconds };
+            var kind = Classify(cause);
+            return new KafkaConnectionTest { Ok = false, ErrorKind = kind, Error = Describe(kind, cause), ElapsedMs = stopwatch.ElapsedMilliseconds };
         }
     }
 
@@ -79,6 +91,16 @@ public sealed class KafkaConnectionTesterGrain(KafkaConnections connections) : G
 
     /// <summary>An error no retry within the test mends: the broker refused the credentials or the certificate.</summary>
     private static bool Refused(Error error) => error.Code is Confluent.Kafka.ErrorCode.Local_Authentication or Confluent.Kafka.ErrorCode.SaslAuthenticationFailed or Confluent.Kafka.ErrorCode.Local_Ssl;
+
+    /// <summary>What the test answers about a failure. Where the far side may not be a broker at all (nothing answered,
+    /// or something that does not speak Kafka), only the kind: the client's own words would repeat what the far side
+    /// sent (a "response size" that is its first bytes), which would make the test a way to read other services' banners.</summary>
+    private static string Describe(string kind, string cause) => kind switch
+    {
+        "unreachable" => "No broker answered at these addresses within the time limit (refused, unresolvable or timed out). Check the brokers' host names and ports, and that this cluster's network reaches them.",
+        "other" => "Something answered, but not as a Kafka broker this client can talk to (wrong port or protocol, or a security label the broker does not expect).",
+        _ => KerberosHints.Explain(cause),
+    };
 
     private static string Classify(string reason)
     {

@@ -12,6 +12,8 @@ public static class KafkaServiceExtensions
         services.Configure<KerberosOptions>(configuration.GetSection(KerberosOptions.Section));
         services.AddSingleton<KafkaConnections>();
         services.AddSingleton<DeadLetterProducer>();
+        services.AddSingleton(sp => new BrokerAddressPolicy(configuration, sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.EndpointOptions>>(),
+            sp.GetService<Jobs.Execution.IInternalApiAddress>()));
         return services.AddTriggerKind<KafkaTriggerKind>();
     }
 }
