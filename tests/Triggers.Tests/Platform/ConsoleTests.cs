@@ -30,6 +30,14 @@ public sealed class ConsoleTests : IAsyncLifetime
         _page = await ChromiumPage.OpenAsync();
     }
 
+    private async Task SignInAsync()
+    {
+        await _page.NavigateAsync($"http://127.0.0.1:{_silo.HttpPort}/console");
+        await _page.WaitForAsync("document.getElementById('sign-in')", "the sign-in form");
+        await _page.EvaluateAsync($"(() => {{ const f = document.getElementById('sign-in'); f.elements.token.value = '{SiloFactory.AdminToken}'; f.requestSubmit(); }})()");
+        await _page.WaitForAsync("document.body.innerText.includes('No triggers yet')", "the empty trigger list of the workspace");
+    }
+
     public async Task DisposeAsync()
     {
         await _page.DisposeAsync();
@@ -52,10 +60,7 @@ public sealed class ConsoleTests : IAsyncLifetime
         }
 
         // A link someone sends a signed-in person: the path in it must not take their token to another route (tokens/list).
-        await _page.NavigateAsync($"http://127.0.0.1:{_silo.HttpPort}/console");
-        await _page.WaitForAsync("document.getElementById('sign-in')", "the sign-in form");
-        await _page.EvaluateAsync($"(() => {{ const f = document.getElementById('sign-in'); f.elements.token.value = '{SiloFactory.AdminToken}'; f.requestSubmit(); }})()");
-        await _page.WaitForAsync("document.body.innerText.includes('No triggers yet')", "the empty trigger list of the workspace");
+        await SignInAsync();
         await _page.EvaluateAsync("location.hash = '#/t/../../../tokens/list'");
         await _page.WaitForAsync("document.body.innerText.includes('is not an item path')", "the console to refuse the path");
     }
@@ -63,10 +68,7 @@ public sealed class ConsoleTests : IAsyncLifetime
     [Fact]
     public async Task A_trigger_created_through_the_form_shows_its_jobs_and_their_logs()
     {
-        await _page.NavigateAsync($"http://127.0.0.1:{_silo.HttpPort}/console");
-        await _page.WaitForAsync("document.getElementById('sign-in')", "the sign-in form");
-        await _page.EvaluateAsync($"(() => {{ const f = document.getElementById('sign-in'); f.elements.token.value = '{SiloFactory.AdminToken}'; f.requestSubmit(); }})()");
-        await _page.WaitForAsync("document.body.innerText.includes('No triggers yet')", "the empty trigger list of the workspace");
+        await SignInAsync();
 
         await _page.EvaluateAsync("location.hash = '#/new'");
         await _page.WaitForAsync("document.getElementById('trigger-form')", "the trigger form");

@@ -17,7 +17,6 @@ public sealed class ConnectionTestAddressTests : IAsyncLifetime, IDisposable
 {
     private const string Ws = "probe";
     private const string Banner = "SSH-2.0-secret-banner-7f3a";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("probe-tls-");
     private readonly TcpListener _service = new(IPAddress.Loopback, 0);
     private SiloProcess _strict = null!;
     private int _accepted;
@@ -28,11 +27,7 @@ public sealed class ConnectionTestAddressTests : IAsyncLifetime, IDisposable
     {
         _service.Start();
         _ = AnswerWithBannerAsync();
-        _strict = new SiloProcess(null, "probe", new Dictionary<string, string>
-        {
-            ["DevKafka__Enabled"] = "false",
-            ["Orleans__Tls__Directory"] = Path.Combine(_folder.FullName, "cluster-tls"),
-        });
+        _strict = new SiloProcess(null, "probe", NoDevelopmentBroker);
         _strict.Unset("Kafka__AllowPrivateBrokers__0"); // the default: nothing private allowed
         _strict.Unset("Kafka__AllowPrivateBrokers__1");
         await _strict.StartAsync();
@@ -41,11 +36,9 @@ public sealed class ConnectionTestAddressTests : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync() => await _strict.DisposeAsync();
 
-    public void Dispose()
-    {
-        _service.Stop();
-        _folder.Delete(recursive: true);
-    }
+    public void Dispose() => _service.Stop();
+
+    private static readonly Dictionary<string, string> NoDevelopmentBroker = new() { ["DevKafka__Enabled"] = "false" };
 
     [Fact]
     public async Task Loopback_link_local_and_the_clusters_own_ports_are_refused_before_anything_connects()
@@ -82,11 +75,7 @@ public sealed class ConnectionTestAddressTests : IAsyncLifetime, IDisposable
     public async Task Where_a_test_may_connect_a_service_that_is_not_a_broker_gives_back_only_the_kind_of_failure()
     {
         // The tests' usual silo allows loopback (its mock brokers live there), as an operator's AllowPrivateBrokers would.
-        await using var allowing = new SiloProcess(null, "probe-allowed", new Dictionary<string, string>
-        {
-            ["DevKafka__Enabled"] = "false",
-            ["Orleans__Tls__Directory"] = Path.Combine(_folder.FullName, "cluster-tls"),
-        });
+        await using var allowing = new SiloProcess(null, "probe-allowed", NoDevelopmentBroker);
         await allowing.StartAsync();
         var api = allowing.CreateApiClient();
         await api.CreateWorkspaceAsync(Ws);

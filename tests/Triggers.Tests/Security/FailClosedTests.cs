@@ -10,22 +10,15 @@ namespace Triggers.Tests.Security;
 /// why) unless unsandboxed jobs were asked for by name; and even an unsandboxed job, which runs as the jobs' user, does
 /// not get into the embedded PostgreSQL, whose files belong to a user of their own and which wants a password.
 /// </summary>
-public sealed class FailClosedTests : IDisposable
+public sealed class FailClosedTests
 {
     private const string Ws = "closed";
-    private readonly DirectoryInfo _certificates = Directory.CreateTempSubdirectory("fail-closed-tls-");
-
-    public void Dispose() => _certificates.Delete(recursive: true);
 
     [Fact]
     public async Task A_silo_whose_sandbox_does_not_work_runs_no_job_and_says_why()
     {
         // A bubblewrap that fails its trial job, as one blocked from making user namespaces does.
-        await using var silo = new SiloProcess(null, "closed", new Dictionary<string, string>
-        {
-            ["Workers__Bubblewrap"] = "/bin/false",
-            ["Orleans__Tls__Directory"] = Path.Combine(_certificates.FullName, "cluster-tls"),
-        });
+        await using var silo = new SiloProcess(null, "closed", new Dictionary<string, string> { ["Workers__Bubblewrap"] = "/bin/false" });
         await silo.StartAsync();
         Assert.Contains("jobs:         NONE RUN HERE: a trial job failed", silo.Output);
 
@@ -46,11 +39,7 @@ public sealed class FailClosedTests : IDisposable
     public async Task An_unsandboxed_job_cannot_get_into_the_embedded_PostgreSQL()
     {
         using var database = new EmbeddedPostgresDirectory();
-        await using var silo = new SiloProcess(null, "closed", new Dictionary<string, string>(database.SiloSettings())
-        {
-            ["Workers__Sandbox"] = "none",
-            ["Orleans__Tls__Directory"] = Path.Combine(_certificates.FullName, "cluster-tls"),
-        });
+        await using var silo = new SiloProcess(null, "closed", new Dictionary<string, string>(database.SiloSettings()) { ["Workers__Sandbox"] = "none" });
         await silo.StartAsync();
         var socket = Path.Combine(database.Options.DataDirectory, "socket");
 

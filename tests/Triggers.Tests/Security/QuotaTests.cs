@@ -10,24 +10,14 @@ namespace Triggers.Tests.Security;
 /// requests gets 429 with Retry-After past the workspace's rate, a workspace at its ceiling of unfinished jobs gets 429
 /// for every run, and an oversized body of arguments gets 413, each with a problem body that says which setting limits it.
 /// </summary>
-public sealed class QuotaTests : IDisposable
+public sealed class QuotaTests
 {
     private const string Ws = "quota";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("quota-tls-");
-
-    public void Dispose() => _folder.Delete(recursive: true);
-
-    private Dictionary<string, string> Settings(params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string> { ["Orleans__Tls__Directory"] = Path.Combine(_folder.FullName, "cluster-tls") };
-        foreach (var (key, value) in more) settings[key] = value;
-        return settings;
-    }
 
     [Fact]
     public async Task A_job_that_fires_300_runs_with_its_token_is_held_to_the_workspaces_rate()
     {
-        await using var silo = new SiloProcess(null, "quota", Settings(("Jobs__StartsPerSecondPerWorkspace", "20")));
+        await using var silo = new SiloProcess(null, "quota", new Dictionary<string, string> { ["Jobs__StartsPerSecondPerWorkspace"] = "20" });
         await silo.StartAsync();
         var api = silo.CreateApiClient();
         await api.CreateWorkspaceAsync(Ws);
@@ -63,7 +53,7 @@ public sealed class QuotaTests : IDisposable
     public async Task A_workspace_at_its_ceiling_of_unfinished_jobs_gets_429_and_an_oversized_argument_413()
     {
         // No worker slots: what is queued stays unfinished.
-        await using var silo = new SiloProcess(null, "quota", Settings(("Workers__Count", "0"), ("Jobs__MaxUnfinishedPerWorkspace", "5")));
+        await using var silo = new SiloProcess(null, "quota", new Dictionary<string, string> { ["Workers__Count"] = "0", ["Jobs__MaxUnfinishedPerWorkspace"] = "5" });
         await silo.StartAsync();
         var api = silo.CreateApiClient();
         await api.CreateWorkspaceAsync(Ws);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Triggers.Runtimes.Sandbox;
 
 namespace Triggers.Runtimes.Dependencies;
 
@@ -18,7 +19,7 @@ internal static class OwnedFolders
     public static void Require(string path, string setting)
     {
         if (!OperatingSystem.IsLinux()) { Directory.CreateDirectory(path); return; }
-        var self = GetUserId();
+        var self = (uint)HostUser.Id;
         var full = Path.GetFullPath(path);
         var fresh = !Directory.Exists(full);
         Directory.CreateDirectory(full);
@@ -42,7 +43,7 @@ internal static class OwnedFolders
     /// <summary>Gives the tree to the silo's user, without following links, and takes every write permission away.</summary>
     public static void Seal(string directory) => Walk(directory, path =>
     {
-        if (Environment.IsPrivilegedProcess) ChangeLinkOwner(path, GetUserId(), GetGroupId());
+        if (Environment.IsPrivilegedProcess) HostUser.GiveLink(path, HostUser.Id, HostUser.GroupId);
         if (new FileInfo(path).LinkTarget is null && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(path, File.GetUnixFileMode(path) & ~(UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
     });
@@ -80,13 +81,4 @@ internal static class OwnedFolders
 
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern int StatX(int directoryFd, string path, int flags, uint mask, byte[] buffer);
-
-    [DllImport("libc", EntryPoint = "getuid")]
-    private static extern uint GetUserId();
-
-    [DllImport("libc", EntryPoint = "getgid")]
-    private static extern uint GetGroupId();
-
-    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
-    private static extern int ChangeLinkOwner(string path, uint owner, uint group);
 }

@@ -295,9 +295,9 @@ public sealed class JobSandbox : IDisposable
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.IsLoopback ? uri.Port : null;
 
     /// <summary>The user a sandbox's processes run as, in every namespace: the jobs' host user, or the silo's own.</summary>
-    private int SandboxUid => JobUser ?? (int)GetUserId();
+    private int SandboxUid => JobUser ?? HostUser.Id;
 
-    private int SandboxGid => JobUser ?? (int)GetGroupId();
+    private int SandboxGid => JobUser ?? HostUser.GroupId;
 
     private IEnumerable<string> BubblewrapArguments(JobCommand command, string executable, string inside)
     {
@@ -429,7 +429,7 @@ public sealed class JobSandbox : IDisposable
     private static void ChangeOwner(string path, int uid)
     {
         // lchown: a link is given away itself, never what it points to.
-        if (ChangeLinkOwner(path, uid, uid) != 0)
+        if (!HostUser.GiveLink(path, uid, uid))
             throw new Win32Exception(Marshal.GetLastPInvokeError(), $"Could not hand {path} to the job's user {uid}");
     }
 
@@ -455,13 +455,4 @@ public sealed class JobSandbox : IDisposable
     {
         if (Mode == SandboxMode.None) ProcessGroup.Kill(process.Id);
     }
-
-    [DllImport("libc", EntryPoint = "getuid")]
-    private static extern uint GetUserId();
-
-    [DllImport("libc", EntryPoint = "getgid")]
-    private static extern uint GetGroupId();
-
-    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
-    private static extern int ChangeLinkOwner(string path, int owner, int group);
 }
