@@ -14,8 +14,9 @@ namespace Triggers.Benchmarks;
 /// <summary>
 /// What the job sandbox costs per job: the same trivial script run as process-per-job jobs through the language
 /// runtime, on two lanes like two worker slots, without a sandbox (the baseline), in a bubblewrap sandbox per job, and in
-/// each lane's reused sandbox (the job launcher, the default), in alternating rounds. No silo and no database: only the
-/// process start that the sandbox changes.
+/// each lane's reused sandbox (the job launcher, the default), each of the two with the host's network and with a network
+/// of its own (pasta, the default), in alternating rounds. No silo and no database: only the process start that the
+/// sandbox changes.
 /// </summary>
 internal sealed class SandboxBenchmark(string bun, int jobs, int rounds = 3)
 {
@@ -31,27 +32,26 @@ internal sealed class SandboxBenchmark(string bun, int jobs, int rounds = 3)
     public async Task RunAsync()
     {
         var unsandboxed = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.None }, NullLogger.Instance);
+        var perJobHost = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, ReuseSandbox = false, Network = "host" }, NullLogger.Instance);
         var perJob = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, ReuseSandbox = false }, NullLogger.Instance);
+        using var reusedHost = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap, Network = "host" }, NullLogger.Instance);
         using var reused = JobSandbox.Create(new SandboxOptions { Sandbox = SandboxMode.Bubblewrap }, NullLogger.Instance);
         Console.WriteLine($"## Job sandbox: jobs/s of a trivial script, process per job, {Lanes} lanes, {jobs} jobs a round, {rounds} rounds each");
         Console.WriteLine();
         Console.WriteLine($"Reused: {reused.Description}");
         Console.WriteLine();
-        Console.WriteLine("| script | no sandbox (jobs/s, rounds) | a sandbox per job | a reused sandbox per lane | per job / none (median) | reused / none (median) | added wall time per job: per job, reused |");
-        Console.WriteLine("|---|---|---|---|---:|---:|---:|");
+        Console.WriteLine("| script | no sandbox (jobs/s, rounds) | per job, host network | per job, own network | reused per lane, host network | reused, own network | per job / none | reused / none | own / host network: per job, reused (medians) |");
+        Console.WriteLine("|---|---|---|---|---|---|---:|---:|---:|");
         foreach (var (language, script) in Scripts)
         {
-            var (none, each, shared) = (new List<double>(), new List<double>(), new List<double>());
+            var rates = new[] { unsandboxed, perJobHost, perJob, reusedHost, reused }.Select(_ => new List<double>()).ToArray();
             await RateAsync(Runtime(language, unsandboxed), language, script, Lanes * 5); // first runs load the interpreter from disk
             for (var round = 0; round < rounds; round++)
-            {
-                none.Add(await RateAsync(Runtime(language, unsandboxed), language, script, jobs));
-                each.Add(await RateAsync(Runtime(language, perJob), language, script, jobs));
-                shared.Add(await RateAsync(Runtime(language, reused), language, script, jobs));
-            }
-            var (noneMedian, eachMedian, sharedMedian) = (Median(none), Median(each), Median(shared));
-            double AddedMs(double rate) => (Lanes / rate - Lanes / noneMedian) * 1000;
-            Console.WriteLine($"| {language.ToString().ToLowerInvariant()} | {Rounds(none)} | {Rounds(each)} | {Rounds(shared)} | **{eachMedian / noneMedian:0.00}** | **{sharedMedian / noneMedian:0.00}** | {AddedMs(eachMedian):0.0} ms, {AddedMs(sharedMedian):0.0} ms |");
+                foreach (var (sandbox, i) in new[] { unsandboxed, perJobHost, perJob, reusedHost, reused }.Select((sandbox, i) => (sandbox, i)))
+                    rates[i].Add(await RateAsync(Runtime(language, sandbox), language, script, jobs));
+            var medians = rates.Select(Median).ToArray();
+            Console.WriteLine($"| {language.ToString().ToLowerInvariant()} | {string.Join(" | ", rates.Select(Rounds))} | " +
+                              $"**{medians[2] / medians[0]:0.00}** | **{medians[4] / medians[0]:0.00}** | {medians[2] / medians[1]:0.00}, {medians[4] / medians[3]:0.00} |");
         }
     }
 
