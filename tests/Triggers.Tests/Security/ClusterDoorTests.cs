@@ -46,6 +46,17 @@ public sealed class ClusterDoorTests(PostgresFixture postgres) : IDisposable
         await using var member = new SiloProcess(null, "door", new Dictionary<string, string>(toGateway) { ["Orleans__Tls__Directory"] = Certificates }, project: "ApiHost");
         await member.StartAsync();
         await member.CreateApiClient().CreateWorkspaceAsync("door");
+
+        // From inside a job, as a script author would try: neither port is there (the sandbox has a network of its own),
+        // nor the certificate that would open them.
+        var api = silo.CreateApiClient();
+        await api.CreateScriptAsync("door", "u/ops/knock", "bash", $$"""
+            probe() { if timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; then echo open; else echo closed; fi; }
+            key=$(cat '{{Path.Combine(Certificates, "tls.key")}}' >/dev/null 2>&1 && echo read || echo hidden)
+            echo "gateway $(probe {{silo.GatewayPort}}) silo $(probe {{silo.SiloPort}}) key $key"
+            """);
+        var job = await api.WaitForJobEndAsync("door", await api.RunScriptAsync("door", "u/ops/knock", new { }));
+        Assert.Equal("gateway closed silo closed key hidden", (string?)job["result"]);
     }
 
     [Fact]
