@@ -78,7 +78,7 @@ public static class JobAdmission
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = max;
     }
 
-    public static BadHttpRequestException ArgsTooLarge(int max) => new(
+    private static BadHttpRequestException ArgsTooLarge(int max) => new(
         $"A job's arguments may take at most {max / 1024} KiB of JSON (Jobs:MaxArgsBytes). Pass large data by reference (a URL, a resource) instead.",
         StatusCodes.Status413PayloadTooLarge);
 

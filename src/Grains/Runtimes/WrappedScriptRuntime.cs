@@ -108,7 +108,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
     private protected sealed override ScriptOutcome ReadOutcome(JobDirectory directory, JobProcessExit exit, JsonObject knownMainArgs)
     {
         // The wrapper writes its result as the job ends; without one, the exit code says more than a missing file.
-        if (Path.Exists(directory.File(WrapperProtocol.ResultFileName))) return WrapperProtocol.ReadResult(directory.Path, exit.Logs, knownMainArgs);
+        if (WrapperProtocol.ReadResult(directory.Path, exit.Logs, knownMainArgs) is { } outcome) return outcome;
 
         var error = exit.ExitCode != 0 ? JobFailures.ExitCode(exit) : JobFailures.MissingResult();
         return ScriptOutcome.Failure(error, knownMainArgs, exit.Logs);

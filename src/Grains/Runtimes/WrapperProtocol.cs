@@ -45,14 +45,14 @@ internal static class WrapperProtocol
     /// Reads result.json from the job's <paramref name="directory"/>, which the job's own code could have replaced or
     /// turned into a link: only a regular file reached without any link (<see cref="JobFiles"/>) is read, and no more
     /// than the limit. A link (say to /dev/zero or a host file), or a FIFO (which would block the read), fails the job
-    /// instead of blocking the slot, exhausting memory or handing back a file of the host.
+    /// instead of blocking the slot, exhausting memory or handing back a file of the host. Null when there is no result file.
     /// </summary>
-    public static ScriptOutcome ReadResult(string directory, string logs, JsonObject knownMainArgs)
+    public static ScriptOutcome? ReadResult(string directory, string logs, JsonObject knownMainArgs)
     {
         FileStream? opened;
         try { opened = JobFiles.OpenRead(directory, ResultFileName); }
         catch (JobFileRefusedException e) { return Invalid($"The job's result file is not read: {e.Message}."); }
-        if (opened is null) return Invalid($"The job wrote no result file ({ResultFileName}).");
+        if (opened is null) return null;
         using var stream = opened;
         var length = stream.Length;
         if (length == 0)

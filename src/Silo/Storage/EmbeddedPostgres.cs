@@ -111,9 +111,11 @@ public sealed class EmbeddedPostgres
     {
         if (Run("id", ["-u", _runAs!], allowFailure: true, asUser: false).Trim() is not { Length: > 0 } uid)
         {
-            if (ExecutableLocatorOf("useradd") is null)
+            try { Run("useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", _runAs!], asUser: false); }
+            catch (System.ComponentModel.Win32Exception)
+            {
                 throw new InvalidOperationException($"The embedded PostgreSQL runs as the user '{_runAs}', who does not exist and cannot be made here (no useradd). Create it, or choose another with EmbeddedPostgres__User.");
-            Run("useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", _runAs!], asUser: false);
+            }
             uid = Run("id", ["-u", _runAs!], asUser: false).Trim();
         }
         if (jobUid is { } jobs && uid == jobs.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -121,9 +123,6 @@ public sealed class EmbeddedPostgres
                 $"The embedded PostgreSQL would run as uid {uid}, the user jobs run as (Workers:SandboxUid): a job could then reach the database as its owner. " +
                 "Choose another user with EmbeddedPostgres__User, or another job user with Workers__SandboxUid.");
     }
-
-    private static string? ExecutableLocatorOf(string name) =>
-        new[] { "/usr/sbin", "/sbin", "/usr/bin", "/bin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
     /// <summary>Stops the server (fast shutdown: open sessions are ended, committed data is on disk).</summary>
     public void Stop() => Run(Tool("pg_ctl"), ["stop", "-w", "-t", "60", "-m", "fast", "-D", ClusterDirectory], allowFailure: true);

@@ -76,16 +76,22 @@ public sealed partial record KafkaConnection
         return connection;
     }
 
+    /// <summary>A broker address's host (brackets of an IPv6 literal removed) and port, or null when it is not <c>host:port</c>.</summary>
+    public static (string Host, int Port)? SplitBroker(string? broker)
+    {
+        var colon = broker?.LastIndexOf(':') ?? -1;
+        return colon > 0 && int.TryParse(broker![(colon + 1)..], out var port) && port is >= 1 and <= 65535
+            ? (broker[..colon].Trim('[', ']'), port)
+            : null;
+    }
+
     public void Validate(string field = "value")
     {
         if (Brokers is null || Brokers.Count == 0)
             throw new InvalidInputException($"{field}.brokers", "List at least one broker as \"host:port\".");
         foreach (var broker in Brokers)
-        {
-            var colon = broker?.LastIndexOf(':') ?? -1;
-            if (colon <= 0 || !int.TryParse(broker![(colon + 1)..], out var port) || port is < 1 or > 65535)
+            if (SplitBroker(broker) is null)
                 throw new InvalidInputException($"{field}.brokers", $"'{broker}' is not a broker address: use \"host:port\".");
-        }
         var security = Security ?? throw new InvalidInputException($"{field}.security", "security is required, e.g. {\"label\": \"PLAINTEXT\"}.");
         var at = $"{field}.security";
         switch (security.Label)

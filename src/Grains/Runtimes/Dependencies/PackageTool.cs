@@ -10,7 +10,7 @@ namespace Triggers.Runtimes.Dependencies;
 /// <param name="writablePaths">The folder it installs into, and its download cache.</param>
 internal sealed class PackageTool(JobSandbox sandbox, string executable, IReadOnlyList<string> writablePaths, TimeSpan timeout, Func<string, string> redact)
 {
-    /// <summary>Where the tool keeps what it downloaded, shared by every install of the language.</summary>
+    /// <summary>Where the tool keeps what it downloaded, shared by the workspace's installs of the language.</summary>
     public required string DownloadCache { get; init; }
 
     /// <summary>Ports of this host's loopback it reaches from an isolated network: a registry or index served here.</summary>

@@ -73,8 +73,8 @@ public sealed class JobSandbox : IDisposable
 
     /// <summary>
     /// The sandbox <paramref name="options"/> ask for, after checking on this machine that it works: a trial job
-    /// runs in it. <see cref="SandboxMode.Auto"/> falls back to none with a warning; <see cref="SandboxMode.Bubblewrap"/>
-    /// refuses to start instead.
+    /// runs in it. Where it does not work, <see cref="SandboxMode.Auto"/> gives a sandbox that runs nothing
+    /// (<see cref="Unavailable"/> says why); <see cref="SandboxMode.Bubblewrap"/> refuses to start instead.
     /// </summary>
     /// <param name="apiAddress">The API's address as jobs are told it (<c>BASE_INTERNAL_URL</c>), asked each time a
     /// sandbox starts: when it is on loopback, its port is the one of the host's loopback an isolated network reaches.</param>
@@ -324,8 +324,8 @@ public sealed class JobSandbox : IDisposable
         yield return "--unshare-uts";
         yield return "--unshare-cgroup-try";
         if (_options.NetworkMode == JobNetwork.None) yield return "--unshare-net";
-        // Not --die-with-parent: that ties the sandbox to the thread that started it, and the thread pool ends idle
-        // threads, killing their jobs. KillEverything kills the sandbox's tree instead. A new session: a job cannot push
+        // Without pasta, not --die-with-parent: that ties the sandbox to the thread that started it, and the thread pool
+        // ends idle threads, killing their jobs. KillEverything kills the sandbox's tree instead. A new session: a job cannot push
         // input into the silo's terminal.
         yield return "--new-session";
         yield return "--hostname";

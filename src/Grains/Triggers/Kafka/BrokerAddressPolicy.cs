@@ -38,13 +38,10 @@ public sealed class BrokerAddressPolicy
     }
 
     /// <summary>Why a connection to a broker given as <c>host:port</c> (<c>[v6]:port</c>) is refused, or null when it may go.</summary>
-    public Task<string?> RefusalAsync(string broker, CancellationToken ct = default)
-    {
-        var colon = broker.LastIndexOf(':');
-        return colon > 0 && int.TryParse(broker[(colon + 1)..], out var port)
-            ? RefusalAsync(broker[..colon].Trim('[', ']'), port, ct)
+    public Task<string?> RefusalAsync(string broker, CancellationToken ct = default) =>
+        KafkaConnection.SplitBroker(broker) is var (host, port)
+            ? RefusalAsync(host, port, ct)
             : Task.FromResult<string?>(null); // validation has named the field already
-    }
 
     /// <summary>Why a connection to <paramref name="host"/>:<paramref name="port"/> is refused, or null when it may go.</summary>
     public async Task<string?> RefusalAsync(string host, int port, CancellationToken ct = default)
