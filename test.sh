@@ -36,6 +36,11 @@ if grep -E "s3cret-never-shown-[0-9a-z]" "$log" >/dev/null; then
   grep -nE "s3cret-never-shown-[0-9a-z]" "$log" | head -5 >&2
   failed=$((failed + 1)); status=1
 fi
+# CI shows only the end of the output: repeat each failed test with the first lines of its error there.
+if [ "$failed" -gt 0 ]; then
+  echo "== failed tests" >&2
+  awk '/^  Failed /{n=14} n>0{print; n--}' "$log" | head -120
+fi
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"
