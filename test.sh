@@ -39,7 +39,7 @@ fi
 # CI shows only the end of the output: repeat each failed test with the first lines of its error there.
 if [ "$failed" -gt 0 ]; then
   echo "== failed tests" >&2
-  awk '/^  Failed /{n=14} n>0{print; n--}' "$log" | head -120
+  awk '/^  Failed /{n=25; print; next} /^  (Passed|Skipped) |^\[xUnit/{n=0} n>0{print; n--}' "$log" | head -150
 fi
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
