@@ -5,16 +5,33 @@ namespace Triggers.Runtimes;
 internal sealed class JobDirectory : IDisposable
 {
     private readonly bool _deleteOnDispose;
+    private readonly bool _mounted;
 
-    private JobDirectory(string path, bool deleteOnDispose = true)
+    private JobDirectory(string path, bool deleteOnDispose = true, bool mounted = false)
     {
         Path = path;
         _deleteOnDispose = deleteOnDispose;
+        _mounted = mounted;
     }
 
     public string Path { get; }
 
-    public static JobDirectory Create(string prefix = "triggers-job-") => new(Directory.CreateTempSubdirectory(prefix).FullName);
+    /// <param name="sizeBytes">When positive, the directory is a tmpfs of this size (<see cref="Sandbox.JobFolderMount"/>).</param>
+    public static JobDirectory Create(string prefix = "triggers-job-", long sizeBytes = 0)
+    {
+        var path = Directory.CreateTempSubdirectory(prefix).FullName;
+        if (sizeBytes <= 0) return new JobDirectory(path);
+        try
+        {
+            Sandbox.JobFolderMount.Mount(path, sizeBytes);
+            return new JobDirectory(path, mounted: true);
+        }
+        catch
+        {
+            Directory.Delete(path);
+            throw;
+        }
+    }
 
     /// <summary>A new directory in a job launcher's <paramref name="folder"/>, which the launcher empties before its next
     /// job starts (and deletes with itself): disposing it leaves it there, so the silo spends nothing on it.</summary>
@@ -31,6 +48,14 @@ internal sealed class JobDirectory : IDisposable
     public void Dispose()
     {
         if (!_deleteOnDispose) return;
+        // What the job left goes with the tmpfs, without a walk through it.
+        if (_mounted)
+        {
+            Sandbox.JobFolderMount.Unmount(Path);
+            try { Directory.Delete(Path); }
+            catch (IOException) { }
+            return;
+        }
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -26,8 +26,8 @@ internal static class JobProcess
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A job's time limit must be positive (or infinite).");
         ct.ThrowIfCancellationRequested();
 
-        using var process = new Process { StartInfo = sandbox.StartInfo(command) };
-        process.Start();
+        using var process = sandbox.Start(command, out var cgroup);
+        using var _ = cgroup;
         // A script that reads stdin gets end-of-file rather than waiting on the host's input.
         process.StandardInput.Close();
 
@@ -49,6 +49,7 @@ internal static class JobProcess
         }
 
         if (stopped && ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+        if (cgroup?.OutOfMemoryKills > 0) output.Append(sandbox.OverMemory, isStderr: true);
         return new JobProcessExit(process.ExitCode, stopped, output.Logs, output.StderrTail, output.StdoutTail);
     }
 

@@ -35,7 +35,7 @@ public abstract class ScriptProcessRuntime : ILanguageRuntime
         var launcher = Sandbox.RentLauncher(executable, ReadOnlyPaths(run));
         try
         {
-            using var directory = launcher?.CreateDirectory() ?? JobDirectory.Create();
+            using var directory = launcher?.CreateDirectory() ?? Sandbox.CreateDirectory();
             var launch = Prepare(run, directory);
             var command = Command(executable, launch.Arguments, directory, run) with { Environment = run.Variables, ResultFiles = launch.ResultFiles };
             var exit = launcher is null

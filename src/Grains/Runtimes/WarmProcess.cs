@@ -25,8 +25,8 @@ internal sealed class WarmProcess : SandboxedProcess
     private StringBuilder? _log;
     private TaskCompletionSource<string>? _answer;
 
-    private WarmProcess(JobSandbox sandbox, Process process, JobDirectory directory, string marker)
-        : base(sandbox, process, directory)
+    private WarmProcess(JobSandbox sandbox, Process process, JobDirectory directory, JobCgroup? cgroup, string marker)
+        : base(sandbox, process, directory, cgroup)
     {
         _marker = marker;
         _exited = process.WaitForExitAsync();
@@ -37,9 +37,8 @@ internal sealed class WarmProcess : SandboxedProcess
     /// <paramref name="marker"/>; the process owns the command's directory.</param>
     public static WarmProcess Start(JobSandbox sandbox, JobCommand command, string marker)
     {
-        var process = new Process { StartInfo = sandbox.StartInfo(command with { LongLived = true }) };
-        process.Start();
-        return new WarmProcess(sandbox, process, command.Directory, marker);
+        var process = sandbox.Start(command with { LongLived = true }, out var cgroup);
+        return new WarmProcess(sandbox, process, command.Directory, cgroup, marker);
     }
 
     /// <summary>Runs one job: <paramref name="input"/> is input.json's content.</summary>
@@ -63,6 +62,7 @@ internal sealed class WarmProcess : SandboxedProcess
                 {
                     // What it printed last (often why it died) may still be in the pipes.
                     await _pumps.WaitAsync(OutputDrainLimit, CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None);
+                    if (Cgroup?.OutOfMemoryKills > 0) lock (_gate) log.Append(Sandbox.OverMemory);
                     return new WarmRun(null, Logs(log), false, false, Process.ExitCode);
                 }
                 if (clock.Elapsed > timeout)

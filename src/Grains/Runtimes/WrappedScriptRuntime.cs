@@ -85,7 +85,7 @@ public abstract class WrappedScriptRuntime : ScriptProcessRuntime, IDisposable
     /// <summary>Starts the wrapper in serve mode, in a private directory that lives as long as the process.</summary>
     private WarmProcess StartDedicated(ScriptRun run, string marker)
     {
-        var directory = JobDirectory.Create();
+        var directory = Sandbox.CreateDirectory();
         try
         {
             var scriptPath = directory.File(ScriptFileName);

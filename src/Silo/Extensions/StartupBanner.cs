@@ -36,7 +36,11 @@ public sealed class StartupBanner(
         };
         if (services.GetService<ClusterEndpoints>() is { } cluster)
             lines.Add($"  cluster:      {cluster.Describe(services.GetRequiredService<IOptions<EndpointOptions>>().Value)}");
-        if (services.GetService<JobSandbox>() is { } sandbox) lines.Add($"  jobs:         {sandbox.Description}");
+        if (services.GetService<JobSandbox>() is { } sandbox)
+        {
+            lines.Add($"  jobs:         {sandbox.Description}");
+            lines.Add($"  job limits:   {sandbox.LimitsDescription}");
+        }
         lines.Add($"  librdkafka:   {Confluent.Kafka.Library.VersionString} {Kerberos()}");
         if (services.GetService<DevKafkaBroker>() is { } broker)
             lines.Add($"  dev Kafka:    {broker.BootstrapServers}   (development broker, topics in memory; also GET /api/dev_kafka)" +

@@ -30,8 +30,10 @@ internal sealed class JobLauncher : SandboxedProcess
     private readonly byte[] _header = new byte[5];
     private readonly List<string> _complaints = [];
 
-    private JobLauncher(JobSandbox sandbox, string key, Process process, JobDirectory folder)
-        : base(sandbox, process, folder)
+    /// <param name="process">The launcher, started in its sandbox with <paramref name="folder"/> bound in.</param>
+    /// <param name="cgroup">The sandbox's control group, which the launcher owns from now on.</param>
+    public JobLauncher(JobSandbox sandbox, string key, Process process, JobDirectory folder, JobCgroup? cgroup)
+        : base(sandbox, process, folder, cgroup)
     {
         Key = key;
         _requests = process.StandardInput.BaseStream;
@@ -65,14 +67,6 @@ internal sealed class JobLauncher : SandboxedProcess
     /// <summary>The folder jobs' directories go in: bound into the sandbox, and emptied by the launcher before each job.</summary>
     public string Folder => Directory.Path;
 
-    /// <param name="startInfo">The launcher in its sandbox, with <paramref name="folder"/> bound in.</param>
-    public static JobLauncher Start(JobSandbox sandbox, string key, ProcessStartInfo startInfo, JobDirectory folder)
-    {
-        var process = new Process { StartInfo = startInfo };
-        process.Start();
-        return new JobLauncher(sandbox, key, process, folder);
-    }
-
     /// <summary>A new job directory in <see cref="Folder"/>; the launcher empties the folder before its next job.</summary>
     public JobDirectory CreateDirectory() => JobDirectory.CreateIn(Folder);
 
@@ -81,6 +75,8 @@ internal sealed class JobLauncher : SandboxedProcess
     {
         Sandbox.HandOver(command);
         var output = new JobOutput();
+        // The group holds the launcher and one job at a time: a kill counted while this job ran was one of its processes.
+        var killsBefore = Cgroup?.OutOfMemoryKills ?? 0;
         var stdout = new StreamDecoder(Encoding.UTF8);
         var stderr = new StreamDecoder(Encoding.UTF8);
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -99,6 +95,7 @@ internal sealed class JobLauncher : SandboxedProcess
                     case (byte)'X':
                         output.Append(stdout.Flush(), isStderr: false);
                         output.Append(stderr.Flush(), isStderr: true);
+                        if (Cgroup?.OutOfMemoryKills > killsBefore) output.Append(Sandbox.OverMemory, isStderr: true);
                         return Exit(Encoding.UTF8.GetString(payload), output);
                     default: throw new IOException($"The job launcher sent an unknown frame ({tag}).");
                 }
@@ -111,6 +108,7 @@ internal sealed class JobLauncher : SandboxedProcess
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
+            if (Cgroup?.OutOfMemoryKills > killsBefore) output.Append(Sandbox.OverMemory, isStderr: true);
             return await DiedAsync(output);
         }
         catch

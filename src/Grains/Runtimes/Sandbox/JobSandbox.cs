@@ -40,16 +40,22 @@ public sealed class JobSandbox : IDisposable
     private readonly string? _prlimit = ExecutableLocator.Find("prlimit");
     private readonly string? _pasta = ExecutableLocator.Find("pasta");
     private readonly string? _env = ExecutableLocator.Find("env");
+    private readonly string? _shell = ExecutableLocator.Find("sh");
     private readonly Func<string?> _apiAddress;
+    private readonly JobCgroups? _cgroups;
+    private readonly long _diskBytes;
 
     // Each launcher is a sandbox holding one small process; beyond this many the least recently used idle ones make way.
     private const int MaxLaunchers = 32;
 
     private readonly WarmPool<JobLauncher>? _launchers;
 
-    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false, Func<string?>? apiAddress = null)
+    private JobSandbox(SandboxOptions options, SandboxMode mode, string description = "", bool reuse = false, Func<string?>? apiAddress = null,
+        JobCgroups? cgroups = null, long diskBytes = 0)
     {
         _options = options;
+        _cgroups = cgroups;
+        _diskBytes = diskBytes;
         _apiAddress = apiAddress ?? (() => null);
         _bubblewrap = ExecutableLocator.Find(options.Bubblewrap);
         Mode = mode;
@@ -59,6 +65,9 @@ public sealed class JobSandbox : IDisposable
 
     /// <summary>What jobs run in, for a person: the startup banner shows it.</summary>
     public string Description { get; }
+
+    /// <summary>Which limits bound a job here, for a person: the startup banner shows it.</summary>
+    public string LimitsDescription { get; private init; } = "per process only (no sandbox)";
 
     /// <summary><see cref="SandboxMode.Bubblewrap"/> or <see cref="SandboxMode.None"/>: what jobs actually run in.</summary>
     public SandboxMode Mode { get; }
@@ -100,8 +109,9 @@ public sealed class JobSandbox : IDisposable
                 _ => "THE HOST'S NETWORK (Workers:Network=host)",
             };
             var description = $"bubblewrap sandbox ({user}, {network}, {(reuse ? "one per worker slot, emptied after each job" : "one per job")})";
-            logger.LogInformation("Jobs run in a {Sandbox}", description);
-            return new JobSandbox(options, SandboxMode.Bubblewrap, description, reuse, apiAddress);
+            var (cgroups, diskBytes, limits) = LimitsHere(options, logger);
+            logger.LogInformation("Jobs run in a {Sandbox}; limits: {Limits}", description, limits);
+            return new JobSandbox(options, SandboxMode.Bubblewrap, description, reuse, apiAddress, cgroups, diskBytes) { LimitsDescription = limits };
         }
         if (options.Sandbox == SandboxMode.Bubblewrap)
             throw new InvalidOperationException($"Workers:Sandbox is bubblewrap, but {problem}. Install bubblewrap and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed.");
@@ -110,6 +120,38 @@ public sealed class JobSandbox : IDisposable
                         "and allow user namespaces, or set Workers:Sandbox=none to run jobs unsandboxed, knowing that they can then read whatever their user can", problem);
         return new JobSandbox(options, SandboxMode.None, $"NONE RUN HERE: {problem} (Workers:Sandbox=none would run them unsandboxed)") { Unavailable = problem };
     }
+
+    /// <summary>
+    /// The limits this host lets the silo set beyond the per-process ones: a control group per sandbox for the memory
+    /// and processes of a job's processes together, and a size-limited tmpfs as the job's folder (both need root, and
+    /// the tmpfs the right to mount). Says which apply.
+    /// </summary>
+    private static (JobCgroups? Cgroups, long DiskBytes, string Description) LimitsHere(SandboxOptions options, ILogger logger)
+    {
+        var limits = options.Limits;
+        var parts = new List<string>();
+        var cgroups = JobCgroups.Create(out var cgroupProblem);
+        if (cgroups is not null)
+            parts.Add($"{cgroups.Kind}: {(limits.MemoryMb > 0 ? $"{limits.MemoryMb} MiB" : "unlimited memory")} and {(limits.Processes > 0 ? $"{limits.Processes}" : "unlimited")} processes a job");
+        else
+        {
+            parts.Add($"{limits.MemoryMb} MiB a process, not a job (no control group: {cgroupProblem})");
+            logger.LogWarning("A job's processes are limited one by one, not together ({Limits} MiB each): no control group for them here, because {Problem}", limits.MemoryMb, cgroupProblem);
+        }
+        var diskBytes = options.JobDiskMb * (1L << 20);
+        if (diskBytes > 0 && JobFolderMount.Problem(diskBytes) is { } mountProblem)
+        {
+            logger.LogWarning("A job's folder is on the host's disk, limited per file only ({FileSizeMb} MiB): Workers:JobDiskMb needs a tmpfs, and {Problem}", limits.FileSizeMb, mountProblem);
+            diskBytes = 0;
+        }
+        parts.Add(diskBytes > 0 ? $"a {options.JobDiskMb} MiB folder (tmpfs)" : $"a folder on the host's disk, files up to {limits.FileSizeMb} MiB");
+        parts.Add("and per process the Workers:Limits rlimits");
+        return (cgroups, diskBytes, string.Join(", ", parts));
+    }
+
+    /// <summary>A new job directory: a tmpfs of <see cref="SandboxOptions.JobDiskMb"/> where the host allows it, so a job
+    /// cannot fill the host's disk.</summary>
+    internal JobDirectory CreateDirectory(string prefix = "triggers-job-") => JobDirectory.Create(prefix, _diskBytes);
 
     /// <summary>Why a worker slot's sandbox cannot be reused here (warned about), or null when a trial job ran in one.</summary>
     private static string? ReuseProblem(SandboxOptions options, ILogger logger)
@@ -159,7 +201,7 @@ public sealed class JobSandbox : IDisposable
 
     private JobLauncher StartLauncher(string key, string executable, IReadOnlyList<string> readOnlyPaths)
     {
-        var folder = JobDirectory.Create("triggers-slot-");
+        var folder = CreateDirectory("triggers-slot-");
         try
         {
             var command = new JobCommand(JobLauncher.ProgramPath, [.. JobLauncher.SharedWritableFolders, folder.Path], folder)
@@ -168,7 +210,8 @@ public sealed class JobSandbox : IDisposable
                 LongLived = true,
                 RunsJobs = true,
             };
-            return JobLauncher.Start(this, key, StartInfo(command), folder);
+            var process = Start(command, out var cgroup);
+            return new JobLauncher(this, key, process, folder, cgroup);
         }
         catch
         {
@@ -191,8 +234,8 @@ public sealed class JobSandbox : IDisposable
         if (ExecutableLocator.Find("true") is not { } trial) return "there is no 'true' program to try it with";
 
         using var directory = JobDirectory.Create();
-        using var process = new Process { StartInfo = StartInfo(new JobCommand(trial, [], directory)) };
-        process.Start();
+        using var process = Start(new JobCommand(trial, [], directory), out var cgroup);
+        using var _ = cgroup;
         process.StandardInput.Close();
         var errors = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(ProbeLimit))
@@ -208,15 +251,49 @@ public sealed class JobSandbox : IDisposable
         return $"a trial job failed (exit code {process.ExitCode}): {output}{hint}";
     }
 
+    /// <summary>Starts <paramref name="command"/> (<see cref="StartInfo(JobCommand, out JobCgroup?)"/>).</summary>
+    /// <param name="cgroup">The control group it runs in, to dispose once it ended; null where there are none.</param>
+    internal Process Start(JobCommand command, out JobCgroup? cgroup)
+    {
+        var process = new Process { StartInfo = StartInfo(command, out cgroup) };
+        try
+        {
+            process.Start();
+            return process;
+        }
+        catch
+        {
+            process.Dispose();
+            cgroup?.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>How to start <paramref name="command"/>: a cleared environment, the job's directory as home and working
     /// directory, standard streams redirected, in the sandbox and under the limits. Hands the directory to the job's user.</summary>
-    internal ProcessStartInfo StartInfo(JobCommand command)
+    /// <param name="cgroup">The control group the process enters first, to dispose once it ended; null where there are none.</param>
+    internal ProcessStartInfo StartInfo(JobCommand command, out JobCgroup? cgroup)
     {
         if (Unavailable is not null) throw new InvalidOperationException($"This silo runs no jobs: the job sandbox does not work here ({Unavailable}).");
         var executable = Mode == SandboxMode.Bubblewrap ? RealPath(command.Executable) : command.Executable;
         // The launcher has a place of its own in the sandbox: its folder on the host says nothing to a job.
         var inside = command.RunsJobs ? LauncherInside : executable;
+        cgroup = Mode == SandboxMode.Bubblewrap && _shell is not null ? _cgroups?.Create(CgroupMemoryBytes, CgroupProcesses) : null;
+        try
+        {
+            return StartInfo(command, executable, inside, cgroup);
+        }
+        catch
+        {
+            cgroup?.Dispose();
+            throw;
+        }
+    }
+
+    private ProcessStartInfo StartInfo(JobCommand command, string executable, string inside, JobCgroup? cgroup)
+    {
         var argv = new List<string>();
+        if (cgroup is not null) argv.AddRange(cgroup.Enter(_shell!));
         if (JobUser is { } uid)
         {
             argv.AddRange([_setpriv!, $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--"]);
@@ -270,6 +347,18 @@ public sealed class JobSandbox : IDisposable
         foreach (var (name, value) in command.Environment ?? new Dictionary<string, string>()) environment[name] = value;
         return environment;
     }
+
+    /// <summary>A sandbox's memory: its job's, and its in-memory folders' when full (/tmp, /dev/shm and the job's folder),
+    /// which the kernel counts to whoever wrote them.</summary>
+    private long CgroupMemoryBytes => _options.Limits.MemoryMb <= 0 ? 0
+        : (_options.Limits.MemoryMb + 2L * Math.Max(_options.Limits.TmpMb, 0)) * (1L << 20) + _diskBytes;
+
+    // The sandbox's own processes (pasta, bubblewrap, the launcher) besides the job's.
+    private int CgroupProcesses => _options.Limits.Processes <= 0 ? 0 : _options.Limits.Processes + 16;
+
+    /// <summary>What a job's log says when the kernel stopped one of its processes at the memory limit.</summary>
+    internal string OverMemory =>
+        $"The job's processes together went over its memory limit of {_options.Limits.MemoryMb} MiB (Workers:Limits:MemoryMb), and the kernel stopped one of them.\n";
 
     private const string LauncherInside = "/run/triggers-job-launcher";
 

@@ -33,7 +33,7 @@ public enum JobNetwork
 
 /// <summary>
 /// The job sandbox, configured in the <c>Workers</c> section beside the worker slots: <c>Workers:Sandbox</c>,
-/// <c>Workers:SandboxUid</c>, <c>Workers:Network</c> and <c>Workers:Limits:*</c>.
+/// <c>Workers:SandboxUid</c>, <c>Workers:Network</c>, <c>Workers:JobDiskMb</c> and <c>Workers:Limits:*</c>.
 /// </summary>
 public sealed class SandboxOptions
 {
@@ -71,11 +71,18 @@ public sealed class SandboxOptions
     /// starting a sandbox of its own, which costs about 10 ms a job.</summary>
     public bool ReuseSandbox { get; set; } = true;
 
+    /// <summary>The size of a job's folder (its HOME and TMPDIR): a tmpfs of this size where the silo may mount one
+    /// (root with the right to mount), so a job cannot fill the host's disk; elsewhere the folder is on disk and only
+    /// <see cref="JobLimits.FileSizeMb"/> bounds each file. A process-per-job job shares it with nothing: its worker
+    /// slot's folder is emptied before each job. 0: on disk, no tmpfs.</summary>
+    public int JobDiskMb { get; set; } = 512;
+
     public JobLimits Limits { get; set; } = new();
 }
 
 /// <summary>Resource limits of every process a job starts (0: no limit). They are the kernel's per-process limits
-/// (setrlimit), set before the interpreter starts, so a job cannot raise them.</summary>
+/// (setrlimit), set before the interpreter starts, so a job cannot raise them; where the silo can make control groups,
+/// <see cref="MemoryMb"/> and <see cref="Processes"/> also bound all of a job's processes together.</summary>
 public sealed class JobLimits
 {
     /// <summary>Heap and other private writable memory of one process (RLIMIT_DATA): an allocation beyond it fails
