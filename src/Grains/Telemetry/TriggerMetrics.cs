@@ -25,6 +25,7 @@ public sealed class TriggerMetrics : IDisposable
     private readonly Counter<long> _filtered;
     private readonly Counter<long> _created;
     private readonly Histogram<double> _commit;
+    private readonly Counter<long> _fenced;
     private readonly Counter<long> _completed;
     private readonly Histogram<double> _duration;
     private readonly ConcurrentDictionary<string, Func<IEnumerable<PartitionLag>>> _listening = new();
@@ -36,6 +37,7 @@ public sealed class TriggerMetrics : IDisposable
         _filtered = _meter.CreateCounter<long>("triggers.messages.filtered", "{message}", "Messages committed without a job because the trigger's filters did not match");
         _created = _meter.CreateCounter<long>("triggers.jobs.created", "{job}", "Jobs created for messages (redeliveries that found their job excluded)");
         _commit = _meter.CreateHistogram<double>("triggers.commit.duration", "ms", "Time to store a batch's jobs and commit its offsets");
+        _fenced = _meter.CreateCounter<long>("triggers.writes.fenced", "{write}", "Batches refused because another consumer had taken one of their partitions");
         _completed = _meter.CreateCounter<long>("triggers.jobs.completed", "{job}", "Finished job runs by outcome");
         _duration = _meter.CreateHistogram<double>("triggers.job.duration", "ms", "Duration of job runs by outcome");
         _meter.CreateObservableGauge("triggers.consumer.lag", ObserveLag, "{message}", "Messages behind the end of each assigned partition");
@@ -56,6 +58,8 @@ public sealed class TriggerMetrics : IDisposable
         if (filtered > 0) _filtered.Add(filtered, tag);
         _commit.Record(commitDuration.TotalMilliseconds, tag);
     }
+
+    public void WriteFenced(string trigger) => _fenced.Add(1, new KeyValuePair<string, object?>("trigger", trigger));
 
     public void JobFinished(string? trigger, bool isFlow, bool succeeded, TimeSpan duration)
     {

@@ -27,10 +27,19 @@ public sealed record StoredBatch<TPosition>(TPosition Position, int Events, int 
 /// position is committed to its source only once its jobs are durable. A failed write is retried until the store
 /// takes it, with nothing committed meanwhile, so a crash loses nothing: the source redelivers. The jobs are stored
 /// with the position they reach, so a listener that starts again skips what is stored even if the commit was lost,
-/// and deterministic job ids catch any other repeat. Used from the listener's own thread.
+/// and deterministic job ids catch any other repeat.
+/// <para>
+/// The invariant: <b>nothing passes an unwritten batch.</b> Batches are written one after another, and once one is not
+/// written (the trigger stopped while the store was down past <paramref name="giveUp"/>, or the store refused it
+/// because another consumer took one of its partitions), no later batch is written or committed by this writer:
+/// stored positions and committed offsets stay before the first message without a job, where the next owner starts.
+/// A writer serves one consumer's life: a rebuilt consumer gets a new one.
+/// </para>
+/// Used from the listener's own thread.
 /// </summary>
+/// <param name="giveUp">When a write still waiting for the store is given up: some time after the trigger stops.</param>
 public sealed class JobBatchWriter<TPosition>(
-    IJobStore store, Backoff backoff, TriggerMetrics metrics, string trigger, Action<string> reportFailure, ILogger logger, CancellationToken stopping)
+    IJobStore store, Backoff backoff, TriggerMetrics metrics, string trigger, Action<string> reportFailure, ILogger logger, CancellationToken giveUp)
 {
     private sealed record PendingWrite(Task<IReadOnlySet<Guid>> Created, JobBatch<TPosition> Batch, Stopwatch Since);
 
@@ -39,11 +48,19 @@ public sealed class JobBatchWriter<TPosition>(
     /// <summary>No write is waiting to be committed.</summary>
     public bool Idle => _inFlight is null;
 
-    /// <summary>Settles the write in flight, then starts writing <paramref name="batch"/>.</summary>
+    /// <summary>Why this writer writes nothing more (a batch was given up or refused), or null while it writes.</summary>
+    public string? Stopped { get; private set; }
+
+    /// <summary>The store refused a batch because another consumer took one of its partitions.</summary>
+    public bool Fenced { get; private set; }
+
+    /// <summary>Settles the write in flight, then starts writing <paramref name="batch"/>, unless an earlier batch was
+    /// not written: then <paramref name="batch"/> is dropped, to be read again by the next owner.</summary>
     public void Write(JobBatch<TPosition> batch, Action<StoredBatch<TPosition>> commit)
     {
         Settle(commit);
-        var created = batch.Jobs.Count == 0 ? Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>()) : StoreAsync(batch);
+        if (Stopped is not null) return;
+        var created = batch.Jobs.Count == 0 && batch.Reached.Count == 0 ? Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>()) : StoreAsync(batch);
         _inFlight = new PendingWrite(created, batch, Stopwatch.StartNew());
     }
 
@@ -53,8 +70,24 @@ public sealed class JobBatchWriter<TPosition>(
         if (_inFlight is not { } write) return;
         _inFlight = null;
         IReadOnlySet<Guid> created;
-        try { created = write.Created.GetAwaiter().GetResult(); }
-        catch (OperationCanceledException) { return; } // stopping before the jobs were stored: nothing is committed
+        try
+        {
+            created = write.Created.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            Stopped = "the trigger stopped before the store took a batch";
+            logger.LogWarning("Trigger {Trigger}: stopped before {Count} jobs were stored; they and everything after them are read again by the next consumer", trigger, write.Batch.Jobs.Count);
+            return;
+        }
+        catch (FencedWriteException e)
+        {
+            Stopped = e.Message;
+            Fenced = true;
+            metrics.WriteFenced(trigger);
+            logger.LogWarning("Trigger {Trigger}: {Count} jobs refused, another consumer took one of their partitions", trigger, write.Batch.Jobs.Count);
+            return;
+        }
         var batch = write.Batch;
         var duplicates = batch.Skipped + batch.Jobs.Where(j => !created.Contains(j.Job.Id)).Sum(j => j.Events);
         commit(new StoredBatch<TPosition>(batch.Position, batch.Events, created.Count, batch.Filtered, duplicates, batch.ReadAt));
@@ -69,18 +102,18 @@ public sealed class JobBatchWriter<TPosition>(
         {
             try
             {
-                return await store.EnqueueAsync(jobs, batch.Reached).ConfigureAwait(false);
+                return await store.EnqueueAsync(jobs, batch.Reached, giveUp).ConfigureAwait(false);
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested)
+            catch (Exception e) when (e is not FencedWriteException && !giveUp.IsCancellationRequested)
             {
                 reportFailure($"Could not store jobs: {e.Message}. Retrying in {wait.TotalSeconds:0.#} s.");
                 logger.LogWarning("Trigger {Trigger}: storing {Count} jobs failed ({Error})", trigger, jobs.Count, e.Message);
-                await Task.Delay(wait, stopping).ConfigureAwait(false);
+                await Task.Delay(wait, giveUp).ConfigureAwait(false);
                 wait = backoff.Next(wait);
             }
-            catch (Exception) when (stopping.IsCancellationRequested)
+            catch (Exception e) when (e is not FencedWriteException)
             {
-                throw new OperationCanceledException(stopping);
+                throw new OperationCanceledException(giveUp);
             }
         }
     }

@@ -79,10 +79,6 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
         return takeovers.Order().ToList();
     }
 
-    /// <summary>What a job echoed: its message, or its batch's messages.</summary>
-    private static IEnumerable<string> Echoed(JsonObject job) =>
-        job["result"] is JsonArray batch ? batch.Select(m => (string)m!) : [(string)job["result"]!];
-
     private async Task<List<JsonObject>> AssertExactlyOneSuccessfulJobPerMessageAsync()
     {
         var statuses = new List<JsonObject>();
@@ -92,7 +88,7 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
             try
             {
                 jobs = await Eventually.WaitAsync(() => Api.ListJobsAsync(SiloCluster.Ws, Path(i), perPage: 1000),
-                    list => list.Where(j => (string?)j["status"] == "success").SelectMany(Echoed).Count() >= MessagesPerTopic, TimeSpan.FromSeconds(120),
+                    list => list.Where(j => (string?)j["status"] == "success").SelectMany(SiloCluster.Echoed).Count() >= MessagesPerTopic, TimeSpan.FromSeconds(120),
                     $"{MessagesPerTopic} messages of {Path(i)} echoed by successful jobs");
             }
             catch (TimeoutException)
@@ -102,7 +98,7 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
                 foreach (var silo in _cluster.Silos) output.WriteLine($"==== silo {silo.SiloPort}\n{silo.Output}");
                 throw;
             }
-            Assert.Equal(Messages(i, 0, MessagesPerTopic).ToList(), jobs.SelectMany(Echoed).Order(StringComparer.Ordinal).ToList());
+            Assert.Equal(Messages(i, 0, MessagesPerTopic).ToList(), jobs.SelectMany(SiloCluster.Echoed).Order(StringComparer.Ordinal).ToList());
             statuses.Add((await Api.GetTriggerAsync(SiloCluster.Ws, Path(i)))["status"]!.AsObject());
         }
         return statuses;

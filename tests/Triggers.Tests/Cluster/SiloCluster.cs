@@ -13,7 +13,11 @@ public sealed class SiloCluster : IAsyncDisposable
 
     private readonly IReadOnlyDictionary<string, string>? _settings;
 
-    private SiloCluster(string database, IReadOnlyDictionary<string, string>? settings) => (_database, _settings) = (database, settings);
+    private SiloCluster(string database, IReadOnlyDictionary<string, string>? settings, TcpProxy? proxy) =>
+        (_database, _settings, DatabaseLink) = (database, settings, proxy);
+
+    /// <summary>The silos' way to PostgreSQL when the cluster was started with one that can be cut.</summary>
+    public TcpProxy? DatabaseLink { get; }
 
     public MockKafkaCluster Kafka { get; } = new(brokers: 1);
 
@@ -25,9 +29,18 @@ public sealed class SiloCluster : IAsyncDisposable
     public TriggersApiClient Api => Silos[0].CreateApiClient();
 
     /// <param name="settings">Configuration every silo gets (e.g. the cluster's TLS).</param>
-    public static async Task<SiloCluster> StartAsync(PostgresFixture postgres, int silos, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="cuttableDatabase">The silos reach PostgreSQL through a relay the test can cut (<see cref="DatabaseLink"/>).</param>
+    public static async Task<SiloCluster> StartAsync(PostgresFixture postgres, int silos, IReadOnlyDictionary<string, string>? settings = null, bool cuttableDatabase = false)
     {
-        var cluster = new SiloCluster(await postgres.CreateDatabaseAsync(), settings);
+        var database = await postgres.CreateDatabaseAsync();
+        TcpProxy? proxy = null;
+        if (cuttableDatabase)
+        {
+            var direct = new Npgsql.NpgsqlConnectionStringBuilder(database);
+            proxy = new TcpProxy(direct.Host!, direct.Port);
+            database = new Npgsql.NpgsqlConnectionStringBuilder(database) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
+        }
+        var cluster = new SiloCluster(database, settings, proxy);
         await cluster.AddSiloAsync(); // the first one creates the schema
         await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.AddSiloAsync()));
         await cluster.Api.CreateWorkspaceAsync(Ws);
@@ -58,9 +71,21 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public static string SiloPortOf(SiloProcess silo) => silo.SiloPort.ToString();
 
+    /// <summary>The silo a trigger listens on now.</summary>
+    public async Task<SiloProcess> HostOfAsync(string path)
+    {
+        var port = SiloOf(await Api.GetTriggerAsync(Ws, path));
+        return Silos.Single(s => SiloPortOf(s) == port);
+    }
+
+    /// <summary>What a job of <see cref="CreateTriggerAsync"/>'s scripts echoed: its message, or its batch's messages.</summary>
+    public static IEnumerable<string> Echoed(JsonObject job) =>
+        job["result"] is JsonArray batch ? batch.Select(m => (string)m!) : [(string)job["result"]!];
+
     public async ValueTask DisposeAsync()
     {
         foreach (var silo in Silos) await silo.DisposeAsync();
         Kafka.Dispose();
+        if (DatabaseLink is not null) await DatabaseLink.DisposeAsync();
     }
 }

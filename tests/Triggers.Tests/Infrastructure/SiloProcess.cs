@@ -121,6 +121,15 @@ public sealed partial class SiloProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGSTOP: the whole process freezes, as a silo does in a long GC pause or on a suspended VM; the cluster
+    /// declares it dead meanwhile. <see cref="Thaw"/> wakes it.</summary>
+    public void Freeze() => SendSignal(_process!.Id, 19);
+
+    /// <summary>SIGCONT: a frozen silo carries on where it stopped, until it learns that the cluster gave it up.</summary>
+    public void Thaw() => SendSignal(_process!.Id, 18);
+
+    public bool HasExited => _process is null || _process.HasExited;
+
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false }) await KillAsync();

@@ -49,25 +49,75 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         Assert.Equal(60, (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 })).Count);
     }
 
+    private const string Trigger = "kafka\nws\nt\ng";
+
     [Fact]
     public async Task Trigger_positions_are_stored_with_their_jobs_only_move_forward_and_can_be_forgotten()
     {
+        var taken = await _store.TakePartitionsAsync(Trigger, ["orders\n0", "orders\n1"]);
+        var other = await _store.TakePartitionsAsync("kafka\nws\nother\ng", ["orders\n0"]);
+        Assert.Equal(new PartitionOwnership(0, 1), taken["orders\n0"]);
         var jobs = Enumerable.Range(0, 3).Select(NewJob).ToList();
-        var created = await _store.EnqueueAsync(jobs, [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 10), new TriggerPosition("kafka\nws\nt\ng", "orders\n1", 4)]);
+        var created = await _store.EnqueueAsync(jobs, [new TriggerPosition(Trigger, "orders\n0", 10, 1), new TriggerPosition(Trigger, "orders\n1", 4, 1)]);
         Assert.Equal(jobs.Select(j => j.Id).ToHashSet(), created);
         // Concurrent writers of one trigger merge into one statement; a late, older position does not win.
         await Task.WhenAll(
-            _store.EnqueueAsync([NewJob(3)], [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 12)]),
-            _store.EnqueueAsync([NewJob(4)], [new TriggerPosition("kafka\nws\nt\ng", "orders\n0", 7)]),
-            _store.EnqueueAsync([], [new TriggerPosition("kafka\nws\nother\ng", "orders\n0", 99)]));
+            _store.EnqueueAsync([NewJob(3)], [new TriggerPosition(Trigger, "orders\n0", 12, 1)]),
+            _store.EnqueueAsync([NewJob(4)], [new TriggerPosition(Trigger, "orders\n0", 7, 1)]),
+            _store.EnqueueAsync([], [new TriggerPosition("kafka\nws\nother\ng", "orders\n0", 99, other["orders\n0"].Epoch)]));
 
-        var positions = await _store.PositionsAsync("kafka\nws\nt\ng");
+        var positions = await _store.PositionsAsync(Trigger);
         Assert.Equal(new Dictionary<string, long> { ["orders\n0"] = 12, ["orders\n1"] = 4 }, positions);
         Assert.Equal(5, (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 })).Count);
+        // The next owner learns where the stored jobs end as it takes the partition.
+        Assert.Equal(new PartitionOwnership(12, 2), (await _store.TakePartitionsAsync(Trigger, ["orders\n0"]))["orders\n0"]);
 
-        await _store.ForgetPositionsAsync("kafka\nws\nt\ng");
-        Assert.Empty(await _store.PositionsAsync("kafka\nws\nt\ng"));
+        await _store.ForgetPositionsAsync(Trigger);
+        Assert.All((await _store.PositionsAsync(Trigger)).Values, next => Assert.Equal(0, next));
         Assert.Equal(99, (await _store.PositionsAsync("kafka\nws\nother\ng"))["orders\n0"]);
+    }
+
+    [Fact]
+    public async Task A_write_of_a_former_owner_is_refused_whole_and_moves_no_position_alone_or_merged_with_others()
+    {
+        await _store.TakePartitionsAsync(Trigger, ["orders\n0", "orders\n1"]); // the first owner: epoch 1
+        await _store.EnqueueAsync([NewJob(0)], [new TriggerPosition(Trigger, "orders\n0", 5, 1)]);
+        var next = await _store.TakePartitionsAsync(Trigger, ["orders\n0"]); // a second owner takes one partition
+        Assert.Equal(new PartitionOwnership(5, 2), next["orders\n0"]);
+
+        // The first owner's late write, the new owner's and a job of no trigger, merged into one statement.
+        var late = NewJob(1);
+        var current = NewJob(2);
+        var unrelated = NewJob(3);
+        var writes = new[]
+        {
+            _store.EnqueueAsync([late], [new TriggerPosition(Trigger, "orders\n0", 9, 1), new TriggerPosition(Trigger, "orders\n1", 3, 1)]),
+            _store.EnqueueAsync([current], [new TriggerPosition(Trigger, "orders\n0", 7, 2)]),
+            _store.EnqueueAsync([unrelated], []),
+        };
+        await Assert.ThrowsAsync<FencedWriteException>(() => writes[0]);
+        Assert.Equal([current.Id], await writes[1]);
+        Assert.Equal([unrelated.Id], await writes[2]);
+
+        var stored = (await _store.ListAsync(new JobQuery { WorkspaceId = "ws", PerPage = 1000 })).Select(j => j.Id).ToHashSet();
+        Assert.DoesNotContain(late.Id, stored);
+        // Not even the partition the first owner still held moved: its jobs were not stored.
+        Assert.Equal(new Dictionary<string, long> { ["orders\n0"] = 7, ["orders\n1"] = 0 }, await _store.PositionsAsync(Trigger));
+
+        // One statement of merged writes, as the group commit makes under load: only the fenced write is left out.
+        var (lateWrite, currentWrite) = (Guid.NewGuid(), Guid.NewGuid());
+        var (lateJob, currentJob) = (NewJob(5), NewJob(6));
+        var answered = new HashSet<Guid>();
+        await using (var merged = JobRows.InsertQueued(_db, [lateJob, currentJob], [lateWrite, currentWrite],
+                         [(new TriggerPosition(Trigger, "orders\n0", 20, 1), lateWrite), (new TriggerPosition(Trigger, "orders\n0", 8, 2), currentWrite)]))
+        await using (var reader = await merged.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) answered.Add(reader.GetGuid(0));
+        Assert.Equal(new HashSet<Guid> { currentJob.Id, lateWrite }, answered);
+        Assert.Equal(8, (await _store.PositionsAsync(Trigger))["orders\n0"]);
+
+        // A reset gives every partition its next epoch: the owner from before the reset is refused too.
+        await _store.ForgetPositionsAsync(Trigger);
+        await Assert.ThrowsAsync<FencedWriteException>(() => _store.EnqueueAsync([NewJob(4)], [new TriggerPosition(Trigger, "orders\n0", 8, 2)]));
     }
 
     [Fact]

@@ -91,6 +91,9 @@ public sealed record KafkaTriggerStatus : ITriggerStatus
     [Id(5)] public string? Error { get; init; }
     [Id(6)] public DateTimeOffset? ErrorAt { get; init; }
     [Id(7)] public DateTimeOffset? LastMessageAt { get; init; }
+    /// <summary>Writes of this trigger refused because another consumer had taken one of their partitions since (a
+    /// consumer that was frozen, lost its partitions or was rebuilt): their messages are the new owner's.</summary>
+    [Id(9)] public long FencedWrites { get; init; }
 }
 
 /// <summary>One Kafka trigger (key <c>{workspace}/{path}</c>): its configuration and the lifetime of its consumer.</summary>

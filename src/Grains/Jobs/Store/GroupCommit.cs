@@ -6,13 +6,19 @@ namespace Triggers.Jobs.Store;
 /// <summary>
 /// Group commit: writes that arrive while one is in flight are merged into the next, so a burst costs a few round
 /// trips instead of one per caller. A merged write that fails is retried caller by caller, so one bad row (say, text
-/// PostgreSQL refuses) fails only its own caller.
+/// PostgreSQL refuses) fails only its own caller. A write that takes longer than its limit is cancelled and fails its
+/// callers at once (each retries as it sees fit): one slow statement must not hold up every trigger and worker slot of
+/// the silo behind it.
 /// </summary>
 internal sealed class GroupCommit<TRow> : IAsyncDisposable
 {
     private sealed record Pending(IReadOnlyList<TRow> Rows, TaskCompletionSource<IReadOnlySet<Guid>> Done);
 
-    private readonly Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> _write;
+    /// <summary>How long one write may take by default.</summary>
+    public static readonly TimeSpan DefaultWriteLimit = TimeSpan.FromSeconds(20);
+
+    private readonly Func<IReadOnlyList<TRow>, CancellationToken, Task<IReadOnlySet<Guid>>> _write;
+    private readonly TimeSpan _writeLimit;
     private readonly int _maxRows;
     private readonly Func<TRow, long>? _weigh;
     private readonly long _maxWeight;
@@ -21,13 +27,15 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new() { SingleReader = true });
     private readonly Task _loop;
 
-    /// <param name="write">Writes a group of rows in one statement and returns the ids it wrote.</param>
+    /// <param name="write">Writes a group of rows in one statement and returns the ids it wrote; cancelled past
+    /// <paramref name="writeLimit"/> (<see cref="DefaultWriteLimit"/> when not given).</param>
     /// <param name="weigh">A row's size (say, its bytes): a group stops growing at <paramref name="maxWeight"/>, so that
     /// large rows arriving together are written in several statements rather than one too large to send.</param>
-    public GroupCommit(Func<IReadOnlyList<TRow>, Task<IReadOnlySet<Guid>>> write, int maxRows, ILogger logger, string what,
-        Func<TRow, long>? weigh = null, long maxWeight = long.MaxValue)
+    public GroupCommit(Func<IReadOnlyList<TRow>, CancellationToken, Task<IReadOnlySet<Guid>>> write, int maxRows, ILogger logger, string what,
+        Func<TRow, long>? weigh = null, long maxWeight = long.MaxValue, TimeSpan? writeLimit = null)
     {
         _write = write;
+        _writeLimit = writeLimit ?? DefaultWriteLimit;
         _maxRows = maxRows;
         _weigh = weigh;
         _maxWeight = maxWeight;
@@ -77,10 +85,17 @@ internal sealed class GroupCommit<TRow> : IAsyncDisposable
 
     private async Task WriteAsync(List<Pending> group, int rows)
     {
+        using var limit = new CancellationTokenSource(_writeLimit);
         try
         {
-            var written = await _write(group.Count == 1 ? group[0].Rows : group.SelectMany(p => p.Rows).ToList());
+            var written = await _write(group.Count == 1 ? group[0].Rows : group.SelectMany(p => p.Rows).ToList(), limit.Token);
             foreach (var pending in group) pending.Done.TrySetResult(written);
+        }
+        catch (Exception e) when (limit.IsCancellationRequested)
+        {
+            _logger.LogWarning("{What} of {Rows} rows took over {Limit} s and was cancelled ({Error})", _what, rows, _writeLimit.TotalSeconds, e.Message);
+            var timedOut = new TimeoutException($"{_what} took over {_writeLimit.TotalSeconds:0} s and was cancelled.", e);
+            foreach (var pending in group) pending.Done.TrySetException(timedOut);
         }
         catch (Exception e) when (group.Count > 1)
         {

@@ -8,12 +8,21 @@ public interface IJobStore
     /// ever moves forward). Ids that already exist are left alone (a redelivered trigger event maps to the same id),
     /// so this is safe to repeat. Returns the ids that were new.
     /// </summary>
+    /// <exception cref="FencedWriteException">A position's epoch is no longer its partition's: nothing was stored.</exception>
     Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default);
+
+    /// <summary>
+    /// Takes <paramref name="partitions"/> of a trigger's source for a new owner: each gets its next epoch, which the
+    /// owner's writes carry, so that writes of every former owner are refused from now on; returns where the stored
+    /// jobs end in each (0 where there are none) with the epoch.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, PartitionOwnership>> TakePartitionsAsync(string trigger, IReadOnlyList<string> partitions, CancellationToken ct = default);
 
     /// <summary>The stored positions of a trigger's source (see <see cref="TriggerPosition"/>), by partition.</summary>
     Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default);
 
-    /// <summary>Forgets a trigger's positions, e.g. when its offsets are reset or it is deleted.</summary>
+    /// <summary>Forgets where a trigger's stored jobs end (every position back to 0), e.g. when its offsets are reset or it is
+    /// deleted; every partition also gets its next epoch, so no writer from before may write.</summary>
     Task ForgetPositionsAsync(string trigger, CancellationToken ct = default);
 
     /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished, which

@@ -8,7 +8,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     private readonly Dictionary<Guid, long> _sequence = [];
     private readonly SortedDictionary<long, Guid> _queue = [];
     private readonly Dictionary<Guid, (string Worker, DateTimeOffset LeaseEnd)> _claims = [];
-    private readonly Dictionary<(string Trigger, string Partition), long> _positions = [];
+    private readonly Dictionary<(string Trigger, string Partition), PartitionOwnership> _positions = [];
     private long _nextSequence;
 
     public Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default)
@@ -16,6 +16,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         var added = new HashSet<Guid>();
         lock (_gate)
         {
+            if (positions.Any(p => _positions.GetValueOrDefault((p.Trigger, p.Partition))?.Epoch != p.Epoch)) throw new FencedWriteException();
             foreach (var job in jobs)
             {
                 if (!_jobs.TryAdd(job.Id, job with { Status = JobStatus.Queued })) continue;
@@ -27,18 +28,30 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
             foreach (var position in positions)
             {
                 var key = (position.Trigger, position.Partition);
-                _positions[key] = Math.Max(position.Next, _positions.GetValueOrDefault(key, long.MinValue));
+                _positions[key] = _positions[key] with { Next = Math.Max(position.Next, _positions[key].Next) };
             }
         }
         if (added.Count > 0) signal.Notify(added.Count);
         return Task.FromResult<IReadOnlySet<Guid>>(added);
     }
 
+    public Task<IReadOnlyDictionary<string, PartitionOwnership>> TakePartitionsAsync(string trigger, IReadOnlyList<string> partitions, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            foreach (var partition in partitions)
+                _positions[(trigger, partition)] = _positions.TryGetValue((trigger, partition), out var owner)
+                    ? owner with { Epoch = owner.Epoch + 1 } : new PartitionOwnership(0, 1);
+            return Task.FromResult<IReadOnlyDictionary<string, PartitionOwnership>>(
+                partitions.Distinct().ToDictionary(p => p, p => _positions[(trigger, p)]));
+        }
+    }
+
     public Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default)
     {
         lock (_gate)
             return Task.FromResult<IReadOnlyDictionary<string, long>>(
-                _positions.Where(p => p.Key.Trigger == trigger).ToDictionary(p => p.Key.Partition, p => p.Value));
+                _positions.Where(p => p.Key.Trigger == trigger).ToDictionary(p => p.Key.Partition, p => p.Value.Next));
     }
 
     public Task<int> DeleteFinishedAsync(DateTimeOffset before, int max, CancellationToken ct = default)
@@ -60,7 +73,8 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     public Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
     {
         lock (_gate)
-            foreach (var key in _positions.Keys.Where(k => k.Trigger == trigger).ToList()) _positions.Remove(key);
+            foreach (var key in _positions.Keys.Where(k => k.Trigger == trigger).ToList())
+                _positions[key] = new PartitionOwnership(0, _positions[key].Epoch + 1);
         return Task.CompletedTask;
     }
 

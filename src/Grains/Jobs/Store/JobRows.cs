@@ -85,40 +85,72 @@ internal static class JobRows
     private sealed record InsertedColumn(string Name, NpgsqlDbType Type, Func<IReadOnlyList<JobRecord>, Array> Values, string? Cast = null);
 
     /// <summary>
-    /// One statement that queues all <paramref name="jobs"/> and returns the ids that were new (a redelivered event's
-    /// id already exists and is skipped). unnest keeps array order, so queue order (seq) follows the list.
-    /// </summary>
-    /// <summary>
     /// One statement that queues the jobs (existing ids are skipped) and moves their triggers' positions forward, so
-    /// a job and the position past it are durable together. Returns the new ids.
+    /// a job and the position past it are durable together. Each job and position belongs to a write (one caller of a
+    /// group commit): a write any of whose positions names an epoch that is no longer its partition's is fenced, and
+    /// nothing of it is stored. Returns the new jobs' ids and the fenced writes' ids.
     /// </summary>
-    public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions)
+    /// <param name="writes">Each job's write, in the order of <paramref name="jobs"/>.</param>
+    public static NpgsqlCommand InsertQueued(NpgsqlDataSource db, IReadOnlyList<JobRecord> jobs, IReadOnlyList<Guid> writes, IReadOnlyList<(TriggerPosition Position, Guid Write)> positions)
     {
-        var command = db.CreateCommand(positions.Count == 0 ? InsertQueuedSql : MovePositionsSql + "\n" + InsertQueuedSql);
+        var command = db.CreateCommand(positions.Count == 0 ? InsertQueuedSql : FencedInsertSql);
         foreach (var column in Inserted)
             command.Parameters.Add(new NpgsqlParameter(column.Name, NpgsqlDbType.Array | column.Type) { Value = column.Values(jobs) });
         if (positions.Count == 0) return command;
-        command.Parameters.Add(new NpgsqlParameter("position_trigger", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Trigger).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("position_partition", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Partition).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("position_next", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = positions.Select(p => p.Next).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("write", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = writes.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_write", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = positions.Select(p => p.Write).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_trigger", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Position.Trigger).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_partition", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = positions.Select(p => p.Position.Partition).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_epoch", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = positions.Select(p => p.Position.Epoch).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("position_next", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = positions.Select(p => p.Position.Next).ToArray() });
         return command;
     }
 
-    // A position only moves forward: a late write from a consumer that lost its partition cannot take it back.
-    private const string MovePositionsSql = """
-        WITH moved AS (
-            INSERT INTO trigger_positions (trigger_source, source_partition, next_position)
-            SELECT * FROM unnest(@position_trigger, @position_partition, @position_next)
-            ON CONFLICT (trigger_source, source_partition) DO UPDATE
-                SET next_position = GREATEST(trigger_positions.next_position, excluded.next_position), updated_at = now())
-        """;
+    private static readonly string InsertedColumns = string.Join(", ", Inserted.Select(c => c.Name));
+
+    private static readonly string InsertedValues = string.Join(", ", Inserted.Select(c => c.Cast is null ? c.Name : $"{c.Name}::{c.Cast}"));
+
+    private static readonly string InsertedArrays = string.Join(", ", Inserted.Select(c => $"@{c.Name}"));
 
     private static readonly string InsertQueuedSql = $"""
-        INSERT INTO jobs ({string.Join(", ", Inserted.Select(c => c.Name))}, status)
-        SELECT {string.Join(", ", Inserted.Select(c => c.Cast is null ? c.Name : $"{c.Name}::{c.Cast}"))}, 'queued'
-        FROM unnest({string.Join(", ", Inserted.Select(c => $"@{c.Name}"))}) AS t({string.Join(", ", Inserted.Select(c => c.Name))})
+        INSERT INTO jobs ({InsertedColumns}, status)
+        SELECT {InsertedValues}, 'queued'
+        FROM unnest({InsertedArrays}) AS t({InsertedColumns})
         ON CONFLICT (id) DO NOTHING
         RETURNING id
+        """;
+
+    // The rows a write's epochs still own are locked first (a new owner's take waits, or has already changed the epoch,
+    // and then the row is not owned): a position moves only when every position of its write is owned, so that it
+    // never moves past jobs that were not stored. Positions only move forward.
+    private static readonly string FencedInsertSql = $"""
+        WITH positions AS (
+            SELECT * FROM unnest(@position_write, @position_trigger, @position_partition, @position_epoch, @position_next)
+                AS x(write_id, trigger_source, source_partition, epoch, next)),
+        owned AS (
+            SELECT tp.trigger_source, tp.source_partition, tp.owner_epoch FROM trigger_positions tp
+            JOIN (SELECT DISTINCT trigger_source, source_partition, epoch FROM positions) p
+              ON tp.trigger_source = p.trigger_source AND tp.source_partition = p.source_partition AND tp.owner_epoch = p.epoch
+            FOR UPDATE OF tp),
+        fenced AS (
+            SELECT DISTINCT p.write_id FROM positions p
+            WHERE NOT EXISTS (SELECT 1 FROM owned o
+                              WHERE o.trigger_source = p.trigger_source AND o.source_partition = p.source_partition AND o.owner_epoch = p.epoch)),
+        moved AS (
+            UPDATE trigger_positions tp SET next_position = GREATEST(tp.next_position, p.next), updated_at = now()
+            FROM (SELECT trigger_source, source_partition, epoch, max(next) AS next FROM positions
+                  WHERE write_id NOT IN (SELECT write_id FROM fenced) GROUP BY 1, 2, 3) p
+            WHERE tp.trigger_source = p.trigger_source AND tp.source_partition = p.source_partition AND tp.owner_epoch = p.epoch),
+        inserted AS (
+            INSERT INTO jobs ({InsertedColumns}, status)
+            SELECT {InsertedValues}, 'queued'
+            FROM unnest({InsertedArrays}, @write) AS t({InsertedColumns}, write_id)
+            WHERE t.write_id NOT IN (SELECT write_id FROM fenced)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id)
+        SELECT id FROM inserted
+        UNION ALL
+        SELECT write_id FROM fenced
         """;
 
     /// <summary>

@@ -11,6 +11,24 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
     public Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default) =>
         jobs.Count == 0 && positions.Count == 0 ? Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>()) : writes.InsertAsync(jobs, positions, ct);
 
+    public async Task<IReadOnlyDictionary<string, PartitionOwnership>> TakePartitionsAsync(string trigger, IReadOnlyList<string> partitions, CancellationToken ct = default)
+    {
+        // Waits for a write of the former owner that holds a row: that write lands before, and its position is read here.
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO trigger_positions (trigger_source, source_partition, next_position, owner_epoch)
+            SELECT @trigger, p, 0, 1 FROM unnest(@partitions) AS p
+            ON CONFLICT (trigger_source, source_partition) DO UPDATE
+                SET owner_epoch = trigger_positions.owner_epoch + 1, updated_at = now()
+            RETURNING source_partition, next_position, owner_epoch
+            """);
+        cmd.Parameters.AddWithValue("trigger", trigger);
+        cmd.Parameters.AddWithValue("partitions", partitions.Distinct().ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var taken = new Dictionary<string, PartitionOwnership>();
+        while (await reader.ReadAsync(ct)) taken[reader.GetString(0)] = new PartitionOwnership(reader.GetInt64(1), reader.GetInt64(2));
+        return taken;
+    }
+
     public async Task<IReadOnlyDictionary<string, long>> PositionsAsync(string trigger, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("SELECT source_partition, next_position FROM trigger_positions WHERE trigger_source = @trigger");
@@ -36,7 +54,8 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task ForgetPositionsAsync(string trigger, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("DELETE FROM trigger_positions WHERE trigger_source = @trigger");
+        // Kept, with the next epoch: an epoch is never given twice, so a write of an owner from before is still refused.
+        await using var cmd = db.CreateCommand("UPDATE trigger_positions SET next_position = 0, owner_epoch = owner_epoch + 1, updated_at = now() WHERE trigger_source = @trigger");
         cmd.Parameters.AddWithValue("trigger", trigger);
         await cmd.ExecuteNonQueryAsync(ct);
     }

@@ -15,16 +15,17 @@ namespace Triggers.Triggers.Kafka;
 /// </summary>
 internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJobFactory factory, MessageFilter filter, TimeProvider clock, long maxBytes)
 {
-    private sealed class Partition(string key, long storedNext)
+    private sealed class Partition(string key, PartitionOwnership owner)
     {
         public readonly string Key = key;  // the partition as the job store names it
+        public readonly long Epoch = owner.Epoch; // this consumer's ownership, which its writes carry
         public readonly List<ConsumeResult<byte[]?, byte[]?>> Open = [];
         public long ClosedNext = -1;        // the offset after the last message in a closed batch not yet written
         public long OpenedAt;               // when the open batch got its first message (Stopwatch ticks)
         public long OpenBytes;              // the open batch's values and keys
         public long Next = -1;              // the offset after the last message read
         public long Committed = -1;         // the last offset handed over to be committed
-        public long StoredNext = storedNext; // offsets below are in stored jobs
+        public long StoredNext = owner.Next; // offsets below are in stored jobs
         public long CommitPosition => Open.Count > 0 ? Open[0].Offset.Value : Next;
     }
 
@@ -51,11 +52,12 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
     public TimeSpan PollTimeout(TimeSpan longest) =>
         _windowEnds == long.MaxValue ? longest : TimeSpan.FromTicks(Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _windowEnds).Ticks, 0, longest.Ticks));
 
-    /// <summary>Starts reading partitions, skipping what <paramref name="stored"/> (by <see cref="PartitionKey"/>) says is in stored jobs.</summary>
-    public void Assigned(IEnumerable<TopicPartition> partitions, IReadOnlyDictionary<string, long> stored)
+    /// <summary>Starts reading partitions this consumer took (<see cref="IJobStore.TakePartitionsAsync"/>, by
+    /// <see cref="PartitionKey"/>), skipping what is in stored jobs.</summary>
+    public void Assigned(IEnumerable<TopicPartition> partitions, IReadOnlyDictionary<string, PartitionOwnership> taken)
     {
         foreach (var partition in partitions)
-            _partitions[partition] = NewPartition(partition, stored);
+            _partitions[partition] = new Partition(PartitionKey(partition), taken[PartitionKey(partition)]);
     }
 
     /// <summary>Forgets partitions handed to another consumer (after <see cref="CloseAll"/>, or lost with their open batches).</summary>
@@ -67,16 +69,10 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
 
     public static string PartitionKey(TopicPartition partition) => $"{partition.Topic}\n{partition.Partition.Value}";
 
-    private static Partition NewPartition(TopicPartition partition, IReadOnlyDictionary<string, long> stored)
-    {
-        var key = PartitionKey(partition);
-        return new Partition(key, stored.GetValueOrDefault(key, 0));
-    }
-
     public void Add(ConsumeResult<byte[]?, byte[]?> message)
     {
-        if (!_partitions.TryGetValue(message.TopicPartition, out var partition))
-            _partitions[message.TopicPartition] = partition = NewPartition(message.TopicPartition, new Dictionary<string, long>());
+        // Only from a partition this consumer took: one it was not given (or lost) is not its to write or commit.
+        if (!_partitions.TryGetValue(message.TopicPartition, out var partition)) return;
         _events++;
         var size = (long)(message.Message.Value?.Length ?? 0) + (message.Message.Key?.Length ?? 0);
         _bytes += size;
@@ -128,7 +124,7 @@ internal sealed class KafkaMessageBatches(KafkaListenerSettings settings, KafkaJ
         {
             if (partition.ClosedNext >= 0)
             {
-                reached.Add(new TriggerPosition(settings.SourceKey, partition.Key, partition.ClosedNext));
+                reached.Add(new TriggerPosition(settings.SourceKey, partition.Key, partition.ClosedNext, partition.Epoch));
                 partition.ClosedNext = -1;
             }
             if (partition.CommitPosition <= partition.Committed) continue;

@@ -27,6 +27,9 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private static readonly TimeSpan RestingPollInterval = TimeSpan.FromMilliseconds(MaxPollIntervalMs / 5);
     private static readonly TimeSpan ErrorPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StatusRefresh = TimeSpan.FromSeconds(1);
+    // How long a stopping trigger still tries to store what it read while the store is down, before it gives it (and
+    // everything read after it) up to the next owner.
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly KafkaListenerSettings _settings;
     private readonly KafkaListenerOptions _options;
@@ -34,11 +37,13 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly IJobStore _jobs;
-    private readonly KafkaMessageBatches _batches;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _giveUp = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ListenerStatusTracker _status;
-    private readonly JobBatchWriter<List<TopicPartitionOffset>> _writer;
+    // A consumer's life's: a rebuilt consumer takes its partitions again and starts with new ones (NewLife).
+    private KafkaMessageBatches _batches = null!;
+    private JobBatchWriter<List<TopicPartitionOffset>> _writer = null!;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(TopicPartitionOffset Offset, TaskCompletionSource Done)> _requestedCommits = new();
     private volatile Error? _fatal;
     private volatile ConsumerWakeup? _wakeup;
@@ -59,9 +64,16 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _logger = logger;
         _clock = clock;
         _jobs = jobs;
-        _batches = new KafkaMessageBatches(settings, new KafkaJobFactory(settings), new MessageFilter(settings.Filters, settings.FilterLogic), clock, options.MaxBatchBytes);
         _status = new ListenerStatusTracker(clock, settings.Suspended ? ListenerState.Suspended : ListenerState.Listening);
-        _writer = new JobBatchWriter<List<TopicPartitionOffset>>(jobs, _backoff, metrics, _metricsName, error => _status.Failed(error), logger, _stopping.Token);
+        _stopping.Token.Register(() => _giveUp.CancelAfter(StopGrace));
+    }
+
+    /// <summary>A new consumer's batches and writer. What the last consumer left unwritten is not carried over: the new
+    /// one takes its partitions again (which fences the old writes still in flight) and reads from what is stored.</summary>
+    private void NewLife()
+    {
+        _batches = new KafkaMessageBatches(_settings, new KafkaJobFactory(_settings), new MessageFilter(_settings.Filters, _settings.FilterLogic), _clock, _options.MaxBatchBytes);
+        _writer = new JobBatchWriter<List<TopicPartitionOffset>>(_jobs, _backoff, _metrics, _metricsName, error => _status.Failed(error), _logger, _giveUp.Token);
     }
 
     public KafkaTriggerStatus Status => _status.Snapshot();
@@ -139,6 +151,7 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
     private async Task ListenAsync(Action subscribed)
     {
         using var kerberos = KerberosFiles.For(_settings.Connection.Security); // removed when the consumer is done
+        NewLife();
         // A Kerberos client runs kinit as it is built.
         var consumer = await OnOwnThreadAsync(() => BuildConsumer(kerberos));
         try
@@ -220,8 +233,10 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 _logger.LogInformation("Kafka trigger {Trigger}: assigned {Partitions}", _settings.TriggerPath, string.Join(", ", partitions));
-                // Where stored jobs end: ahead of the committed offsets only if a crash came between store and commit.
-                _batches.Assigned(partitions, _jobs.PositionsAsync(_settings.SourceKey, _stopping.Token).GetAwaiter().GetResult());
+                // Taken in the store, which fences every former owner's writes; where stored jobs end is ahead of the
+                // committed offsets only if a crash came between store and commit.
+                var taken = _jobs.TakePartitionsAsync(_settings.SourceKey, [.. partitions.Select(KafkaMessageBatches.PartitionKey)], _stopping.Token).GetAwaiter().GetResult();
+                _batches.Assigned(partitions, taken);
                 _status.Assigned(partitions);
             })
             .SetPartitionsRevokedHandler((consumer, partitions) =>
@@ -261,6 +276,13 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
             {
                 _fatal = null;
                 throw new KafkaException(fatal);
+            }
+            if (_writer.Fenced)
+            {
+                // Another consumer has its partitions now (this one was frozen, or lost them): nothing more is written
+                // or committed from this consumer; a new one takes what the group gives it.
+                _status.Fenced();
+                throw new FencedWriteException();
             }
             try
             {
@@ -366,5 +388,6 @@ public sealed class KafkaTriggerListener : ITriggerListener<KafkaTriggerStatus>
         _lagTracking?.Dispose();
         await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         _stopping.Dispose();
+        _giveUp.Dispose();
     }
 }

@@ -14,7 +14,7 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
     private string? _error;
     private DateTimeOffset? _errorAt;
     private DateTimeOffset? _lastMessageAt;
-    private long _received, _created, _duplicates, _filtered;
+    private long _received, _created, _duplicates, _filtered, _fenced;
     private long _lastPollTicks;
 
     public DateTimeOffset? LastPoll => Interlocked.Read(ref _lastPollTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -64,6 +64,12 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
             _lastMessageAt = at;
             Recovered();
         }
+    }
+
+    /// <summary>A write was refused: another consumer took one of its partitions since this one was given it.</summary>
+    public void Fenced()
+    {
+        lock (_gate) _fenced++;
     }
 
     public void Committed(IEnumerable<TopicPartitionOffset> offsets)
@@ -130,6 +136,7 @@ internal sealed class ListenerStatusTracker(TimeProvider clock, ListenerState he
                 MessagesReceived = _received,
                 JobsCreated = _created,
                 DuplicatesSkipped = _duplicates,
+                FencedWrites = _fenced,
                 MessagesFiltered = _filtered,
                 Error = _error,
                 ErrorAt = _errorAt,
