@@ -12,7 +12,7 @@ public sealed class GroupCommitTests
         var gate = new TaskCompletionSource();
         var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var groups = new List<int>();
-        await using var commit = new GroupCommit<Guid>(async rows =>
+        await using var commit = new GroupCommit<Guid>(async (rows, _) =>
         {
             writing.TrySetResult();
             await gate.Task; // hold the first write so that the rest arrive together
@@ -39,7 +39,7 @@ public sealed class GroupCommitTests
     {
         var gate = new TaskCompletionSource();
         var groups = new List<long>();
-        await using var commit = new GroupCommit<int>(async rows =>
+        await using var commit = new GroupCommit<int>(async (rows, _) =>
         {
             await gate.Task;
             lock (groups) groups.Add(rows.Sum());
@@ -55,6 +55,31 @@ public sealed class GroupCommitTests
         Assert.Equal(550, groups.Sum());
         Assert.All(groups.Where(g => g != 150), g => Assert.InRange(g, 40, 100));
         Assert.Contains(80, groups); // callers were merged, two at a time
+    }
+
+    [Fact]
+    public async Task A_write_that_hangs_is_cancelled_at_its_limit_and_the_writes_after_it_go_through()
+    {
+        var calls = 0;
+        var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var commit = new GroupCommit<Guid>(async (rows, ct) =>
+        {
+            // The first statement hangs (a lock held elsewhere, a half-open connection) until it is cancelled.
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                hanging.SetResult();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            return rows.ToHashSet();
+        }, maxRows: 100, NullLogger.Instance, "Writing", writeLimit: TimeSpan.FromMilliseconds(300));
+
+        var hung = Capture(commit.SubmitAsync([Guid.NewGuid()], CancellationToken.None));
+        await hanging.Task; // the next write is not merged into the hanging one: it waits behind it
+        var next = Guid.NewGuid();
+        var after = commit.SubmitAsync([next], CancellationToken.None);
+
+        Assert.IsType<TimeoutException>(await hung);
+        Assert.Contains(next, await after);
     }
 
     private static async Task<Exception?> Capture(Task task)
