@@ -34,27 +34,38 @@ public sealed class TriggerResumeService(TriggerKinds kinds, IGrainFactory grain
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 
+    /// <summary>Wakes every trigger; a pass that fails (the database away, a silo that leaves as it is called) is tried
+    /// again soon, with a growing pause, rather than left to the triggers' reminders a minute later.</summary>
     private async Task ResumeAllAsync(string reason, CancellationToken ct)
     {
-        try
+        var pause = TimeSpan.FromSeconds(1);
+        while (true)
         {
-            var resumed = 0;
-            foreach (var workspace in await grains.GetGrain<IWorkspaceDirectoryGrain>(0).ListAsync())
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                foreach (var kind in kinds.All)
+                var resumed = 0;
+                foreach (var workspace in await grains.GetGrain<IWorkspaceDirectoryGrain>(0).ListAsync())
                 {
-                    var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKinds.Trigger(kind.Name));
-                    await Task.WhenAll(paths.Select(path => kind.Grain(grains, workspace, path).EnsureListeningAsync()));
-                    resumed += paths.Count;
+                    ct.ThrowIfCancellationRequested();
+                    foreach (var kind in kinds.All)
+                    {
+                        var paths = await grains.GetGrain<IWorkspaceIndexGrain>(workspace).ListAsync(ItemKinds.Trigger(kind.Name));
+                        await Task.WhenAll(paths.Select(path => kind.Grain(grains, workspace, path).EnsureListeningAsync()));
+                        resumed += paths.Count;
+                    }
                 }
+                if (resumed > 0) logger.LogInformation("Checked {Count} triggers are listening ({Reason})", resumed, reason);
+                return;
             }
-            if (resumed > 0) logger.LogInformation("Checked {Count} triggers are listening ({Reason})", resumed, reason);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            // Reminders still bring each trigger back within a minute.
-            logger.LogWarning(e, "Resuming triggers failed ({Reason}); their reminders will resume them", reason);
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Resuming triggers failed ({Reason}): {Error}; trying again in {Pause} s", reason, e.Message, pause.TotalSeconds);
+                try { await Task.Delay(pause, ct); }
+                catch (OperationCanceledException) { return; }
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
+            }
         }
     }
+
+    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(30);
 }

@@ -16,6 +16,9 @@ public sealed class SiloCluster : IAsyncDisposable
     private SiloCluster(string database, IReadOnlyDictionary<string, string>? settings, TcpProxy? proxy) =>
         (_database, _settings, DatabaseLink) = (database, settings, proxy);
 
+    /// <summary>The connection string the silos use.</summary>
+    public string Database => _database;
+
     /// <summary>The silos' way to PostgreSQL when the cluster was started with one that can be cut.</summary>
     public TcpProxy? DatabaseLink { get; }
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using Triggers.Extensions;
 using Triggers.Jobs.Store;
 using Triggers.Runtimes;
@@ -29,6 +31,20 @@ public sealed class JobWorkerService(
     TimeProvider clock) : BackgroundService
 {
     private const int MaxCompletionsInFlight = 32;
+
+    // What a job runs is read from grains whose state lives in the database: while it is away (an outage, a restart),
+    // the read is tried again, for about a minute, instead of failing the job at once. Nothing has run yet.
+    private static readonly ResiliencePipeline Preparing = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<System.Data.Common.DbException>().Handle<TimeoutException>().Handle<OrleansException>(),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(15),
+            MaxRetryAttempts = 8,
+        })
+        .Build();
 
     private readonly WorkerOptions _options = options.Value;
 
@@ -171,13 +187,13 @@ public sealed class JobWorkerService(
         if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
         if (job.IsDependencies) return await dependencyJobs.RunAsync(job, timeout, ct);
         var started = clock.GetUtcNow();
-        var script = await Runnables.ScriptAsync(grains, job.WorkspaceId, job.ScriptPath, ct);
+        var script = await Preparing.ExecuteAsync(async token => await Runnables.ScriptAsync(grains, job.WorkspaceId, job.ScriptPath, token), ct);
         if (script?.Signature is null)
             return JobOutcomes.Failed(Runnables.ScriptNotFound($"No script at '{job.ScriptPath}' in workspace '{job.WorkspaceId}': it was deleted after the job was queued."), started, clock.GetUtcNow());
 
         var triggerEvent = JobArguments.Event(job);
-        var (run, error) = await Runnables.PrepareAsync(grains, job.WorkspaceId, script, JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout,
-            variables.Of(job, timeout), ct);
+        var (run, error) = await Preparing.ExecuteAsync(async token => await Runnables.PrepareAsync(grains, job.WorkspaceId, script,
+            JobArguments.Default(job, triggerEvent, triggers), triggerEvent, timeout, variables.Of(job, timeout), token), ct);
         if (run is not null && job.IsPreprocess) run = run with { PreprocessOnly = true };
         var outcome = run is null
             ? JobOutcomes.Failed(error!, started, clock.GetUtcNow())

@@ -32,9 +32,9 @@ public interface IJobStore
     /// <summary>Puts back claimed jobs this worker never started (it is stopping), as if they had not been claimed.</summary>
     Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default);
 
-    /// <summary>Puts back the jobs a previous incarnation of this worker had claimed when it died, counting each as a
-    /// lost run. Flow steps are not put back: they run only inside their flow, whose next run replaces them.</summary>
-    Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default);
+    /// <summary>Puts back the jobs these workers (dead ones, or a previous incarnation of this one) had claimed, counting
+    /// each as a lost run. Flow steps are not put back: they run only inside their flow, whose next run replaces them.</summary>
+    Task<int> RequeueClaimedByAsync(IReadOnlyCollection<string> workerIds, CancellationToken ct = default);
 
     /// <summary>Records the last run's outcome as the job's final state, if <paramref name="claim"/> still holds the
     /// job; returns whether it did (false for a stale worker or a repeated completion, which change nothing).</summary>
@@ -92,6 +92,10 @@ public interface IJobStore
 
 public static class JobStoreExtensions
 {
+    /// <summary>Puts back the jobs one worker had claimed (see <see cref="IJobStore.RequeueClaimedByAsync"/>).</summary>
+    public static Task<int> RequeueClaimedByAsync(this IJobStore store, string workerId, CancellationToken ct = default) =>
+        store.RequeueClaimedByAsync([workerId], ct);
+
     /// <summary>Makes the jobs durable as queued (see <see cref="IJobStore.EnqueueAsync"/>); returns how many were new.</summary>
     public static async Task<int> EnqueueAsync(this IJobStore store, IReadOnlyList<JobRecord> jobs, CancellationToken ct = default) =>
         jobs.Count == 0 ? 0 : (await store.EnqueueAsync(jobs, [], ct)).Count;

@@ -143,11 +143,11 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     private bool Holds(Guid id, JobClaim claim) =>
         _jobs.TryGetValue(id, out var job) && job.Status == JobStatus.Running && job.Claim == claim;
 
-    public Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
+    public Task<int> RequeueClaimedByAsync(IReadOnlyCollection<string> workerIds, CancellationToken ct = default)
     {
         lock (_gate)
         {
-            var mine = _claims.Where(c => c.Value.Worker == workerId).Select(c => c.Key).ToList();
+            var mine = _claims.Where(c => workerIds.Contains(c.Value.Worker)).Select(c => c.Key).ToList();
             mine.ForEach(RequeueLost);
             return Task.FromResult(mine.Count);
         }

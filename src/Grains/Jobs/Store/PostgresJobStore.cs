@@ -99,13 +99,13 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<int> RequeueClaimedByAsync(string workerId, CancellationToken ct = default)
+    public async Task<int> RequeueClaimedByAsync(IReadOnlyCollection<string> workerIds, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"""
             UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL, lost_runs = lost_runs + 1
-            WHERE {JobRows.Running} AND claimed_by = @worker AND flow_job_id IS NULL
+            WHERE {JobRows.Running} AND claimed_by = ANY(@workers) AND flow_job_id IS NULL
             """);
-        cmd.Parameters.AddWithValue("worker", workerId);
+        cmd.Parameters.AddWithValue("workers", workerIds.ToArray());
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
