@@ -240,8 +240,8 @@ internal sealed class ChaosRun(int seconds, int seed)
 
     private void Log(string what)
     {
-        var line = $"[{_clock.Elapsed.TotalSeconds,5:0} s] {what}";
-        Console.Error.WriteLine(line);
-        if (_clock.IsRunning && !what.StartsWith("produced", StringComparison.Ordinal) && !what.StartsWith("settled", StringComparison.Ordinal)) _faults.Add(what);
+        Console.Error.WriteLine($"[{_clock.Elapsed.TotalSeconds,5:0} s] {what}");
+        if (_clock.IsRunning && !what.StartsWith("produced", StringComparison.Ordinal) && !what.StartsWith("settled", StringComparison.Ordinal))
+            _faults.Add($"{_clock.Elapsed.TotalSeconds:0} s {what}");
     }
 }

@@ -9,5 +9,5 @@ var result = await new ChaosRun(seconds, seed).RunAsync();
 Console.WriteLine("| seed | seconds | message–trigger pairs | lost | duplicated | unfinished | failed | jobs run more than once | faults |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 Console.WriteLine($"| {result.Seed} | {result.Seconds} | {result.Pairs:N0} | {result.Lost} | {result.Duplicated} | {result.Stuck} | {result.Failed} | {result.Reruns} | " +
-                  $"{result.Faults.Count}: {string.Join("; ", result.Faults.Select(f => f[(f.IndexOf(']') + 2)..]))} |");
+                  $"{result.Faults.Count}: {string.Join("; ", result.Faults)} |");
 return result.Held ? 0 : 1;
