@@ -27,6 +27,9 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     private ITriggerListener<TStatus>? _listener;
     private TStatus? _startFailure;
+    // The reminder is written once per activation: the resume passes that wake every trigger when a silo leaves would
+    // otherwise rewrite every trigger's reminder, while the reminder service itself moves with the leaving silo.
+    private bool _reminderRegistered;
 
     protected IJobStore Jobs => jobs;
 
@@ -197,7 +200,11 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
             if (Current is not null) await UnregisterReminderAsync();
             return;
         }
-        await this.RegisterOrUpdateReminder(KeepListening, ReminderPeriod, ReminderPeriod);
+        if (!_reminderRegistered)
+        {
+            await this.RegisterOrUpdateReminder(KeepListening, ReminderPeriod, ReminderPeriod);
+            _reminderRegistered = true;
+        }
         if (_listener is not null) return;
         try
         {
@@ -247,6 +254,7 @@ public abstract class TriggerGrain<TTrigger, TStatus>(
 
     private async Task UnregisterReminderAsync()
     {
+        _reminderRegistered = false;
         if (await this.GetReminder(KeepListening) is { } reminder) await this.UnregisterReminder(reminder);
     }
 }
