@@ -9,7 +9,9 @@ using Triggers.Tests.Infrastructure;
 namespace Triggers.Chaos;
 
 /// <summary>What one soak found: every message–trigger pair, and how each ended.</summary>
-internal sealed record ChaosResult(int Seed, int Seconds, int Pairs, int Lost, int Duplicated, int Stuck, int Failed, int Reruns, IReadOnlyList<string> Faults)
+/// <param name="Reruns">Jobs with a started run lost with its worker: the only ones whose script may have run twice.</param>
+/// <param name="Requeued">Jobs whose claim was lost with its worker before it started (they ran once).</param>
+internal sealed record ChaosResult(int Seed, int Seconds, int Pairs, int Lost, int Duplicated, int Stuck, int Failed, int Reruns, int Requeued, IReadOnlyList<string> Faults)
 {
     public bool Held => Lost == 0 && Duplicated == 0 && Stuck == 0 && Failed == 0;
 }
@@ -203,10 +205,10 @@ internal sealed class ChaosRun(int seconds, int seed)
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
         Log($"settled after {deadline.Elapsed.TotalSeconds:0} s");
-        return new ChaosResult(seed, seconds, pairs, tally.Lost, tally.Duplicated, tally.Unfinished, tally.Failed, tally.Reruns, _faults);
+        return new ChaosResult(seed, seconds, pairs, tally.Lost, tally.Duplicated, tally.Unfinished, tally.Failed, tally.Reruns, tally.Requeued, _faults);
     }
 
-    private sealed record Tally(int Lost, int Duplicated, int Unfinished, int Failed, int Reruns)
+    private sealed record Tally(int Lost, int Duplicated, int Unfinished, int Failed, int Reruns, int Requeued)
     {
         public bool Complete => Lost == 0 && Unfinished == 0;
     }
@@ -214,18 +216,19 @@ internal sealed class ChaosRun(int seconds, int seed)
     private static async Task<Tally> TallyAsync(SiloCluster cluster, Dictionary<string, string> triggers, Dictionary<string, List<string>> messages)
     {
         var succeeded = new Dictionary<(string Trigger, string Message), int>();
-        int unfinished = 0, failed = 0, reruns = 0;
+        int unfinished = 0, failed = 0, reruns = 0, requeued = 0;
         await using (var connection = new NpgsqlConnection(cluster.Database))
         {
             await connection.OpenAsync();
             await using var query = new NpgsqlCommand(
-                "SELECT trigger_path, status, result::text, attempts, lost_runs FROM jobs WHERE workspace_id = @ws AND trigger_path IS NOT NULL", connection);
+                "SELECT trigger_path, status, result::text, lost_runs, lost_claims FROM jobs WHERE workspace_id = @ws AND trigger_path IS NOT NULL", connection);
             query.Parameters.AddWithValue("ws", Ws);
             await using var reader = await query.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
                 var (trigger, status) = (reader.GetString(0), reader.GetString(1));
-                if (reader.GetInt32(3) > 1 || reader.GetInt32(4) > 0) reruns++;
+                if (reader.GetInt32(3) > 0) reruns++;
+                else if (reader.GetInt32(4) > 0) requeued++;
                 if (status == "failure") failed++;
                 if (status != "success") { if (status != "failure") unfinished++; continue; }
                 using var result = JsonDocument.Parse(reader.GetString(2));
@@ -235,7 +238,7 @@ internal sealed class ChaosRun(int seconds, int seed)
         }
         var lost = triggers.Sum(t => messages[t.Value].Count(m => !succeeded.ContainsKey((t.Key, m))));
         var duplicated = succeeded.Values.Count(n => n > 1);
-        return new Tally(lost, duplicated, unfinished, failed, reruns);
+        return new Tally(lost, duplicated, unfinished, failed, reruns, requeued);
     }
 
     private void Log(string what)

@@ -34,8 +34,12 @@ public sealed record JobRecord
     public bool Held { get; init; }
     /// <summary>The worker running it, while it runs.</summary>
     public string? ClaimedBy { get; init; }
-    /// <summary>How many runs ended without an outcome: the worker died, stopped or could not record it.</summary>
+    /// <summary>How many runs started and ended without an outcome: the worker died, stopped or could not record it.</summary>
     public int LostRuns { get; init; }
+    /// <summary>How many claims of it were lost with their worker, whether or not it had started under them.</summary>
+    public int LostClaims { get; init; }
+    /// <summary>Its place among its worker's claims, while claimed: slots take claims in this order.</summary>
+    public long ClaimOrdinal { get; init; }
     /// <summary>Null for a run of <see cref="ScriptPath"/>; <see cref="DependenciesKind"/> for resolving its dependencies.</summary>
     public string? Kind { get; init; }
     /// <summary>The script version the last run ran (<see cref="Scripts.Script.Hash"/>); null before it ran.</summary>

@@ -83,8 +83,11 @@ public sealed class JobsAlwaysEndTests(PostgresFixture postgres) : IAsyncLifetim
             import { writeFileSync } from "node:fs";
             export async function main() { writeFileSync("{{marker}}", "ran"); }
             """);
-        // Twice lost already, and running under a worker whose lease has run out: taking it over is its third loss.
-        var id = await InsertJobAsync("'running'", "script_path => 'u/t/mark', attempts => 3, lost_runs => 2, claimed_by => 'gone', lease_until => now() - interval '1 second'");
+        // Twice lost already, and started by a worker whose lease has run out: taking it over is its third loss.
+        await using (var db = NpgsqlDataSource.Create(_db))
+        await using (var started = db.CreateCommand("INSERT INTO job_workers (worker_id, started_through) VALUES ('gone', 1)"))
+            await started.ExecuteNonQueryAsync();
+        var id = await InsertJobAsync("'running'", "script_path => 'u/t/mark', attempts => 3, lost_runs => 2, claimed_by => 'gone', claim_ordinal => 1, lease_until => now() - interval '1 second'");
 
         var job = await FinishedAsync(id);
 

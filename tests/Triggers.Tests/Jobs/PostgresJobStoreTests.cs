@@ -304,7 +304,8 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var job = NewJob(1);
         await _store.EnqueueAsync([job]);
         var stale = (await _store.ClaimAsync("slow-worker", TimeSpan.FromMilliseconds(1)))!;
-        // Its lease runs out: another worker takes the job over, as a lost run.
+        await _store.MarkStartedAsync("slow-worker", stale.ClaimOrdinal);
+        // It started, and its lease runs out: another worker takes the job over, as a lost run.
         var current = await Eventually.WaitAsync(() => _store.ClaimAsync("other-worker", TimeSpan.FromMinutes(1)), j => j is not null,
             TimeSpan.FromSeconds(5), "the expired claim to be taken over");
         Assert.Equal((1, 2, 1), (stale.Attempts, current!.Attempts, current.LostRuns));
@@ -372,6 +373,8 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         var second = await _store.ClaimAsync("vanished-worker", TimeSpan.FromMilliseconds(1));
         Assert.NotNull(first);
         Assert.NotNull(second);
+        await _store.MarkStartedAsync("restarting-worker", first.ClaimOrdinal);
+        await _store.MarkStartedAsync("vanished-worker", second.ClaimOrdinal);
 
         Assert.Equal(1, await _store.RequeueClaimedByAsync("restarting-worker"));
         var reclaimed = await Eventually.WaitAsync(async () =>
@@ -382,6 +385,28 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres) : IAsyncLife
         }, ids => ids.Count > 0, TimeSpan.FromSeconds(5), "the requeued and expired jobs to be claimable");
         Assert.Equal(new[] { first!.Id, second!.Id }.Order(), reclaimed.Order());
         foreach (var id in reclaimed) Assert.Equal(1, (await _store.GetAsync(id))!.LostRuns);
+    }
+
+    [Fact]
+    public async Task A_dead_workers_claims_count_as_lost_runs_only_up_to_what_its_slots_took()
+    {
+        await _store.EnqueueAsync(Enumerable.Range(0, 5).Select(NewJob).ToList());
+        var claimed = await _store.ClaimAsync("w", TimeSpan.FromMinutes(5), 5, firstOrdinal: 11);
+        Assert.Equal([11L, 12, 13, 14, 15], claimed.Select(j => j.ClaimOrdinal));
+        // Its slots took the first two (marks arrive in any order, merged); the other three waited in its buffer.
+        await Task.WhenAll(_store.MarkStartedAsync("w", 12), _store.MarkStartedAsync("w", 11));
+
+        Assert.Equal(5, await _store.RequeueClaimedByAsync("w"));
+        var counts = await Task.WhenAll(claimed.Select(async j => (await _store.GetAsync(j.Id))!));
+        Assert.Equal([1, 1, 0, 0, 0], counts.Select(j => j.LostRuns));
+        Assert.All(counts, j => Assert.Equal(1, j.LostClaims));
+
+        // The same worker id again (a configured one, restarted): its marks went with its claims, so it counts anew.
+        var again = await _store.ClaimAsync("w", TimeSpan.FromMinutes(5), 5);
+        Assert.Equal(5, await _store.RequeueClaimedByAsync("w"));
+        var after = await Task.WhenAll(again.Select(async j => (await _store.GetAsync(j.Id))!));
+        Assert.Equal([1, 1, 0, 0, 0], after.OrderBy(j => counts.ToList().FindIndex(c => c.Id == j.Id)).Select(j => j.LostRuns));
+        Assert.All(after, j => Assert.Equal(2, j.LostClaims));
     }
 
     [Fact]

@@ -25,6 +25,11 @@ internal static class JobOutcomes
         "running it), so it is not run again. Check its logs and the silo's for what ended those runs; Workers:MaxLostRuns " +
         "sets the limit."), now, now) with { NeverRerun = true };
 
+    /// <summary>The final failure of a job whose claims were lost with their workers too often, started or not.</summary>
+    public static JobOutcome ClaimsLost(int times, DateTimeOffset now) => Failed(new JobError("JobLost",
+        $"The job's worker was lost {times} times while it held the job, so it is not run again. Check the silo's logs " +
+        "for what ended those workers; Workers:MaxLostClaims sets the limit."), now, now) with { NeverRerun = true };
+
     /// <summary>Why a step left running by a lost run of its flow ended.</summary>
     public static JobError StepLost() =>
         new("JobLost", "The worker running this step's flow was lost; the flow's next run starts its steps again.");

@@ -71,11 +71,14 @@ public sealed class JobWorkerService(
     private async Task FeedAsync(ReadyJobs ready, string workerId, CancellationToken ct)
     {
         var lease = Runnables.Lease(TimeSpan.FromSeconds(_options.JobTimeoutSeconds));
+        // Claims are numbered in the order the slots take them (the buffer is first in, first out).
+        var nextOrdinal = 1L;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var jobs = await store.ClaimAsync(workerId, lease, await ready.WantAsync(ct), ct);
+                var jobs = await store.ClaimAsync(workerId, lease, await ready.WantAsync(ct), nextOrdinal, ct);
+                nextOrdinal += jobs.Count;
                 if (jobs.Count == 0)
                 {
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), ct);
@@ -112,6 +115,7 @@ public sealed class JobWorkerService(
             try
             {
                 var job = await ready.TakeAsync(ct);
+                MarkStarted(workerId, job);
                 var outcome = await RunAsync(job, workerId, timeout, ct);
                 while (completing.TryPeek(out var oldest) && (oldest.IsCompleted || completing.Count >= MaxCompletionsInFlight))
                     await completing.Dequeue();
@@ -126,6 +130,16 @@ public sealed class JobWorkerService(
         }
         await Task.WhenAll(completing);
     }
+
+    /// <summary>
+    /// Records, without waiting, that the slots have taken the worker's claims up to this one: if the worker dies, these
+    /// count as lost runs and the claims still in its buffer do not. A job that ends its worker before the mark is
+    /// written is bounded by <see cref="WorkerOptions.MaxLostClaims"/> instead.
+    /// </summary>
+    private void MarkStarted(string workerId, JobRecord job) =>
+        _ = store.MarkStartedAsync(workerId, job.ClaimOrdinal).ContinueWith(
+            mark => logger.LogDebug("Recording that job {Job} started failed ({Error})", job.Id, mark.Exception?.GetBaseException().Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>
     /// Records a finished run, even while the silo stops: the run happened. A store that is down (PostgreSQL
@@ -184,6 +198,8 @@ public sealed class JobWorkerService(
             await store.FailUnfinishedStepsAsync(job.Id, JobOutcomes.StepLost(), ct);
         if (job.LostRuns >= _options.MaxLostRuns)
             return JobOutcomes.Lost(job.LostRuns, clock.GetUtcNow());
+        if (job.LostClaims >= _options.MaxLostClaims)
+            return JobOutcomes.ClaimsLost(job.LostClaims, clock.GetUtcNow());
         if (job.IsFlow) return await flows.RunAsync(job, workerId, timeout, ct);
         if (job.IsDependencies) return await dependencyJobs.RunAsync(job, timeout, ct);
         var started = clock.GetUtcNow();

@@ -19,6 +19,10 @@ public sealed class WorkerOptions
     /// outcome) before it fails instead of running again: a job that kills its worker must not loop.</summary>
     public int MaxLostRuns { get; set; } = 3;
 
+    /// <summary>How many times a job's claim may be lost with its worker, started or not, before it fails: the bound for
+    /// a job that ends its worker before the worker could record that it started it.</summary>
+    public int MaxLostClaims { get; set; } = 10;
+
     /// <summary>The API's base URL as jobs reach it (<c>BASE_INTERNAL_URL</c>). By default the address this silo serves
     /// its API on, with a wildcard host read as loopback (jobs share the silo's network); set it when that address is
     /// not reachable from jobs, e.g. behind a proxy with a certificate for another name.</summary>

@@ -25,9 +25,14 @@ public interface IJobStore
     /// deleted; every partition also gets its next epoch, so no writer from before may write.</summary>
     Task ForgetPositionsAsync(string trigger, CancellationToken ct = default);
 
-    /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished, which
-    /// counts as a lost run), in queue order, and marks them running; empty when there are none.</summary>
-    Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default);
+    /// <summary>Takes up to <paramref name="max"/> of the oldest queued jobs (or ones whose worker vanished: a lost claim,
+    /// and a lost run if that worker had started it), in queue order, and marks them running; empty when there are none.
+    /// They are numbered from <paramref name="firstOrdinal"/> in that order (<see cref="JobRecord.ClaimOrdinal"/>).</summary>
+    Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, long firstOrdinal = 1, CancellationToken ct = default);
+
+    /// <summary>Records that the worker's slots have taken its claims up to <paramref name="ordinal"/> (they take them in
+    /// order): if it dies, those count as lost runs, and the ones after as claims that never started.</summary>
+    Task MarkStartedAsync(string workerId, long ordinal, CancellationToken ct = default);
 
     /// <summary>Puts back claimed jobs this worker never started (it is stopping), as if they had not been claimed.</summary>
     Task UnclaimAsync(IReadOnlyCollection<Guid> ids, string workerId, CancellationToken ct = default);
@@ -102,5 +107,5 @@ public static class JobStoreExtensions
 
     /// <summary>Takes the oldest queued job, or null when there is none.</summary>
     public static async Task<JobRecord?> ClaimAsync(this IJobStore store, string workerId, TimeSpan lease, CancellationToken ct = default) =>
-        (await store.ClaimAsync(workerId, lease, 1, ct)).SingleOrDefault();
+        (await store.ClaimAsync(workerId, lease, 1, ct: ct)).SingleOrDefault();
 }

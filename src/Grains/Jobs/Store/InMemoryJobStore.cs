@@ -9,6 +9,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
     private readonly SortedDictionary<long, Guid> _queue = [];
     private readonly Dictionary<Guid, (string Worker, DateTimeOffset LeaseEnd)> _claims = [];
     private readonly Dictionary<(string Trigger, string Partition), PartitionOwnership> _positions = [];
+    private readonly Dictionary<string, long> _startedThrough = []; // by worker: the highest claim its slots took
     private long _nextSequence;
 
     public Task<IReadOnlySet<Guid>> EnqueueAsync(IReadOnlyList<JobRecord> jobs, IReadOnlyList<TriggerPosition> positions, CancellationToken ct = default)
@@ -78,7 +79,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)
+    public Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, long firstOrdinal = 1, CancellationToken ct = default)
     {
         lock (_gate)
         {
@@ -99,7 +100,10 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
             foreach (var (seq, id) in due)
             {
                 _queue.Remove(seq);
-                var job = _jobs[id] with { Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now, ClaimedBy = workerId };
+                var job = _jobs[id] with
+                {
+                    Status = JobStatus.Running, Attempts = _jobs[id].Attempts + 1, StartedAt = now, ClaimedBy = workerId, ClaimOrdinal = firstOrdinal + claimed.Count,
+                };
                 _jobs[id] = job;
                 _claims[id] = (workerId, now + lease);
                 claimed.Add(job);
@@ -135,8 +139,16 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
 
     private void RequeueLost(Guid id)
     {
+        var job = _jobs[id];
+        var started = job.ClaimedBy is { } worker && job.ClaimOrdinal <= _startedThrough.GetValueOrDefault(worker);
         Requeue(id);
-        _jobs[id] = _jobs[id] with { LostRuns = _jobs[id].LostRuns + 1 };
+        _jobs[id] = _jobs[id] with { LostRuns = job.LostRuns + (started ? 1 : 0), LostClaims = job.LostClaims + 1 };
+    }
+
+    public Task MarkStartedAsync(string workerId, long ordinal, CancellationToken ct = default)
+    {
+        lock (_gate) _startedThrough[workerId] = Math.Max(ordinal, _startedThrough.GetValueOrDefault(workerId));
+        return Task.CompletedTask;
     }
 
     /// <summary>Whether the claim still holds the job: it runs, under that worker, in that attempt.</summary>
@@ -149,6 +161,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
         {
             var mine = _claims.Where(c => workerIds.Contains(c.Value.Worker)).Select(c => c.Key).ToList();
             mine.ForEach(RequeueLost);
+            foreach (var worker in workerIds) _startedThrough.Remove(worker);
             return Task.FromResult(mine.Count);
         }
     }
@@ -218,7 +231,7 @@ public sealed class InMemoryJobStore(JobQueueSignal signal, TimeProvider clock) 
                 _jobs[job.Id] = job with
                 {
                     Status = JobStatus.Queued, ResultJson = null, Error = null, StartedAt = null, CompletedAt = null, ScheduledFor = null,
-                    ClaimedBy = null, LostRuns = 0,
+                    ClaimedBy = null, LostRuns = 0, LostClaims = 0,
                 };
                 _queue[_sequence[job.Id]] = job.Id;
             }

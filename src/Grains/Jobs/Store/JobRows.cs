@@ -26,7 +26,7 @@ internal static class JobRows
     public const string Columns =
         "id, workspace_id, script_path, is_flow, args::text, event::text, " + Status + ", result::text, logs, error::text, " +
         "attempts, trigger_kind, trigger_path, created_at, started_at, completed_at, " +
-        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs, script_hash";
+        "flow_job_id, error_handler_job_id, failed_job_id, scheduled_for, attempt_history::text, held, job_kind, claimed_by, lost_runs, script_hash, claim_ordinal, lost_claims";
 
     /// <summary><see cref="Columns"/> with logs left out, for listings.</summary>
     public static readonly string ColumnsWithoutLogs = Columns.Replace(" logs,", " NULL,");
@@ -59,7 +59,33 @@ internal static class JobRows
         ClaimedBy = r.IsDBNull(23) ? null : r.GetString(23),
         LostRuns = r.GetInt32(24),
         ScriptHash = r.IsDBNull(25) ? null : r.GetString(25),
+        ClaimOrdinal = r.IsDBNull(26) ? 0 : r.GetInt64(26),
+        LostClaims = r.GetInt32(27),
     };
+
+    /// <summary>Whether the claim a job is under started, by its worker's <c>job_workers.started_through</c>: a job
+    /// waiting in a worker's buffer had not.</summary>
+    public const string ClaimStarted =
+        "jobs.claim_ordinal <= COALESCE((SELECT w.started_through FROM job_workers w WHERE w.worker_id = jobs.claimed_by), 0)";
+
+    /// <summary>One statement that moves each worker's started mark up to the highest of its <paramref name="starts"/>.</summary>
+    public static NpgsqlCommand MarkStarted(NpgsqlDataSource db, IReadOnlyList<(string Worker, long Ordinal)> starts)
+    {
+        var highest = starts.GroupBy(s => s.Worker).Select(g => (Worker: g.Key, Ordinal: g.Max(s => s.Ordinal))).ToList();
+        var command = db.CreateCommand("""
+            INSERT INTO job_workers (worker_id, started_through)
+            SELECT * FROM unnest(@worker, @ordinal)
+            ON CONFLICT (worker_id) DO UPDATE
+                SET started_through = GREATEST(job_workers.started_through, excluded.started_through), updated_at = now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter("worker", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = highest.Select(s => s.Worker).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("ordinal", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = highest.Select(s => s.Ordinal).ToArray() });
+        return command;
+    }
+
+    /// <summary>What a lost claim adds to a job's counts (in an UPDATE's SET, where <c>claimed_by</c> is the lost claim's).</summary>
+    public const string CountLostClaim =
+        "lost_runs = lost_runs + CASE WHEN " + ClaimStarted + " THEN 1 ELSE 0 END, lost_claims = lost_claims + 1";
 
     /// <summary>What a queued job is inserted with; every other column starts at its default.</summary>
     private static readonly InsertedColumn[] Inserted =

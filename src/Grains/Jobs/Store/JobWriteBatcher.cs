@@ -21,6 +21,7 @@ public sealed class JobWriteBatcher : IAsyncDisposable
 
     private readonly GroupCommit<InsertRow> _inserts;
     private readonly GroupCommit<FinishedRun> _completions;
+    private readonly GroupCommit<(string Worker, long Ordinal)> _starts;
 
     public JobWriteBatcher(NpgsqlDataSource db, JobQueueSignal signal, ILogger<JobWriteBatcher> logger)
     {
@@ -33,6 +34,12 @@ public sealed class JobWriteBatcher : IAsyncDisposable
             return inserted;
         }, MaxRowsPerInsert, logger, "Inserting jobs",
             row => (row.Job?.EventJson?.Length ?? 0) + (row.Job?.ArgsJson?.Length ?? 0), MaxCharsPerInsert);
+        _starts = new GroupCommit<(string Worker, long Ordinal)>(async (starts, ct) =>
+        {
+            await using var command = JobRows.MarkStarted(db, starts);
+            await command.ExecuteNonQueryAsync(ct);
+            return new HashSet<Guid>();
+        }, MaxRunsPerCompletion, logger, "Recording started runs");
         _completions = new GroupCommit<FinishedRun>((runs, ct) => ReadIdsAsync(JobRows.CompleteRuns(db, runs), ct), MaxRunsPerCompletion, logger, "Completing jobs");
     }
 
@@ -53,6 +60,9 @@ public sealed class JobWriteBatcher : IAsyncDisposable
     public async Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct) =>
         (await _completions.SubmitAsync([new FinishedRun(id, claim, outcome)], ct)).Contains(id);
 
+    /// <summary>Records that the worker's slots took its claims up to <paramref name="ordinal"/>, merged with other slots'.</summary>
+    public Task MarkStartedAsync(string workerId, long ordinal, CancellationToken ct) => _starts.SubmitAsync([(workerId, ordinal)], ct);
+
     private static async Task<IReadOnlySet<Guid>> ReadIdsAsync(NpgsqlCommand command, CancellationToken ct)
     {
         await using (command)
@@ -68,5 +78,6 @@ public sealed class JobWriteBatcher : IAsyncDisposable
     {
         await _inserts.DisposeAsync();
         await _completions.DisposeAsync();
+        await _starts.DisposeAsync();
     }
 }

@@ -60,15 +60,12 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, CancellationToken ct = default)
+    public async Task<IReadOnlyList<JobRecord>> ClaimAsync(string workerId, TimeSpan lease, int max, long firstOrdinal = 1, CancellationToken ct = default)
     {
-        // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other.
+        // SKIP LOCKED lets every worker of every silo claim concurrently without waiting on each other. A claim whose
+        // lease ran out is taken over as a lost claim, and as a lost run if its worker had started it.
         await using var cmd = db.CreateCommand($"""
-            WITH claimed AS (
-                UPDATE jobs SET status = 'queued', attempts = attempts + 1, started_at = now(),
-                                claimed_by = @worker, lease_until = now() + @lease,
-                                lost_runs = lost_runs + CASE WHEN claimed_by IS NOT NULL THEN 1 ELSE 0 END
-                WHERE id IN (SELECT id FROM jobs
+            WITH picked AS (SELECT id, seq FROM jobs
                              -- one condition that is the unfinished jobs' index predicate: the plan walks that index in
                              -- queue order and stops at @max (an OR of two status tests read and sorted every unfinished job)
                              WHERE jobs.status IN ('queued', 'running')
@@ -78,13 +75,21 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
                                AND (order_key IS NULL OR NOT EXISTS (
                                     SELECT 1 FROM jobs earlier WHERE earlier.order_key = jobs.order_key AND earlier.seq < jobs.seq
                                                                  AND earlier.status IN ('queued', 'running')))
-                             ORDER BY seq LIMIT @max FOR UPDATE SKIP LOCKED)
+                             ORDER BY seq LIMIT @max FOR UPDATE SKIP LOCKED),
+            ranked AS (SELECT id AS claim_id, @first + row_number() OVER (ORDER BY seq) - 1 AS ordinal FROM picked),
+            claimed AS (
+                UPDATE jobs SET status = 'queued', attempts = attempts + 1, started_at = now(),
+                                claimed_by = @worker, lease_until = now() + @lease, claim_ordinal = ranked.ordinal,
+                                lost_runs = lost_runs + CASE WHEN jobs.claimed_by IS NOT NULL AND {JobRows.ClaimStarted} THEN 1 ELSE 0 END,
+                                lost_claims = lost_claims + CASE WHEN jobs.claimed_by IS NOT NULL THEN 1 ELSE 0 END
+                FROM ranked WHERE jobs.id = ranked.claim_id
                 RETURNING {JobRows.Columns}, seq)
             SELECT * FROM claimed ORDER BY seq
             """);
         cmd.Parameters.AddWithValue("worker", workerId);
         cmd.Parameters.AddWithValue("lease", lease);
         cmd.Parameters.AddWithValue("max", max);
+        cmd.Parameters.AddWithValue("first", firstOrdinal);
         return await ReadAllAsync(cmd, ct);
     }
 
@@ -101,15 +106,22 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
 
     public async Task<int> RequeueClaimedByAsync(IReadOnlyCollection<string> workerIds, CancellationToken ct = default)
     {
+        // The workers' started marks go with their claims: a worker id that comes back (a configured one) counts anew.
         await using var cmd = db.CreateCommand($"""
-            UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL, lost_runs = lost_runs + 1
-            WHERE {JobRows.Running} AND claimed_by = ANY(@workers) AND flow_job_id IS NULL
+            WITH requeued AS (
+                UPDATE jobs SET status = 'queued', claimed_by = NULL, lease_until = NULL, {JobRows.CountLostClaim}
+                WHERE {JobRows.Running} AND claimed_by = ANY(@workers) AND flow_job_id IS NULL
+                RETURNING 1),
+            forgotten AS (DELETE FROM job_workers WHERE worker_id = ANY(@workers))
+            SELECT count(*)::int FROM requeued
             """);
         cmd.Parameters.AddWithValue("workers", workerIds.ToArray());
-        return await cmd.ExecuteNonQueryAsync(ct);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     public Task<bool> CompleteAsync(Guid id, JobClaim claim, JobOutcome outcome, CancellationToken ct = default) => writes.CompleteAsync(id, claim, outcome, ct);
+
+    public Task MarkStartedAsync(string workerId, long ordinal, CancellationToken ct = default) => writes.MarkStartedAsync(workerId, ordinal, ct);
 
     public async Task<bool> RequeueAsync(Guid id, JobClaim claim, JobOutcome outcome, DateTimeOffset due, CancellationToken ct = default)
     {
@@ -154,7 +166,7 @@ public sealed class PostgresJobStore(NpgsqlDataSource db, JobWriteBatcher writes
     {
         await using var cmd = db.CreateCommand("""
             UPDATE jobs SET status = 'queued', result = NULL, error = NULL, started_at = NULL, completed_at = NULL,
-                            scheduled_for = NULL, claimed_by = NULL, lease_until = NULL, lost_runs = 0
+                            scheduled_for = NULL, claimed_by = NULL, lease_until = NULL, lost_runs = 0, lost_claims = 0
             WHERE workspace_id = @ws AND trigger_path = @trigger AND status = 'failure' AND flow_job_id IS NULL
               AND (@ids::uuid[] IS NULL OR id = ANY(@ids)) AND (@since::timestamptz IS NULL OR completed_at >= @since)
             RETURNING id
