@@ -14,6 +14,7 @@ namespace Triggers.Runtimes.Sandbox;
 internal sealed class JobCgroups
 {
     private const string Root = "/sys/fs/cgroup";
+    private const string SiloLeaf = "silo";
 
     private readonly bool _unified;
     // v2: one folder; v1: the memory hierarchy's and the pids hierarchy's.
@@ -56,6 +57,8 @@ internal sealed class JobCgroups
     {
         var own = OwnGroup("");
         if (own is null) { problem = "the silo's own cgroup is not in /proc/self/cgroup"; return null; }
+        // Already moved into its leaf by an earlier sandbox of this process: the group to hand down is the leaf's parent.
+        if (Path.GetFileName(own) == SiloLeaf) own = Path.GetDirectoryName(own)!;
         var group = Path.Join(Root, own);
         var controllers = File.ReadAllText(Path.Combine(group, "cgroup.controllers")).Split(' ', StringSplitOptions.TrimEntries);
         if (!controllers.Contains("memory") || !controllers.Contains("pids"))
@@ -71,7 +74,7 @@ internal sealed class JobCgroups
                 problem = $"the silo's cgroup ({own}) holds other processes too, so it cannot hand its controllers down (run the silo in a group of its own, or delegate one)";
                 return null;
             }
-            var silo = Directory.CreateDirectory(Path.Combine(group, "silo")).FullName;
+            var silo = Directory.CreateDirectory(Path.Combine(group, SiloLeaf)).FullName;
             File.WriteAllText(Path.Combine(silo, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             if (!Delegate(group)) { problem = $"the silo's cgroup ({own}) refuses to hand memory and pids down"; return null; }
         }
