@@ -162,10 +162,13 @@ internal sealed class ChaosRun(int seconds, int seed)
         if (silo.HasExited) await silo.StartAsync();
     }
 
+    /// <summary>The soak's own connections: unpooled, since the faults drop pooled ones under it.</summary>
+    private static string Unpooled(SiloCluster cluster) => new NpgsqlConnectionStringBuilder(cluster.Database) { Pooling = false }.ConnectionString;
+
     private static async Task DropConnectionsAsync(SiloCluster cluster)
     {
         var database = new NpgsqlConnectionStringBuilder(cluster.Database).Database;
-        await using var connection = new NpgsqlConnection(cluster.Database);
+        await using var connection = new NpgsqlConnection(Unpooled(cluster));
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @db AND pid <> pg_backend_pid()", connection);
         drop.Parameters.AddWithValue("db", database!);
@@ -217,7 +220,7 @@ internal sealed class ChaosRun(int seconds, int seed)
     {
         var succeeded = new Dictionary<(string Trigger, string Message), int>();
         int unfinished = 0, failed = 0, reruns = 0, requeued = 0;
-        await using (var connection = new NpgsqlConnection(cluster.Database))
+        await using (var connection = new NpgsqlConnection(Unpooled(cluster)))
         {
             await connection.OpenAsync();
             await using var query = new NpgsqlCommand(
