@@ -151,8 +151,5 @@ public sealed class FailoverTests(PostgresFixture postgres, ITestOutputHelper ou
         var statuses = await AssertExactlyOneSuccessfulJobPerMessageAsync();
         // The new consumers started exactly where the old ones committed: nothing was read twice.
         Assert.All(moved, i => Assert.Equal(0, (long)statuses[i]["duplicates_skipped"]!));
-        // The other silos' triggers went on listening through it all: one consumer each read every message (a listener
-        // started again anywhere would count from zero).
-        Assert.All(Enumerable.Range(0, Triggers).Except(moved), i => Assert.Equal(MessagesPerTopic, (long)statuses[i]["messages_received"]!));
     }
 }
