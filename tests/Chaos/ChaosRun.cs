@@ -11,9 +11,9 @@ namespace Triggers.Chaos;
 /// <summary>What one soak found: every message–trigger pair, and how each ended.</summary>
 /// <param name="Reruns">Jobs with a started run lost with its worker: the only ones whose script may have run twice.</param>
 /// <param name="Requeued">Jobs whose claim was lost with its worker before it started (they ran once).</param>
-internal sealed record ChaosResult(int Seed, int Seconds, int Pairs, int Lost, int Duplicated, int Stuck, int Failed, int Reruns, int Requeued, IReadOnlyList<string> Faults)
+internal sealed record ChaosResult(int Seed, int Seconds, int Pairs, int Lost, int Duplicated, int Unfinished, int Failed, int Reruns, int Requeued, IReadOnlyList<string> Faults)
 {
-    public bool Held => Lost == 0 && Duplicated == 0 && Stuck == 0 && Failed == 0;
+    public bool Held => Lost == 0 && Duplicated == 0 && Unfinished == 0 && Failed == 0;
 }
 
 /// <summary>

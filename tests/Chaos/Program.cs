@@ -8,6 +8,6 @@ var seed = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo
 var result = await new ChaosRun(seconds, seed).RunAsync();
 Console.WriteLine("| seed | seconds | message–trigger pairs | lost | duplicated | unfinished | failed | started runs lost (may have run twice) | claims lost unstarted | faults |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
-Console.WriteLine($"| {result.Seed} | {result.Seconds} | {result.Pairs:N0} | {result.Lost} | {result.Duplicated} | {result.Stuck} | {result.Failed} | {result.Reruns} | {result.Requeued} | " +
+Console.WriteLine($"| {result.Seed} | {result.Seconds} | {result.Pairs:N0} | {result.Lost} | {result.Duplicated} | {result.Unfinished} | {result.Failed} | {result.Reruns} | {result.Requeued} | " +
                   $"{result.Faults.Count}: {string.Join("; ", result.Faults)} |");
 return result.Held ? 0 : 1;
